@@ -1,0 +1,118 @@
+// The surface the engine uses: every action of a universe in a fixed order, and apply().
+import { produce } from 'immer';
+import { match } from 'ts-pattern';
+import { domainName, type OpName, type Universe } from './config.js';
+import { destroyDomain } from './domain.js';
+import { HypervisorFault } from './fault.js';
+import { cloneState } from './state.js';
+import { rcName, type DomIndex, type State } from './types.js';
+import type { Ctx } from './xen.js';
+
+export type Action =
+  | { op: 'populate_physmap'; d: DomIndex; g: number }
+  | { op: 'decrease_reservation'; d: DomIndex; g: number }
+  | { op: 'add_to_physmap_foreign'; t: DomIndex; gT: number; f: DomIndex; gF: number }
+  | { op: 'remove_from_physmap'; d: DomIndex; g: number }
+  | { op: 'destroy'; d: DomIndex };
+
+/** The return code of a transition: 0, a negative errno, or null when the call faulted. */
+export type Rc = number | null;
+
+export interface Step {
+  next: State;
+  rc: Rc;
+}
+
+/**
+ * Every action of the universe, failing ones included (MODEL.md §3): operations in the order of
+ * OPERATIONS, then domains by id, then gfns (for the foreign map: t, gT, f, gF).
+ */
+export function enumerateActions(u: Universe): Action[] {
+  const out: Action[] = [];
+  const ds = u.domains.map((_, i) => i);
+  const gs = Array.from({ length: u.gfns }, (_, g) => g);
+  for (const op of u.ops) {
+    match(op as OpName)
+      .with('populate_physmap', 'decrease_reservation', 'remove_from_physmap', (op) => {
+        for (const d of ds) for (const g of gs) out.push({ op, d, g });
+      })
+      .with('add_to_physmap_foreign', (op) => {
+        for (const t of ds) for (const gT of gs) for (const f of ds) for (const gF of gs) out.push({ op, t, gT, f, gF });
+      })
+      .with('destroy', (op) => {
+        for (const d of ds) out.push({ op, d });
+      })
+      .exhaustive();
+  }
+  return out;
+}
+
+/** Runs the hypercall on `s`, mutating it. */
+export function dispatch(ctx: Ctx, s: State, a: Action): number {
+  const x = ctx.xen;
+  return match(a)
+    .with({ op: 'populate_physmap' }, ({ d, g }) => x.populatePhysmap(ctx, s, d, g))
+    .with({ op: 'decrease_reservation' }, ({ d, g }) => x.decreaseReservation(ctx, s, d, g))
+    .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) => x.addToPhysmapForeign(ctx, s, t, gT, f, gF))
+    .with({ op: 'remove_from_physmap' }, ({ d, g }) => x.removeFromPhysmap(ctx, s, d, g))
+    .with({ op: 'destroy' }, ({ d }) => destroyDomain(ctx, s, d))
+    .exhaustive();
+}
+
+/** Runs `a` on a mutable state; a hypervisor fault is stored in `s.fault` (the changes before it stay). */
+export function runInPlace(ctx: Ctx, s: State, a: Action): Rc {
+  if (s.fault !== null) throw new Error('a faulted state has no successors');
+  try {
+    return dispatch(ctx, s, a);
+  } catch (e) {
+    if (e instanceof HypervisorFault) {
+      s.fault = e.fault;
+      return null;
+    }
+    throw e;
+  }
+}
+
+/** apply(state, action) → { next, rc }, built on immer's produce: the input is left untouched. */
+export function apply(ctx: Ctx, s: State, a: Action): Step {
+  let rc: Rc = null;
+  const next = produce(s, (draft) => {
+    rc = runInPlace(ctx, draft as State, a);
+  });
+  return { next, rc };
+}
+
+/** The explorer's hot path: the same functions on a plain copy instead of an immer draft. */
+export function applyFast(ctx: Ctx, s: State, a: Action): Step {
+  const next = cloneState(s);
+  const rc = runInPlace(ctx, next, a);
+  return { next, rc };
+}
+
+export function formatAction(u: Universe, a: Action): string {
+  const dn = (d: DomIndex) => domainName(u, d);
+  return match(a)
+    .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) =>
+      `add_to_physmap_foreign(t=${dn(t)}, gT=${gT}, f=${dn(f)}, gF=${gF})`)
+    .with({ op: 'destroy' }, ({ d }) => `destroy(${dn(d)})`)
+    .with({ op: 'populate_physmap' }, { op: 'decrease_reservation' }, { op: 'remove_from_physmap' }, ({ op, d, g }) =>
+      `${op}(${dn(d)}, gfn=${g})`)
+    .exhaustive();
+}
+
+export function formatRc(rc: Rc): string {
+  return rc === null ? 'FAULT' : rcName(rc);
+}
+
+/** The action's arguments as a record (domains by name), for JSON and ITF. */
+export function actionArgs(u: Universe, a: Action): Record<string, string | number> {
+  const dn = (d: DomIndex) => domainName(u, d);
+  return match(a)
+    .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) => ({ t: dn(t), gT, f: dn(f), gF }))
+    .with({ op: 'destroy' }, ({ d }) => ({ d: dn(d) }))
+    .with({ op: 'populate_physmap' }, { op: 'decrease_reservation' }, { op: 'remove_from_physmap' }, ({ d, g }) => ({
+      d: dn(d),
+      gfn: g,
+    }))
+    .exhaustive();
+}

@@ -1,0 +1,143 @@
+// The universe of MODEL.md §1: which domains, how many gfns and frames, which backend and version.
+import { BACKENDS, VERSIONS, type Backend, type DomainKind, type Version } from './types.js';
+
+export const OPERATIONS = [
+  'populate_physmap',
+  'decrease_reservation',
+  'add_to_physmap_foreign',
+  'remove_from_physmap',
+  'destroy',
+] as const;
+export type OpName = (typeof OPERATIONS)[number];
+
+export interface DomainConfig {
+  /** The domain id: 0 for dom0. */
+  id: number;
+  kind: DomainKind;
+  /** The hardware domain (only dom0 may be). */
+  hardware: boolean;
+}
+
+export interface Universe {
+  domains: DomainConfig[];
+  /** Gfns per domain: 0 .. gfns-1. */
+  gfns: number;
+  /** Frames beyond one per domain gfn. */
+  spareFrames: number;
+  backend: Backend;
+  version: Version;
+  ops: OpName[];
+  /** MODEL.md §3.5: dom0 answers destroy with -EINVAL unless this is set. */
+  hardwareDomainDestroyable: boolean;
+}
+
+export interface UniverseOptions {
+  domains?: string | DomainConfig[];
+  gfns?: number | string;
+  spareFrames?: number | string;
+  backend?: string;
+  version?: string;
+  ops?: string | OpName[];
+  hardwareDomainDestroyable?: boolean;
+}
+
+export const DEFAULT_DOMAINS = 'dom0:pvh:hw,dom1:pvh,dom2:hvm';
+
+/** Bad configuration: the message is one line meant for a person. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function frameCount(u: Universe): number {
+  return u.domains.length * u.gfns + u.spareFrames;
+}
+
+export function domainName(u: Universe, d: number): string {
+  return `dom${u.domains[d]!.id}`;
+}
+
+/** Parses `dom0:pvh:hw,dom1:pvh,dom2:hvm`. */
+export function parseDomains(spec: string): DomainConfig[] {
+  const items = spec.split(',').map((s) => s.trim());
+  if (items.length === 0 || (items.length === 1 && items[0] === '')) {
+    throw new ConfigError('--domains: at least one domain is needed (e.g. dom0:pvh:hw,dom1:pvh)');
+  }
+  return items.map((item) => {
+    const parts = item.split(':');
+    const m = /^dom(\d+)$/.exec(parts[0] ?? '');
+    if (!m) throw new ConfigError(`--domains: "${item}" should start with domN (e.g. dom1:pvh)`);
+    const kind = parts[1] ?? 'pvh';
+    if (kind !== 'pvh' && kind !== 'hvm') {
+      throw new ConfigError(`--domains: "${item}" has kind "${kind}"; kinds are pvh and hvm`);
+    }
+    const flags = parts.slice(2);
+    for (const f of flags) {
+      if (f !== 'hw') throw new ConfigError(`--domains: "${item}" has unknown flag "${f}"; the only flag is hw`);
+    }
+    return { id: Number(m[1]), kind, hardware: flags.includes('hw') };
+  });
+}
+
+function parseCount(name: string, v: number | string, min: number, max: number): number {
+  const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}: expected a whole number from ${min} to ${max}, got "${v}"`);
+  }
+  return n;
+}
+
+export function makeUniverse(o: UniverseOptions = {}): Universe {
+  const domains = typeof o.domains === 'string' || o.domains === undefined
+    ? parseDomains(o.domains ?? DEFAULT_DOMAINS)
+    : o.domains.map((d) => ({ ...d }));
+  if (domains.length === 0) throw new ConfigError('--domains: at least one domain is needed (0 given)');
+  if (domains.length > 8) throw new ConfigError(`--domains: at most 8 domains (${domains.length} given)`);
+  const seen = new Set<number>();
+  for (const d of domains) {
+    if (seen.has(d.id)) throw new ConfigError(`--domains: dom${d.id} appears twice`);
+    seen.add(d.id);
+  }
+  domains.sort((a, b) => a.id - b.id);
+  const dom0 = domains.find((d) => d.id === 0);
+  if (!dom0) throw new ConfigError('--domains: dom0 is required: its toolstack issues every hypercall');
+  if (!dom0.hardware) throw new ConfigError('--domains: dom0 must be the hardware domain (write dom0:pvh:hw)');
+  const otherHw = domains.find((d) => d.id !== 0 && d.hardware);
+  if (otherHw) throw new ConfigError(`--domains: only dom0 can be the hardware domain, not dom${otherHw.id}`);
+
+  const gfns = parseCount('--gfns', o.gfns ?? 2, 1, 8);
+  const spareFrames = parseCount('--spare-frames', o.spareFrames ?? 1, 0, 16);
+
+  const backend = o.backend ?? 'ept';
+  if (!(BACKENDS as readonly string[]).includes(backend)) {
+    throw new ConfigError(`--backend: unknown backend "${backend}"; choose one of ${BACKENDS.join(', ')}`);
+  }
+  const version = o.version ?? 'seed';
+  if (!(VERSIONS as readonly string[]).includes(version)) {
+    throw new ConfigError(`--version: unknown version "${version}"; choose one of ${VERSIONS.join(', ')}`);
+  }
+  const ops = parseOps(o.ops);
+  const u: Universe = {
+    domains,
+    gfns,
+    spareFrames,
+    backend: backend as Backend,
+    version: version as Version,
+    ops,
+    hardwareDomainDestroyable: o.hardwareDomainDestroyable ?? false,
+  };
+  if (frameCount(u) > 64) throw new ConfigError(`the universe has ${frameCount(u)} frames; at most 64 are supported`);
+  return u;
+}
+
+function parseOps(ops: string | OpName[] | undefined): OpName[] {
+  if (ops === undefined) return [...OPERATIONS];
+  const list = typeof ops === 'string' ? ops.split(',').map((s) => s.trim()).filter((s) => s !== '') : ops;
+  if (list.length === 0) throw new ConfigError('--ops: at least one operation is needed');
+  for (const op of list) {
+    if (!(OPERATIONS as readonly string[]).includes(op)) {
+      throw new ConfigError(`--ops: unknown operation "${op}"; operations are ${OPERATIONS.join(', ')}`);
+    }
+  }
+  // Keep the fixed order of OPERATIONS whatever order the user wrote: action indices stay stable.
+  return OPERATIONS.filter((op) => list.includes(op));
+}

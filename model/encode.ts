@@ -1,0 +1,68 @@
+// The canonical encoding of a state: a fixed-length byte array (frames, domains, p2m entries, fault
+// in a fixed order). State identity is this encoding (or its 64-bit fingerprint).
+import { frameCount, type Universe } from './config.js';
+import { FAULT_KINDS, LIVES, P2M_TYPES, type Entry, type Frame, type P2mType, type State } from './types.js';
+
+const PHASES = ['mappings', 'memory', 'done'] as const;
+
+export function encodedSize(u: Universe): number {
+  return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 2;
+}
+
+export function encodeState(s: State, out: Uint8Array): Uint8Array {
+  let i = 0;
+  for (const f of s.frames) {
+    out[i++] = f.owner === null ? 0 : f.owner === 'cow' ? 1 : f.owner + 2;
+    out[i++] = f.count;
+    out[i++] = f.allocated ? 1 : 0;
+    out[i++] = f.m2p === null ? 0 : f.m2p + 1;
+  }
+  for (const d of s.domains) {
+    out[i++] = LIVES.indexOf(d.life);
+    out[i++] = d.logDirty ? 1 : 0;
+    out[i++] = d.relinquish === null ? 0 : PHASES.indexOf(d.relinquish.phase) + 1;
+    out[i++] = d.relinquish === null ? 0 : d.relinquish.cursor;
+  }
+  for (const row of s.p2m) {
+    for (const e of row) {
+      out[i++] = e === null ? 0 : P2M_TYPES.indexOf(e.type) + 1;
+      out[i++] = e === null ? 0 : e.mfn;
+    }
+  }
+  out[i++] = s.fault === null ? 0 : FAULT_KINDS.indexOf(s.fault.kind) + 1;
+  out[i++] = s.fault === null || s.fault.frame === null ? 0 : s.fault.frame + 1;
+  return out;
+}
+
+export function decodeState(u: Universe, b: Uint8Array): State {
+  let i = 0;
+  const frames: Frame[] = [];
+  for (let m = 0; m < frameCount(u); m++) {
+    const o = b[i++]!;
+    const count = b[i++]!;
+    const allocated = b[i++]! === 1;
+    const m2p = b[i++]!;
+    frames.push({ owner: o === 0 ? null : o === 1 ? 'cow' : o - 2, count, allocated, m2p: m2p === 0 ? null : m2p - 1 });
+  }
+  const domains: State['domains'] = [];
+  for (let d = 0; d < u.domains.length; d++) {
+    const life = LIVES[b[i++]!]!;
+    const logDirty = b[i++]! === 1;
+    const phase = b[i++]!;
+    const cursor = b[i++]!;
+    domains.push({ life, logDirty, relinquish: phase === 0 ? null : { phase: PHASES[phase - 1]!, cursor } });
+  }
+  const p2m: (Entry | null)[][] = [];
+  for (let d = 0; d < u.domains.length; d++) {
+    const row: (Entry | null)[] = [];
+    for (let g = 0; g < u.gfns; g++) {
+      const t = b[i++]!;
+      const mfn = b[i++]!;
+      row.push(t === 0 ? null : { type: P2M_TYPES[t - 1] as P2mType, mfn });
+    }
+    p2m.push(row);
+  }
+  const fk = b[i++]!;
+  const ff = b[i++]!;
+  return { frames, domains, p2m, fault: fk === 0 ? null : { kind: FAULT_KINDS[fk - 1]!, frame: ff === 0 ? null : ff - 1 } };
+}

@@ -1,0 +1,53 @@
+// The model's public API.
+import { enumerateActions, apply, applyFast, type Action, type Step } from './actions.js';
+import { ConfigError, type Universe } from './config.js';
+import { decodeState, encodedSize, encodeState } from './encode.js';
+import { bootState } from './state.js';
+import type { State } from './types.js';
+import { VERSION_TABLES } from './versions.js';
+import type { Ctx, XenFunctions } from './xen.js';
+
+export * from './types.js';
+export * from './config.js';
+export * from './actions.js';
+export { bootState, cloneState } from './state.js';
+export { encodeState, decodeState, encodedSize } from './encode.js';
+export { describeFault, HypervisorFault } from './fault.js';
+export { totPages } from './page.js';
+export type { Ctx, XenFunctions, XenFunctionName, PageFromGfn } from './xen.js';
+export { VERSION_TABLES } from './versions.js';
+
+export interface XenModel {
+  readonly u: Universe;
+  readonly ctx: Ctx;
+  /** Every action, in the fixed enumeration order: an action's index is its position here. */
+  readonly actions: readonly Action[];
+  init(): State;
+  apply(s: State, a: Action): Step;
+  applyFast(s: State, a: Action): Step;
+  encode(s: State, out?: Uint8Array): Uint8Array;
+  decode(b: Uint8Array): State;
+  readonly encodedSize: number;
+}
+
+export function xenTable(u: Universe): XenFunctions {
+  const t = VERSION_TABLES[u.version];
+  if (!t) throw new ConfigError(`--version: ${u.version} is not modelled yet`);
+  return t;
+}
+
+export function makeXenModel(u: Universe, xen: XenFunctions = xenTable(u)): XenModel {
+  const ctx: Ctx = { u, xen };
+  const size = encodedSize(u);
+  return {
+    u,
+    ctx,
+    actions: enumerateActions(u),
+    init: () => bootState(u),
+    apply: (s, a) => apply(ctx, s, a),
+    applyFast: (s, a) => applyFast(ctx, s, a),
+    encode: (s, out) => encodeState(s, out ?? new Uint8Array(size)),
+    decode: (b) => decodeState(u, b),
+    encodedSize: size,
+  };
+}

@@ -1,0 +1,126 @@
+// xen/common/memory.c (and the x86 arch_memory_op): the hypercall bodies the toolstack in dom0 issues.
+import { bug } from './fault.js';
+import { getPage, putPage } from './page.js';
+import { p2mIsForeign } from './p2m/types.js';
+import { EEXIST, EINVAL, ENOENT, ENOMEM, ESRCH, type DomIndex, type State } from './types.js';
+import type { Ctx } from './xen.js';
+
+/** The hardware domain's index: its toolstack is the caller of every hypercall. */
+export function callerDomain(ctx: Ctx): DomIndex {
+  return ctx.u.domains.findIndex((d) => d.hardware);
+}
+
+function isDestroyed(s: State, d: DomIndex): boolean {
+  return s.domains[d]!.life === 'destroyed';
+}
+
+/**
+ * XENMEM_populate_physmap, one extent (MODEL.md §3.1): alloc_domheap_pages → assign_pages (refuses
+ * a dying domain) takes the lowest-numbered free frame; guest_physmap_add_page; set_gpfn_from_mfn.
+ * A present entry is refused with -EEXIST (Xen would replace it: a deliberate simplification).
+ */
+export function populatePhysmap(ctx: Ctx, s: State, d: DomIndex, gfn: number): number {
+  if (isDestroyed(s, d)) return ESRCH;
+  const dom = s.domains[d]!;
+  if (dom.life !== 'alive') return EINVAL; // assign_pages: d->is_dying
+  if (s.p2m[d]![gfn] !== null) return EEXIST;
+  const mfn = s.frames.findIndex((f) => f.owner === null);
+  if (mfn < 0) return ENOMEM;
+  const pg = s.frames[mfn]!;
+  pg.owner = d; // assign_pages: page_set_owner; count_info = PGC_allocated | 1
+  pg.count = 1;
+  pg.allocated = true;
+  const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: dom.logDirty ? 'ram_logdirty' : 'ram_rw', mfn });
+  if (rc !== 0) {
+    // the insert failed: the extent is given back (free_domheap_pages)
+    pg.allocated = false;
+    putPage(ctx, s, mfn);
+    return rc;
+  }
+  pg.m2p = gfn; // set_gpfn_from_mfn(mfn, gpfn)
+  return 0;
+}
+
+/**
+ * guest_remove_page(d, gmfn), Xen 4.4 (§1.8). The C returned 1 on success, 0 on failure; the model
+ * returns 0 / -errno. A foreign, shared or stale entry fails get_page(page, d) and nothing changes.
+ */
+export function guestRemovePage44(ctx: Ctx, s: State, d: DomIndex, gmfn: number): number {
+  const e = s.p2m[d]![gmfn]!; // mfn = get_gfn_query(d, gmfn, &p2mt)
+  if (e === null) return ENOENT; // !mfn_valid(mfn): "Domain %u page number %lx invalid"
+  const mfn = e.mfn;
+  if (!getPage(ctx, s, mfn, d)) return EINVAL; // "Bad page free for domain %u"
+  const pg = s.frames[mfn]!;
+  if (pg.allocated) {
+    // if ( test_and_clear_bit(_PGC_allocated, &page->count_info) ) put_page(page);
+    pg.allocated = false;
+    putPage(ctx, s, mfn);
+  }
+  ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
+  putPage(ctx, s, mfn);
+  // put_gfn(d, gmfn)
+  return 0;
+}
+
+/**
+ * XENMEM_decrease_reservation, one extent → guest_remove_page (MODEL.md §3.2). No is_dying check:
+ * a zombie's stale entries are acted on.
+ */
+export function decreaseReservation(ctx: Ctx, s: State, d: DomIndex, gfn: number): number {
+  if (isDestroyed(s, d)) return ESRCH; // rcu_lock_domain_by_any_id
+  return ctx.xen.guestRemovePage(ctx, s, d, gfn);
+}
+
+/**
+ * Seed V6.2 XENMEM_remove_from_physmap (§1.9): own RAM is unhooked (still allocated: relinquish
+ * reclaims it); a foreign entry, for which 4.4's get_page_from_gfn returns NULL with the type, goes
+ * through p2m_remove_foreign; anything else is -ENOENT.
+ */
+export function removeFromPhysmapSeed(ctx: Ctx, s: State, d: DomIndex, gpfn: number): number {
+  if (isDestroyed(s, d)) return ESRCH; // rcu_lock_domain_by_any_id
+  // xsm_remove_from_physmap(XSM_TARGET, current, d): dom0 is privileged
+  const { page, t } = ctx.xen.getPageFromGfn(ctx, s, d, gpfn);
+  if (page !== null) {
+    ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, page);
+    putPage(ctx, s, page);
+    return 0;
+  }
+  if (p2mIsForeign(t)) return ctx.xen.p2mRemoveForeign(ctx, s, d, gpfn);
+  return ENOENT;
+}
+
+/**
+ * Xen 4.5 XENMEM_remove_from_physmap (50fe6e7370): get_page_from_gfn takes a temporary reference on
+ * a foreign entry too; the generic path removes the entry (the write puts the mapping reference),
+ * then puts the temporary one.
+ */
+export function removeFromPhysmap45(ctx: Ctx, s: State, d: DomIndex, gpfn: number): number {
+  if (isDestroyed(s, d)) return ESRCH;
+  const { page } = ctx.xen.getPageFromGfn(ctx, s, d, gpfn);
+  if (page === null) return ENOENT;
+  ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, page);
+  putPage(ctx, s, page);
+  return 0;
+}
+
+/**
+ * Seed: XENMEM_add_to_physmap_range with XENMAPSPACE_gmfn_foreign, one (idx, gpfn) pair:
+ * d = rcu_lock_domain_by_any_id(t); fd = get_pg_owner(f), which refuses the caller itself
+ * ("Cannot specify itself as foreign domain") → -ESRCH; xsm_add_to_physmap(XSM_TARGET, current, d,
+ * fd) allows the privileged caller; xenmem_add_to_physmap_once → p2m_add_foreign(d, idx, gpfn, fd).
+ */
+export function addToPhysmapForeignSeed(ctx: Ctx, s: State, t: DomIndex, gT: number, f: DomIndex, gF: number): number {
+  if (isDestroyed(s, t) || isDestroyed(s, f)) return ESRCH;
+  if (f === callerDomain(ctx)) return ESRCH;
+  return ctx.xen.p2mAddForeign(ctx, s, t, gF, gT, f);
+}
+
+/**
+ * Xen 4.5: XENMEM_add_to_physmap_batch → xenmem_add_to_physmap_one → p2m_add_foreign(d, idx, gpfn,
+ * foreign_domid), which looks fdom up itself (rcu_lock_domain_by_any_id: finds dying domains too).
+ */
+export function addToPhysmapForeign45(ctx: Ctx, s: State, t: DomIndex, gT: number, f: DomIndex, gF: number): number {
+  if (isDestroyed(s, t) || isDestroyed(s, f)) return ESRCH;
+  return ctx.xen.p2mAddForeign(ctx, s, t, gF, gT, f);
+}
+

@@ -1,0 +1,72 @@
+// Frame primitives, xen/arch/x86/mm.c and xen/common/page_alloc.c @RELEASE-4.4.0
+// (xen-foreign-protocol.md §1.1).
+import { bug } from './fault.js';
+import type { Ctx } from './xen.js';
+import type { DomIndex, Owner, State } from './types.js';
+
+export function pageGetOwner(s: State, mfn: number): Owner {
+  return s.frames[mfn]!.owner;
+}
+
+/**
+ * page_get_owner_and_reference(): +1 on the count unless it is 0 (a free frame), then the owner,
+ * whoever it is. Returns `undefined` when no reference was taken.
+ */
+export function pageGetOwnerAndReference(s: State, mfn: number): Owner | undefined {
+  const pg = s.frames[mfn]!;
+  if (pg.count === 0) return undefined;
+  pg.count += 1;
+  return pg.owner;
+}
+
+/**
+ * get_page(page, d): keeps the reference only if the owner is exactly `d`. With `d === null` and a
+ * free frame the comparison NULL == NULL "succeeds" without a reference, as in the C (§1.1 caveat).
+ */
+export function getPage(ctx: Ctx, s: State, mfn: number, d: Owner): boolean {
+  const owner = pageGetOwnerAndReference(s, mfn);
+  const ownerOrNull = owner === undefined ? null : owner;
+  if (ownerOrNull === d) return true;
+  if (owner !== undefined && owner !== null) putPage(ctx, s, mfn);
+  return false;
+}
+
+/** put_page(): -1; at 0 the frame goes back to the heap (free_domheap_page). */
+export function putPage(ctx: Ctx, s: State, mfn: number | null): void {
+  if (mfn === null) bug('put_page-null');
+  const pg = s.frames[mfn]!;
+  if (pg.count === 0) bug('put_page-count-zero', mfn);
+  pg.count -= 1;
+  if (pg.count === 0) freeDomheapPage(ctx, s, mfn);
+}
+
+/**
+ * free_domheap_pages(): the frame leaves its owner's page_list (tot_pages - 1) and is free. When a
+ * dead domain's tot_pages reaches 0, put_domain() drops its last reference and
+ * complete_domain_destroy() runs: the domain is destroyed and its p2m torn down (§1.11).
+ * (A dying domain still holds its creation reference: domain_kill drops it when it finishes.)
+ */
+export function freeDomheapPage(ctx: Ctx, s: State, mfn: number): void {
+  const pg = s.frames[mfn]!;
+  const owner = pg.owner;
+  pg.owner = null;
+  pg.allocated = false;
+  pg.m2p = null;
+  if (typeof owner === 'number' && s.domains[owner]!.life === 'dead' && totPages(s, owner) === 0) {
+    completeDomainDestroy(ctx, s, owner);
+  }
+}
+
+/** d->tot_pages: derived, never stored (MODEL.md §2). */
+export function totPages(s: State, d: DomIndex): number {
+  let n = 0;
+  for (const f of s.frames) if (f.owner === d) n += 1;
+  return n;
+}
+
+/** complete_domain_destroy() → arch_domain_destroy() → paging_final_teardown() → p2m_teardown(). */
+export function completeDomainDestroy(ctx: Ctx, s: State, d: DomIndex): void {
+  s.domains[d]!.life = 'destroyed';
+  s.domains[d]!.relinquish = null;
+  ctx.xen.p2mTeardown(ctx, s, d);
+}

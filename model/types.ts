@@ -1,0 +1,112 @@
+// The hypervisor state of MODEL.md §2, as plain data that immer can draft.
+//
+// Domains and frames are referred to by index: `domains[i]` is the i-th domain of the universe
+// (sorted by domain id), `frames[m]` is machine frame m. A frame's owner is a domain index, `'cow'`
+// (dom_cow: a shared page) or `null` (free).
+
+export type Version = 'seed' | 'xen-4.5' | 'xen-4.19' | 'head';
+export const VERSIONS: readonly Version[] = ['seed', 'xen-4.5', 'xen-4.19', 'head'];
+
+export type Backend = 'ept' | 'pt';
+export const BACKENDS: readonly Backend[] = ['ept', 'pt'];
+
+export type DomainKind = 'pvh' | 'hvm';
+
+/** `alive` → `dying` (killed, relinquishing) → `dead` (a zombie while it owns frames) → `destroyed`. */
+export type Life = 'alive' | 'dying' | 'dead' | 'destroyed';
+export const LIVES: readonly Life[] = ['alive', 'dying', 'dead', 'destroyed'];
+
+/** The p2m types the model uses (xen/include/asm-x86/p2m.h); an absent entry is `p2m_invalid`. */
+export type P2mType = 'ram_rw' | 'ram_logdirty' | 'ram_shared' | 'map_foreign';
+export const P2M_TYPES: readonly P2mType[] = ['ram_rw', 'ram_logdirty', 'ram_shared', 'map_foreign'];
+
+export type DomIndex = number;
+export type Owner = DomIndex | 'cow' | null;
+
+export interface Frame {
+  owner: Owner;
+  /** The PGC_count_mask part of count_info. */
+  count: number;
+  /** _PGC_allocated: while set, one unit of `count` belongs to it. */
+  allocated: boolean;
+  /** The M2P entry: the gfn this frame is mapped at in its owner, or null (INVALID_M2P_ENTRY). */
+  m2p: number | null;
+}
+
+/** Where a preemptible teardown stands (d->arch.relmem and its cursor). */
+export interface Relinquish {
+  phase: RelinquishPhase;
+  cursor: number;
+}
+export type RelinquishPhase = 'mappings' | 'memory' | 'done';
+
+export interface Domain {
+  life: Life;
+  logDirty: boolean;
+  relinquish: Relinquish | null;
+}
+
+export interface Entry {
+  type: P2mType;
+  mfn: number;
+}
+
+/** Which hypervisor assertion failed. A faulted state has no successors. */
+export type FaultKind =
+  | 'put_page-count-zero'
+  | 'put_page-null'
+  | 'hardware-domain-crashed'
+  | 'assert-p2m-remove-page-mfn'
+  | 'assert-remove-foreign-owner'
+  | 'assert-entry-modify-extra-ref'
+  | 'bug-on-foreign-type-change';
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'put_page-count-zero',
+  'put_page-null',
+  'hardware-domain-crashed',
+  'assert-p2m-remove-page-mfn',
+  'assert-remove-foreign-owner',
+  'assert-entry-modify-extra-ref',
+  'bug-on-foreign-type-change',
+];
+
+export interface Fault {
+  kind: FaultKind;
+  /** The frame, for a reference-count fault; otherwise null. */
+  frame: number | null;
+}
+
+export interface State {
+  frames: Frame[];
+  domains: Domain[];
+  /** p2m[d][g]: null (p2m_invalid) or an entry. */
+  p2m: (Entry | null)[][];
+  fault: Fault | null;
+}
+
+// Errno values (xen/include/public/errno.h), negated as Xen returns them.
+export const EPERM = -1;
+export const ENOENT = -2;
+export const ESRCH = -3;
+export const ENOMEM = -12;
+export const EBUSY = -16;
+export const EEXIST = -17;
+export const EINVAL = -22;
+export const ENXIO = -6;
+export const EILSEQ = -84;
+
+const ERRNO_NAMES: Record<number, string> = {
+  [EPERM]: '-EPERM',
+  [ENOENT]: '-ENOENT',
+  [ESRCH]: '-ESRCH',
+  [ENXIO]: '-ENXIO',
+  [ENOMEM]: '-ENOMEM',
+  [EBUSY]: '-EBUSY',
+  [EEXIST]: '-EEXIST',
+  [EINVAL]: '-EINVAL',
+  [EILSEQ]: '-EILSEQ',
+};
+
+export function rcName(rc: number): string {
+  return rc === 0 ? '0' : (ERRNO_NAMES[rc] ?? String(rc));
+}
