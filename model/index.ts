@@ -51,3 +51,12 @@ export function makeXenModel(u: Universe, xen: XenFunctions = xenTable(u)): XenM
     encodedSize: size,
   };
 }
+export { diffStates, formatChange, formatEntry, formatOwner, type Change } from './diff.js';
+
+/**
+ * Whether the backend can hold foreign entries: EPT always; PT (p2m-pt.c) refuses them until
+ * ce0224bf96 (Xen 4.13), so in `seed` and `xen-4.5` a PT foreign entry is malformed.
+ */
+export function backendSupportsForeign(u: Universe): boolean {
+  return u.backend === 'ept' || (u.version !== 'seed' && u.version !== 'xen-4.5');
+}

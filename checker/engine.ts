@@ -1,0 +1,285 @@
+// Level-synchronous breadth-first exploration.
+//
+// Ids are given in discovery order, and states of one level are expanded in id order with actions
+// in index order. By induction the ids of each level are then sorted by their smallest action-index
+// path, so the first violation found at the shortest depth is the one with the smallest path: the
+// answer never depends on scheduling. Frontier states are kept as encodings and decoded to expand.
+import { collisionProbability, fingerprint } from './fingerprint.js';
+import type { Model } from './model.js';
+import { VisitedSet } from './visited.js';
+
+export interface ExploreOptions {
+  /** Deepest level to compute; Infinity runs to the fixpoint. */
+  maxDepth: number;
+  /** Stop (exit 3) once this many distinct states are stored. */
+  maxStates?: number;
+  /** Stop once the process's resident memory passes this many bytes. */
+  memoryLimitBytes?: number;
+  /** End at the level of the first violation. */
+  stopAtFirst?: boolean;
+  /** Compare full encodings instead of trusting 64-bit fingerprints. */
+  exact?: boolean;
+  /** Called about every `progressIntervalMs`. */
+  progress?: (p: Progress) => void;
+  progressIntervalMs?: number;
+  /** Polled during a level: true ends the run with a partial report (Ctrl-C). */
+  shouldStop?: () => boolean;
+}
+
+export interface Progress {
+  depth: number;
+  distinct: number;
+  generated: number;
+  elapsedMs: number;
+  statesPerSecond: number;
+  /** States still to expand at this level plus those already queued for the next. */
+  queue: number;
+}
+
+export interface LevelStats {
+  depth: number;
+  /** New distinct states first reached at this depth. */
+  distinct: number;
+  /** Successors computed while expanding the previous level (1 per initial state at depth 0). */
+  generated: number;
+  /** False when the run stopped before the level was fully expanded. */
+  complete: boolean;
+}
+
+export interface Discovery {
+  name: string;
+  depth: number;
+  /** Index of the initial state the trace starts from. */
+  root: number;
+  /** Action indices from the initial state. */
+  path: number[];
+  /** The property's message (violations only). */
+  message?: string;
+}
+
+export type StopReason = 'max-states' | 'memory' | 'interrupted' | 'stop-at-first';
+
+export interface ExploreResult {
+  levels: LevelStats[];
+  distinct: number;
+  generated: number;
+  /** True when a level added no new state: the reachable graph is fully explored. */
+  fixpoint: boolean;
+  stopped: StopReason | null;
+  violations: Discovery[];
+  witnesses: Discovery[];
+  elapsedMs: number;
+  statesPerSecond: number;
+  collisionProbability: number;
+  /** Bytes of the visited set and trace links (typed arrays at their capacity). */
+  visitedBytes: number;
+  peakRssBytes: number;
+}
+
+class FrontierBuffer {
+  buf: Uint8Array;
+  count = 0;
+  constructor(readonly stride: number, cap = 1024) {
+    this.buf = new Uint8Array(Math.max(1, stride) * cap);
+  }
+  push(enc: Uint8Array): void {
+    const need = (this.count + 1) * this.stride;
+    if (need > this.buf.length) {
+      const bigger = new Uint8Array(Math.max(need, this.buf.length * 2));
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf.set(enc.subarray(0, this.stride), this.count * this.stride);
+    this.count += 1;
+  }
+  at(i: number): Uint8Array {
+    return this.buf.subarray(i * this.stride, (i + 1) * this.stride);
+  }
+}
+
+export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): ExploreResult {
+  const t0 = performance.now();
+  const stride = model.encodedSize;
+  const visited = new VisitedSet(stride, opts.exact ?? false);
+  const fp = new Uint32Array(2);
+  const scratch = new Uint8Array(stride);
+  const invariants = model.invariants;
+  const witnesses = model.witnesses;
+  const violated = new Map<string, Discovery>();
+  const reached = new Map<string, Discovery>();
+  const levels: LevelStats[] = [];
+  let generated = 0;
+  let stopped: StopReason | null = null;
+  let fixpoint = false;
+  let peakRss = process.memoryUsage().rss;
+  const interval = opts.progressIntervalMs ?? 1000;
+  let nextProgress = t0 + interval;
+
+  const record = (map: Map<string, Discovery>, name: string, depth: number, parent: number, action: number, message?: string) => {
+    const path = parent < 0 ? [] : [...visited.path(parent), action];
+    const root = parent < 0 ? action : visited.root(parent);
+    const d: Discovery = { name, depth, root, path };
+    if (message !== undefined) d.message = message;
+    map.set(name, d);
+  };
+
+  const checkState = (s: S, depth: number, parent: number, action: number) => {
+    for (const inv of invariants) {
+      if (!inv.state || violated.has(inv.name)) continue;
+      const msg = inv.state(s);
+      if (msg !== null) record(violated, inv.name, depth, parent, action, msg);
+    }
+    for (const w of witnesses) {
+      if (!w.state || reached.has(w.name)) continue;
+      if (w.state(s)) record(reached, w.name, depth, parent, action);
+    }
+  };
+
+  // depth 0
+  let frontier = new FrontierBuffer(stride);
+  let levelStart = 0;
+  const inits = model.init();
+  inits.forEach((s, i) => {
+    model.encode(s, scratch);
+    fingerprint(scratch, stride, fp);
+    const id = visited.insert(fp[0]!, fp[1]!, -1, i, scratch);
+    if (id < 0) return;
+    frontier.push(scratch);
+    // an initial state has no parent: record() takes the init index as its root
+    checkState(s, 0, -1, i);
+  });
+  generated += inits.length;
+  levels.push({ depth: 0, distinct: visited.size, generated: inits.length, complete: true });
+
+  for (let depth = 1; depth <= opts.maxDepth; depth++) {
+    if (frontier.count === 0) {
+      fixpoint = true;
+      break;
+    }
+    if (opts.stopAtFirst && violated.size > 0) {
+      stopped = 'stop-at-first';
+      break;
+    }
+    if (opts.maxStates !== undefined && visited.size >= opts.maxStates) {
+      stopped = 'max-states';
+      break;
+    }
+    const next = new FrontierBuffer(stride, Math.max(1024, frontier.count));
+    const before = visited.size;
+    let levelGenerated = 0;
+    let partial = false;
+    for (let i = 0; i < frontier.count; i++) {
+      const parentId = levelStart + i;
+      const parentEnc = frontier.at(i);
+      const s = model.decode(parentEnc);
+      const acts = model.actions(s);
+      for (let ai = 0; ai < acts.length; ai++) {
+        const a = acts[ai]!;
+        const { next: n, result } = model.step(s, a);
+        levelGenerated += 1;
+        for (const inv of invariants) {
+          if (!inv.transition || violated.has(inv.name)) continue;
+          const msg = inv.transition(s, a, result, n);
+          if (msg !== null) record(violated, inv.name, depth, parentId, ai, msg);
+        }
+        for (const w of witnesses) {
+          if (!w.transition || reached.has(w.name)) continue;
+          if (w.transition(s, a, result, n)) record(reached, w.name, depth, parentId, ai);
+        }
+        model.encode(n, scratch);
+        if (sameBytes(scratch, parentEnc, stride)) continue; // a self-loop: already visited
+        fingerprint(scratch, stride, fp);
+        const id = visited.insert(fp[0]!, fp[1]!, parentId, ai, scratch);
+        if (id < 0) continue;
+        next.push(scratch);
+        checkState(n, depth, parentId, ai);
+      }
+      if ((i & 255) === 255 || i === frontier.count - 1) {
+        const now = performance.now();
+        if (opts.progress && now >= nextProgress) {
+          nextProgress = now + interval;
+          const elapsedMs = now - t0;
+          opts.progress({
+            depth,
+            distinct: visited.size,
+            generated: generated + levelGenerated,
+            elapsedMs,
+            statesPerSecond: visited.size / (elapsedMs / 1000),
+            queue: frontier.count - i - 1 + next.count,
+          });
+        }
+        const rss = process.memoryUsage().rss;
+        if (rss > peakRss) peakRss = rss;
+        if (i < frontier.count - 1) {
+          if (opts.shouldStop?.()) stopped = 'interrupted';
+          else if (opts.memoryLimitBytes !== undefined && rss > opts.memoryLimitBytes) stopped = 'memory';
+          else if (opts.maxStates !== undefined && visited.size >= opts.maxStates) stopped = 'max-states';
+          if (stopped) {
+            partial = true;
+            break;
+          }
+        }
+      }
+    }
+    generated += levelGenerated;
+    const added = visited.size - before;
+    if (added === 0 && !partial) {
+      fixpoint = true;
+      break;
+    }
+    levels.push({ depth, distinct: added, generated: levelGenerated, complete: !partial });
+    if (stopped) break;
+    levelStart = before;
+    frontier = next;
+  }
+  if (!stopped && !fixpoint && frontier.count === 0) fixpoint = true;
+
+  const elapsedMs = performance.now() - t0;
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const order = (names: readonly { name: string }[], m: Map<string, Discovery>) =>
+    names.filter((p) => m.has(p.name)).map((p) => m.get(p.name)!);
+  return {
+    levels,
+    distinct: visited.size,
+    generated,
+    fixpoint,
+    stopped,
+    violations: order(invariants, violated),
+    witnesses: order(witnesses, reached),
+    elapsedMs,
+    statesPerSecond: visited.size / Math.max(elapsedMs / 1000, 1e-9),
+    collisionProbability: opts.exact ? 0 : collisionProbability(visited.size, generated),
+    visitedBytes: visited.bytes(),
+    peakRssBytes: peakRss,
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Replays an action-index path; returns the states along it (or where an index was out of range). */
+export function replayPath<S, A, R>(
+  model: Model<S, A, R>,
+  root: number,
+  path: readonly number[],
+): { states: S[]; actions: A[]; results: R[] } {
+  const init = model.init()[root];
+  if (init === undefined) throw new RangeError(`no initial state ${root}`);
+  const states: S[] = [init as S];
+  const actions: A[] = [];
+  const results: R[] = [];
+  let s: S = init as S;
+  path.forEach((ai, k) => {
+    const acts = model.actions(s);
+    const a = acts[ai];
+    if (a === undefined) throw new RangeError(`step ${k + 1}: action index ${ai} is not enabled (${acts.length} actions)`);
+    const { next, result } = model.step(s, a);
+    states.push(next);
+    actions.push(a);
+    results.push(result);
+    s = next;
+  });
+  return { states, actions, results };
+}

@@ -1,0 +1,34 @@
+// What the engine sees of a model (in the spirit of stateright's `Model` trait). The engine knows
+// nothing else: the Xen model is wired to it in checker/cli/.
+
+export interface Model<S, A, R = unknown> {
+  /** The initial states (depth 0), in a fixed order. */
+  init(): readonly S[];
+  /** Actions enabled in `s`, in a deterministic order: an action's index is its position here. */
+  actions(s: S): readonly A[];
+  /** The successor of `s` by `a`, and the transition's result (e.g. a return code). Must not mutate `s`. */
+  step(s: S, a: A): { next: S; result: R };
+  /** Length of the canonical encoding, the same for every state. */
+  readonly encodedSize: number;
+  /** Writes the canonical encoding of `s` into `out` (`encodedSize` bytes). */
+  encode(s: S, out: Uint8Array): void;
+  /** Rebuilds a state from its encoding (frontier states are kept encoded). */
+  decode(b: Uint8Array): S;
+  /** "Always" properties: a state part, a transition part, or both. */
+  readonly invariants: readonly EngineInvariant<S, A, R>[];
+  /** "Sometimes" properties. */
+  readonly witnesses: readonly EngineWitness<S, A, R>[];
+}
+
+export interface EngineInvariant<S, A, R> {
+  readonly name: string;
+  /** null when it holds, else a message. */
+  state?(s: S): string | null;
+  transition?(pre: S, a: A, result: R, post: S): string | null;
+}
+
+export interface EngineWitness<S, A, R> {
+  readonly name: string;
+  state?(s: S): boolean;
+  transition?(pre: S, a: A, result: R, post: S): boolean;
+}

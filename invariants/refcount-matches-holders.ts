@@ -1,0 +1,26 @@
+import { domainName, formatOwner } from '../model/index.js';
+import { foreignHolders, formatHolders } from './holders.js';
+import type { Invariant } from './types.js';
+
+export const refcountMatchesHolders: Invariant = {
+  kind: 'invariant',
+  name: 'refcount-matches-holders',
+  description: "every non-free frame's count equals its allocation reference plus the foreign entries mapping it",
+  check(s, { u }) {
+    for (let m = 0; m < s.frames.length; m++) {
+      const f = s.frames[m]!;
+      if (f.owner === null) continue;
+      const holders = foreignHolders(s, m);
+      const expected = (f.allocated ? 1 : 0) + holders.length;
+      if (f.count !== expected) {
+        const owner = typeof f.owner === 'number' ? `${domainName(u, f.owner)}, ${s.domains[f.owner]!.life}` : formatOwner(u, f.owner);
+        return (
+          `frame ${m} (owner ${owner}): count ${f.count}, expected ${expected} = ` +
+          `allocated ${f.allocated ? 1 : 0} + ${holders.length} foreign entries [${formatHolders(u, holders)}]` +
+          (f.count > expected ? `: ${f.count - expected} reference(s) held by nothing` : `: ${expected - f.count} holder(s) without a reference`)
+        );
+      }
+    }
+    return null;
+  },
+};

@@ -1,0 +1,33 @@
+// The shapes of a property. Each module of invariants/ exports one.
+import type { Action, Rc, State, Universe, XenFunctions } from '../model/index.js';
+
+export interface PropertyContext {
+  readonly u: Universe;
+  readonly xen: XenFunctions;
+}
+
+/**
+ * An "always" property. `check` judges a state, `checkTransition` a transition (pre, action, rc,
+ * post); a property may have both parts under its one stable name. Each returns null when it holds,
+ * or a precise message (which frame, which domains, expected and actual values, which entries).
+ */
+export interface Invariant {
+  readonly kind: 'invariant';
+  /** Stable name, used on the command line, in JSON, in ITF traces and in regression files. */
+  readonly name: string;
+  /** One line. */
+  readonly description: string;
+  check?(s: State, c: PropertyContext): string | null;
+  checkTransition?(pre: State, a: Action, rc: Rc, post: State, c: PropertyContext): string | null;
+}
+
+/** A "sometimes" property: reached in some state or transition, or the model is vacuous. */
+export interface Witness {
+  readonly kind: 'witness';
+  readonly name: string;
+  readonly description: string;
+  holds?(s: State, c: PropertyContext): boolean;
+  holdsTransition?(pre: State, a: Action, rc: Rc, post: State, c: PropertyContext): boolean;
+}
+
+export type Property = Invariant | Witness;
