@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// The command line: explore, replay, list. Bad input gets one line and exit 2, never a stack trace.
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, OPERATIONS, VERSIONS, BACKENDS, DEFAULT_DOMAINS } from '../model/index.js';
+import { INVARIANTS, WITNESSES } from '../invariants/index.js';
+import { EXIT, TOOL_VERSION, UsageError } from './cli/common.js';
+import { DEFAULT_DEPTH, runExplore, type ExploreFlags } from './cli/explore.js';
+import { TraceFormatError } from './cli/itf.js';
+import { runReplay } from './cli/replay.js';
+
+const out = (s: string) => void process.stdout.write(s);
+const err = (s: string) => void process.stderr.write(s);
+
+function universeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--version <name>', `Xen version: ${VERSIONS.join(', ')}`).default('seed'))
+    .addOption(new Option('--backend <name>', `the host's p2m backend: ${BACKENDS.join(', ')}`).default('ept'))
+    .option('--domains <list>', 'domains as domN:kind[:hw], comma-separated (dom0 must be the hardware domain)', DEFAULT_DOMAINS)
+    .option('--gfns <n>', 'gfns per domain', '2')
+    .option('--spare-frames <n>', 'free frames beyond one per domain gfn', '1')
+    .option('--ops <list>', `operations to enumerate (default: all): ${OPERATIONS.join(', ')}`)
+    .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)');
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('checker')
+    .description(
+      "Explicit-state model checker for Xen's foreign-page mapping protocol (XENMEM_add_to_physmap,\n" +
+        'XENMAPSPACE_gmfn_foreign): explores every bounded sequence of hypercalls and domain teardown,\n' +
+        'checks reference-count and mapping invariants in every state, prints the shortest counterexample.',
+    )
+    .version(TOOL_VERSION, '-V, --tool-version', 'print the tool version')
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  universeOptions(
+    program
+      .command('explore')
+      .description('breadth-first exploration to a depth bound; every invariant, its shortest counterexample')
+      .option('--depth <n|all>', `operations from the booted state, or "all" to run to the fixpoint (default ${DEFAULT_DEPTH})`)
+      .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
+      .option('--max-states <n>', 'stop (exit 3) once this many distinct states are stored')
+      .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')
+      .option('--stop-at-first', 'end at the level of the first violation')
+      .option('--exact', 'compare full state encodings instead of 64-bit fingerprints (cross-check)')
+      .option('--json', 'print one JSON object instead of the report')
+      .option('--trace-out <dir>', 'write each counterexample as DIR/<invariant>.itf.json (ITF)')
+      .option('--progress', 'print a progress line on stderr every second (default when stderr is a terminal)')
+      .option('--no-progress', 'never print progress lines'),
+  )
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 nothing violated, 12 an invariant violated, 3 stopped by a limit before the bound,
+2 bad usage or bad file, 1 internal error.
+
+Examples:
+  checker explore                                  seed on EPT, default universe, depth ${DEFAULT_DEPTH}
+  checker explore --version xen-4.5 --backend pt --depth 6
+  checker explore --depth all --gfns 1 --spare-frames 0
+  checker explore --invariants refcount-matches-holders --stop-at-first --trace-out traces/
+  checker replay traces/refcount-matches-holders.itf.json`,
+    )
+    .action(async (opts: ExploreFlags) => {
+      process.exitCode = await runExplore(opts, out, err);
+    });
+
+  program
+    .command('replay')
+    .description('re-execute an ITF counterexample on the configuration in its #meta and say whether it still violates its property')
+    .argument('<file>', 'a trace written by explore --trace-out')
+    .addHelpText('after', '\nExit codes: 12 still violated, 0 no longer violated, 2 the trace does not match the model (with the step).')
+    .action((file: string) => {
+      process.exitCode = runReplay(file, out);
+    });
+
+  program
+    .command('list')
+    .description('list invariants, witnesses, operations or versions')
+    .argument('[what]', 'invariants | witnesses | operations | versions | all', 'all')
+    .action((what: string) => {
+      const sections: Record<string, string[]> = {
+        invariants: INVARIANTS.map((i) => `${i.name.padEnd(28)} ${i.description}`),
+        witnesses: WITNESSES.map((w) => `${w.name.padEnd(38)} ${w.description}`),
+        operations: [...OPERATIONS],
+        versions: VERSIONS.map((v) => (v === 'seed' || v === 'xen-4.5' ? v : `${v} (not modelled yet)`)),
+      };
+      const keys = what === 'all' ? Object.keys(sections) : [what];
+      for (const k of keys) {
+        const lines = sections[k];
+        if (!lines) throw new UsageError(`list: unknown list "${what}"; choose invariants, witnesses, operations, versions or all`);
+        if (what === 'all') out(`${k}:\n`);
+        out(lines.map((l) => (what === 'all' ? `  ${l}` : l)).join('\n') + '\n');
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed the message (or the help / version)
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof TraceFormatError) {
+      err(`checker: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    err(`checker: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,270 @@
+// ITF (Informal Trace Format, apalache ADR-015) for counterexamples: integers as #bigint, maps as
+// #map, optional values and p2m entries as tagged variants. `#meta` carries the configuration, the
+// property and the action-index path (the replay token).
+import {
+  domainName,
+  formatAction,
+  actionArgs,
+  type Action,
+  type Entry,
+  type Fault,
+  type Frame,
+  type Owner,
+  type Rc,
+  type State,
+  type Universe,
+  FAULT_KINDS,
+  LIVES,
+  P2M_TYPES,
+  type P2mType,
+  type Life,
+  type FaultKind,
+} from '../../model/index.js';
+
+export const ITF_VARS = ['frames', 'domains', 'p2m', 'fault', 'action', 'rc'] as const;
+
+type Json = null | boolean | string | number | Json[] | { [k: string]: Json };
+
+export interface TraceConfig {
+  version: string;
+  backend: string;
+  domains: string;
+  gfns: number;
+  spareFrames: number;
+  ops: string[];
+  hardwareDomainDestroyable: boolean;
+}
+
+export interface ItfMeta {
+  format: 'ITF';
+  'format-description': string;
+  tool: string;
+  configuration: TraceConfig;
+  property: string;
+  status: 'violation';
+  message: string;
+  depth: number;
+  /** The replay token: action indices from the initial state. */
+  path: number[];
+}
+
+export function universeToConfig(u: Universe): TraceConfig {
+  return {
+    version: u.version,
+    backend: u.backend,
+    domains: u.domains.map((d) => `dom${d.id}:${d.kind}${d.hardware ? ':hw' : ''}`).join(','),
+    gfns: u.gfns,
+    spareFrames: u.spareFrames,
+    ops: [...u.ops],
+    hardwareDomainDestroyable: u.hardwareDomainDestroyable,
+  };
+}
+
+const big = (n: number): Json => ({ '#bigint': String(n) });
+const some = (v: Json): Json => ({ tag: 'Some', value: v });
+const none: Json = { tag: 'None', value: { '#tup': [] } };
+
+function ownerJson(u: Universe, o: Owner): Json {
+  if (o === null) return { tag: 'Free', value: { '#tup': [] } };
+  if (o === 'cow') return { tag: 'Cow', value: { '#tup': [] } };
+  return { tag: 'Dom', value: domainName(u, o) };
+}
+
+function entryJson(e: Entry | null): Json {
+  return e === null ? { tag: 'Empty', value: { '#tup': [] } } : { tag: 'Mapped', value: { type: e.type, mfn: big(e.mfn) } };
+}
+
+export function stateToItf(u: Universe, s: State, index: number, a: Action | null, actionIndex: number | null, rc: Rc | undefined): Record<string, Json> {
+  return {
+    '#meta': { index, ...(actionIndex === null ? {} : { actionIndex }) },
+    frames: s.frames.map((f) => ({ owner: ownerJson(u, f.owner), count: big(f.count), allocated: f.allocated, m2p: f.m2p === null ? none : some(big(f.m2p)) })),
+    domains: {
+      '#map': s.domains.map((d, i) => [
+        domainName(u, i),
+        {
+          life: d.life,
+          logDirty: d.logDirty,
+          relinquish: d.relinquish === null ? none : some({ phase: d.relinquish.phase, cursor: big(d.relinquish.cursor) }),
+        },
+      ]),
+    },
+    p2m: { '#map': s.p2m.map((row, d) => [domainName(u, d), { '#map': row.map((e, g) => [big(g), entryJson(e)]) }]) },
+    fault: s.fault === null ? none : some({ kind: s.fault.kind, frame: s.fault.frame === null ? none : some(big(s.fault.frame)) }),
+    action: a === null ? { tag: 'Init', value: { '#tup': [] } } : { tag: a.op, value: argsJson(u, a) },
+    rc: rc === undefined ? none : rc === null ? { tag: 'Fault', value: { '#tup': [] } } : some(big(rc)),
+  };
+}
+
+function argsJson(u: Universe, a: Action): Json {
+  const out: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(actionArgs(u, a))) out[k] = typeof v === 'number' ? big(v) : v;
+  return out;
+}
+
+export interface TraceInput {
+  u: Universe;
+  property: string;
+  message: string;
+  path: number[];
+  states: State[];
+  actions: Action[];
+  rcs: Rc[];
+  tool: string;
+}
+
+export function traceToItf(t: TraceInput): Record<string, Json> {
+  const meta: ItfMeta = {
+    format: 'ITF',
+    'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
+    tool: t.tool,
+    configuration: universeToConfig(t.u),
+    property: t.property,
+    status: 'violation',
+    message: t.message,
+    depth: t.path.length,
+    path: t.path,
+  };
+  return {
+    '#meta': meta as unknown as Json,
+    vars: [...ITF_VARS],
+    states: t.states.map((s, i) =>
+      stateToItf(t.u, s, i, i === 0 ? null : t.actions[i - 1]!, i === 0 ? null : t.path[i - 1]!, i === 0 ? undefined : t.rcs[i - 1]),
+    ),
+  };
+}
+
+/** A malformed trace file: the message is one line. */
+export class TraceFormatError extends Error {
+  override name = 'TraceFormatError';
+}
+
+function fail(where: string, what: string): never {
+  throw new TraceFormatError(`${where}: ${what}`);
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function readBig(v: unknown, where: string): number {
+  if (isObj(v) && typeof v['#bigint'] === 'string' && /^-?\d+$/.test(v['#bigint'])) return Number(v['#bigint']);
+  if (typeof v === 'number' && Number.isInteger(v)) return v; // older ITF wrote plain numbers
+  return fail(where, 'expected an integer ({"#bigint": "..."})');
+}
+
+function readVariant(v: unknown, where: string): { tag: string; value: unknown } {
+  if (!isObj(v) || typeof v.tag !== 'string') return fail(where, 'expected a variant {"tag": ..., "value": ...}');
+  return { tag: v.tag, value: v.value };
+}
+
+function readOption(v: unknown, where: string): unknown | undefined {
+  const { tag, value } = readVariant(v, where);
+  if (tag === 'None') return undefined;
+  if (tag === 'Some') return value;
+  return fail(where, `expected Some or None, got ${tag}`);
+}
+
+function readMap(v: unknown, where: string): [unknown, unknown][] {
+  if (!isObj(v) || !Array.isArray(v['#map'])) return fail(where, 'expected {"#map": [[key, value], ...]}');
+  return (v['#map'] as unknown[]).map((kv, i) => {
+    if (!Array.isArray(kv) || kv.length !== 2) return fail(`${where}[${i}]`, 'expected a [key, value] pair');
+    return [kv[0], kv[1]] as [unknown, unknown];
+  });
+}
+
+/** Reads one ITF state back into a model state for universe `u`. */
+export function itfToState(u: Universe, v: unknown, where: string): State {
+  if (!isObj(v)) return fail(where, 'expected a state object');
+  const nameToIndex = new Map(u.domains.map((d, i) => [`dom${d.id}`, i]));
+  const dom = (name: unknown, w: string): number => {
+    const i = typeof name === 'string' ? nameToIndex.get(name) : undefined;
+    if (i === undefined) return fail(w, `unknown domain ${JSON.stringify(name)}`);
+    return i;
+  };
+  if (!Array.isArray(v.frames)) return fail(`${where}.frames`, 'expected an array');
+  const frames: Frame[] = v.frames.map((f: unknown, m: number) => {
+    const w = `${where}.frames[${m}]`;
+    if (!isObj(f)) return fail(w, 'expected an object');
+    const o = readVariant(f.owner, `${w}.owner`);
+    const owner: Owner = o.tag === 'Free' ? null : o.tag === 'Cow' ? 'cow' : o.tag === 'Dom' ? dom(o.value, `${w}.owner`) : fail(`${w}.owner`, `unknown owner ${o.tag}`);
+    if (typeof f.allocated !== 'boolean') return fail(`${w}.allocated`, 'expected a boolean');
+    const m2p = readOption(f.m2p, `${w}.m2p`);
+    return { owner, count: readBig(f.count, `${w}.count`), allocated: f.allocated, m2p: m2p === undefined ? null : readBig(m2p, `${w}.m2p`) };
+  });
+  const domains: State['domains'] = u.domains.map(() => ({ life: 'alive' as Life, logDirty: false, relinquish: null }));
+  const seenDomains = new Set<number>();
+  for (const [k, dv] of readMap(v.domains, `${where}.domains`)) {
+    const d = dom(k, `${where}.domains`);
+    seenDomains.add(d);
+    const w = `${where}.domains[${String(k)}]`;
+    if (!isObj(dv) || !(LIVES as readonly unknown[]).includes(dv.life) || typeof dv.logDirty !== 'boolean') {
+      return fail(w, 'expected {life, logDirty, relinquish}');
+    }
+    const r = readOption(dv.relinquish, `${w}.relinquish`);
+    let relinquish: State['domains'][number]['relinquish'] = null;
+    if (r !== undefined) {
+      if (!isObj(r) || !['mappings', 'memory', 'done'].includes(r.phase as string)) return fail(`${w}.relinquish`, 'expected {phase, cursor}');
+      relinquish = { phase: r.phase as 'mappings' | 'memory' | 'done', cursor: readBig(r.cursor, `${w}.relinquish.cursor`) };
+    }
+    domains[d] = { life: dv.life as Life, logDirty: dv.logDirty, relinquish };
+  }
+  if (seenDomains.size !== u.domains.length) fail(`${where}.domains`, `expected ${u.domains.length} domains`);
+  const p2m: (Entry | null)[][] = u.domains.map(() => Array.from({ length: u.gfns }, () => null));
+  for (const [k, row] of readMap(v.p2m, `${where}.p2m`)) {
+    const d = dom(k, `${where}.p2m`);
+    for (const [gk, ev] of readMap(row, `${where}.p2m[${String(k)}]`)) {
+      const w = `${where}.p2m[${String(k)}]`;
+      const g = readBig(gk, w);
+      if (g < 0 || g >= u.gfns) fail(w, `gfn ${g} is outside the universe (${u.gfns} gfns)`);
+      const e = readVariant(ev, `${w}[${g}]`);
+      if (e.tag === 'Empty') continue;
+      if (e.tag !== 'Mapped' || !isObj(e.value) || !(P2M_TYPES as readonly unknown[]).includes(e.value.type)) {
+        fail(`${w}[${g}]`, 'expected Empty or Mapped {type, mfn}');
+      }
+      const val = e.value as Record<string, unknown>;
+      p2m[d]![g] = { type: val.type as P2mType, mfn: readBig(val.mfn, `${w}[${g}].mfn`) };
+    }
+  }
+  const fv = readOption(v.fault, `${where}.fault`);
+  let fault: Fault | null = null;
+  if (fv !== undefined) {
+    if (!isObj(fv) || !(FAULT_KINDS as readonly unknown[]).includes(fv.kind)) fail(`${where}.fault`, 'expected {kind, frame}');
+    const fr = readOption((fv as Record<string, unknown>).frame, `${where}.fault.frame`);
+    fault = { kind: (fv as Record<string, unknown>).kind as FaultKind, frame: fr === undefined ? null : readBig(fr, `${where}.fault.frame`) };
+  }
+  return { frames, domains, p2m, fault };
+}
+
+export interface ParsedTrace {
+  meta: ItfMeta;
+  states: unknown[];
+}
+
+/** Checks the top-level shape; states are read later, against the configuration's universe. */
+export function parseItf(text: string, file: string): ParsedTrace {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return fail(file, `not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObj(v)) return fail(file, 'expected an ITF trace object');
+  const meta = v['#meta'];
+  if (!isObj(meta)) return fail(file, 'missing "#meta": this is not a trace written by checker');
+  if (!Array.isArray(v.vars) || !ITF_VARS.every((x) => (v as Record<string, unknown[]>).vars!.includes(x))) {
+    fail(file, `"vars" must list ${ITF_VARS.join(', ')}`);
+  }
+  if (!Array.isArray(v.states) || v.states.length === 0) return fail(file, '"states" must be a non-empty array');
+  const cfg = meta.configuration;
+  if (!isObj(cfg)) return fail(file, '"#meta.configuration" is missing');
+  if (typeof meta.property !== 'string') return fail(file, '"#meta.property" is missing');
+  if (!Array.isArray(meta.path) || !meta.path.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
+    return fail(file, '"#meta.path" must be an array of action indices');
+  }
+  if (meta.path.length !== v.states.length - 1) {
+    fail(file, `"#meta.path" has ${meta.path.length} steps but there are ${v.states.length} states (expected ${meta.path.length + 1}): the trace is truncated or edited`);
+  }
+  return { meta: meta as unknown as ItfMeta, states: v.states };
+}
+
+export { formatAction };

@@ -1,0 +1,132 @@
+// What a person reads and what a machine reads.
+import type { ExploreResult } from '../engine.js';
+import { formatChange, type Universe } from '../../model/index.js';
+import type { Invariant, Witness } from '../../invariants/index.js';
+import { universeToConfig } from './itf.js';
+import type { Trace } from './trace.js';
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function depthLabel(d: number): string {
+  return Number.isFinite(d) ? String(d) : 'all';
+}
+
+export interface RunInfo {
+  u: Universe;
+  depthBound: number;
+  actionCount: number;
+  invariants: readonly Invariant[];
+  witnesses: readonly Witness[];
+  result: ExploreResult;
+  traces: Trace[];
+  traceFiles: Map<string, string>;
+  exact: boolean;
+  exitCode: number;
+  notes: string[];
+}
+
+export function stopText(r: ExploreResult, depthBound: number): string {
+  if (r.stopped === 'max-states') return 'stopped by --max-states before the bound: partial result';
+  if (r.stopped === 'memory') return 'stopped by the memory ceiling before the bound: partial result';
+  if (r.stopped === 'interrupted') return 'interrupted: partial result';
+  if (r.stopped === 'stop-at-first') return `stopped at the level of the first violation (--stop-at-first)`;
+  if (r.fixpoint) return `fixpoint reached at depth ${r.levels.length - 1}: every reachable state was explored`;
+  return `bound reached: depth ${depthLabel(depthBound)}`;
+}
+
+export function renderText(info: RunInfo): string {
+  const { u, result: r } = info;
+  const cfg = universeToConfig(u);
+  const lines: string[] = [];
+  lines.push(
+    `checker explore: ${u.version} on ${u.backend}; domains ${cfg.domains}; ${u.gfns} gfns each, ${u.domains.length * u.gfns + u.spareFrames} frames; ${info.actionCount} actions; depth ${depthLabel(info.depthBound)}`,
+  );
+  lines.push('');
+  lines.push('depth   distinct   generated');
+  for (const l of r.levels) {
+    lines.push(`${String(l.depth).padStart(5)} ${n(l.distinct).padStart(10)} ${n(l.generated).padStart(11)}${l.complete ? '' : '  (level not finished)'}`);
+  }
+  const secs = r.elapsedMs / 1000;
+  lines.push(`total ${n(r.distinct)} distinct states, ${n(r.generated)} generated, in ${secs.toFixed(2)} s (${n(Math.round(r.statesPerSecond))} distinct states/s)`);
+  lines.push(
+    info.exact
+      ? 'state identity: exact (full encodings compared)'
+      : `state identity: 64-bit fingerprints; collision probability ≈ ${r.collisionProbability.toExponential(2)} (TLC's optimistic estimate)`,
+  );
+  lines.push(stopText(r, info.depthBound));
+  lines.push('');
+  const width = Math.max(...info.invariants.map((i) => i.name.length), ...info.witnesses.map((w) => w.name.length));
+  lines.push('invariants');
+  const deepest = r.levels.length - 1;
+  for (const inv of info.invariants) {
+    const v = r.violations.find((x) => x.name === inv.name);
+    lines.push(v ? `  ✗ ${inv.name.padEnd(width)}  violated at depth ${v.depth}` : `  ✓ ${inv.name.padEnd(width)}  holds to depth ${deepest}`);
+  }
+  lines.push('witnesses');
+  for (const w of info.witnesses) {
+    const v = r.witnesses.find((x) => x.name === w.name);
+    lines.push(v ? `  ✓ ${w.name.padEnd(width)}  reached at depth ${v.depth}` : `  · ${w.name.padEnd(width)}  not reached`);
+  }
+  for (const note of info.notes) lines.push('', `note: ${note}`);
+  for (const t of info.traces) {
+    lines.push('', `counterexample: ${t.property} (depth ${t.depth})`);
+    for (const s of t.steps) {
+      lines.push(`  ${s.index}. ${s.text} → ${s.rcText}`);
+      if (s.changes.length === 0) lines.push('       (no change)');
+      for (const c of s.changes) lines.push(`       ${formatChange(c)}`);
+    }
+    lines.push(`  ✗ ${t.property}: ${t.message ?? ''}`);
+    lines.push(`  replay token: ${t.path.join(',') || '(initial state)'}`);
+    const file = info.traceFiles.get(t.property);
+    if (file) lines.push(`  trace: ${file}  (checker replay ${file})`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function renderJson(info: RunInfo): unknown {
+  const { result: r } = info;
+  const properties = [
+    ...info.invariants.map((inv) => {
+      const v = r.violations.find((x) => x.name === inv.name);
+      const t = info.traces.find((x) => x.property === inv.name);
+      return {
+        name: inv.name,
+        kind: 'invariant',
+        verdict: v ? 'violated' : 'holds',
+        depth: v ? v.depth : null,
+        message: v?.message ?? null,
+        trace: t
+          ? {
+              path: t.path,
+              file: info.traceFiles.get(t.property) ?? null,
+              steps: t.steps.map((s) => ({ step: s.index, actionIndex: s.actionIndex, action: s.action.op, args: s.args, rc: s.rc, rcText: s.rcText })),
+            }
+          : null,
+      };
+    }),
+    ...info.witnesses.map((w) => {
+      const v = r.witnesses.find((x) => x.name === w.name);
+      return { name: w.name, kind: 'witness', verdict: v ? 'reached' : 'not-reached', depth: v ? v.depth : null, path: v ? v.path : null };
+    }),
+  ];
+  return {
+    tool: 'checker',
+    configuration: universeToConfig(info.u),
+    depthBound: Number.isFinite(info.depthBound) ? info.depthBound : 'all',
+    actions: info.actionCount,
+    exact: info.exact,
+    levels: r.levels,
+    totals: { distinct: r.distinct, generated: r.generated },
+    fixpoint: r.fixpoint,
+    stopped: r.stopped,
+    elapsedMs: Math.round(r.elapsedMs),
+    statesPerSecond: Math.round(r.statesPerSecond),
+    peakRssBytes: r.peakRssBytes,
+    visitedBytes: r.visitedBytes,
+    bytesPerState: r.distinct > 0 ? r.visitedBytes / r.distinct : 0,
+    collisionProbability: r.collisionProbability,
+    properties,
+    notes: info.notes,
+    exitCode: info.exitCode,
+  };
+}
