@@ -19,7 +19,8 @@ function universeOptions(cmd: Command): Command {
     .option('--gfns <n>', 'gfns per domain', '2')
     .option('--spare-frames <n>', 'free frames beyond one per domain gfn', '1')
     .option('--ops <list>', `operations to enumerate (default: all): ${OPERATIONS.join(', ')}`)
-    .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)');
+    .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)')
+    .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls');
 }
 
 export function buildProgram(): Command {
@@ -86,7 +87,7 @@ Examples:
         invariants: INVARIANTS.map((i) => `${i.name.padEnd(28)} ${i.description}`),
         witnesses: WITNESSES.map((w) => `${w.name.padEnd(38)} ${w.description}`),
         operations: [...OPERATIONS],
-        versions: VERSIONS.map((v) => (v === 'seed' || v === 'xen-4.5' ? v : `${v} (not modelled yet)`)),
+        versions: [...VERSIONS],
       };
       const keys = what === 'all' ? Object.keys(sections) : [what];
       for (const k of keys) {

@@ -2,7 +2,7 @@
 import { produce } from 'immer';
 import { match } from 'ts-pattern';
 import { domainName, type OpName, type Universe } from './config.js';
-import { destroyDomain } from './domain.js';
+import { destroyDomain, killBegin, relinquishStep } from './domain.js';
 import { HypervisorFault } from './fault.js';
 import { cloneState } from './state.js';
 import { rcName, type DomIndex, type State } from './types.js';
@@ -13,7 +13,10 @@ export type Action =
   | { op: 'decrease_reservation'; d: DomIndex; g: number }
   | { op: 'add_to_physmap_foreign'; t: DomIndex; gT: number; f: DomIndex; gF: number }
   | { op: 'remove_from_physmap'; d: DomIndex; g: number }
-  | { op: 'destroy'; d: DomIndex };
+  | { op: 'destroy'; d: DomIndex }
+  | { op: 'kill_begin'; d: DomIndex }
+  | { op: 'relinquish_step'; d: DomIndex }
+  | { op: 'set_log_dirty'; d: DomIndex; on: boolean };
 
 /** The return code of a transition: 0, a negative errno, or null when the call faulted. */
 export type Rc = number | null;
@@ -39,8 +42,11 @@ export function enumerateActions(u: Universe): Action[] {
       .with('add_to_physmap_foreign', (op) => {
         for (const t of ds) for (const gT of gs) for (const f of ds) for (const gF of gs) out.push({ op, t, gT, f, gF });
       })
-      .with('destroy', (op) => {
+      .with('destroy', 'kill_begin', 'relinquish_step', (op) => {
         for (const d of ds) out.push({ op, d });
+      })
+      .with('set_log_dirty', (op) => {
+        for (const d of ds) for (const on of [true, false]) out.push({ op, d, on });
       })
       .exhaustive();
   }
@@ -56,6 +62,9 @@ export function dispatch(ctx: Ctx, s: State, a: Action): number {
     .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) => x.addToPhysmapForeign(ctx, s, t, gT, f, gF))
     .with({ op: 'remove_from_physmap' }, ({ d, g }) => x.removeFromPhysmap(ctx, s, d, g))
     .with({ op: 'destroy' }, ({ d }) => destroyDomain(ctx, s, d))
+    .with({ op: 'kill_begin' }, ({ d }) => killBegin(ctx, s, d))
+    .with({ op: 'relinquish_step' }, ({ d }) => relinquishStep(ctx, s, d))
+    .with({ op: 'set_log_dirty' }, ({ d, on }) => x.setLogDirty(ctx, s, d, on))
     .exhaustive();
 }
 
@@ -94,7 +103,8 @@ export function formatAction(u: Universe, a: Action): string {
   return match(a)
     .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) =>
       `add_to_physmap_foreign(t=${dn(t)}, gT=${gT}, f=${dn(f)}, gF=${gF})`)
-    .with({ op: 'destroy' }, ({ d }) => `destroy(${dn(d)})`)
+    .with({ op: 'destroy' }, { op: 'kill_begin' }, { op: 'relinquish_step' }, ({ op, d }) => `${op}(${dn(d)})`)
+    .with({ op: 'set_log_dirty' }, ({ d, on }) => `set_log_dirty(${dn(d)}, ${on ? 'on' : 'off'})`)
     .with({ op: 'populate_physmap' }, { op: 'decrease_reservation' }, { op: 'remove_from_physmap' }, ({ op, d, g }) =>
       `${op}(${dn(d)}, gfn=${g})`)
     .exhaustive();
@@ -109,7 +119,8 @@ export function actionArgs(u: Universe, a: Action): Record<string, string | numb
   const dn = (d: DomIndex) => domainName(u, d);
   return match(a)
     .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) => ({ t: dn(t), gT, f: dn(f), gF }))
-    .with({ op: 'destroy' }, ({ d }) => ({ d: dn(d) }))
+    .with({ op: 'destroy' }, { op: 'kill_begin' }, { op: 'relinquish_step' }, ({ d }) => ({ d: dn(d) }))
+    .with({ op: 'set_log_dirty' }, ({ d, on }) => ({ d: dn(d), on: on ? 'on' : 'off' }))
     .with({ op: 'populate_physmap' }, { op: 'decrease_reservation' }, { op: 'remove_from_physmap' }, ({ d, g }) => ({
       d: dn(d),
       gfn: g,

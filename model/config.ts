@@ -1,14 +1,31 @@
 // The universe of MODEL.md §1: which domains, how many gfns and frames, which backend and version.
 import { BACKENDS, VERSIONS, type Backend, type DomainKind, type Version } from './types.js';
 
+/**
+ * Every operation the model knows, in the fixed enumeration order. `destroy` is atomic teardown;
+ * with --preemptible-teardown it is replaced by `kill_begin` and `relinquish_step`. `set_log_dirty`
+ * is optional (MODEL.md §3.7): not enumerated unless named in --ops.
+ */
 export const OPERATIONS = [
   'populate_physmap',
   'decrease_reservation',
   'add_to_physmap_foreign',
   'remove_from_physmap',
   'destroy',
+  'kill_begin',
+  'relinquish_step',
+  'set_log_dirty',
 ] as const;
 export type OpName = (typeof OPERATIONS)[number];
+
+export const CORE_OPERATIONS: readonly OpName[] = ['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap'];
+export const OPTIONAL_OPERATIONS: readonly OpName[] = ['set_log_dirty'];
+const ATOMIC_TEARDOWN: readonly OpName[] = ['destroy'];
+const PREEMPTIBLE_TEARDOWN: readonly OpName[] = ['kill_begin', 'relinquish_step'];
+
+export function defaultOps(preemptible: boolean): OpName[] {
+  return [...CORE_OPERATIONS, ...(preemptible ? PREEMPTIBLE_TEARDOWN : ATOMIC_TEARDOWN)];
+}
 
 export interface DomainConfig {
   /** The domain id: 0 for dom0. */
@@ -29,6 +46,8 @@ export interface Universe {
   ops: OpName[];
   /** MODEL.md §3.5: dom0 answers destroy with -EINVAL unless this is set. */
   hardwareDomainDestroyable: boolean;
+  /** Teardown split into kill_begin, relinquish_step (one chunk each) and the automatic finish. */
+  preemptibleTeardown: boolean;
 }
 
 export interface UniverseOptions {
@@ -39,6 +58,7 @@ export interface UniverseOptions {
   version?: string;
   ops?: string | OpName[];
   hardwareDomainDestroyable?: boolean;
+  preemptibleTeardown?: boolean;
 }
 
 export const DEFAULT_DOMAINS = 'dom0:pvh:hw,dom1:pvh,dom2:hvm';
@@ -115,7 +135,8 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
   if (!(VERSIONS as readonly string[]).includes(version)) {
     throw new ConfigError(`--version: unknown version "${version}"; choose one of ${VERSIONS.join(', ')}`);
   }
-  const ops = parseOps(o.ops);
+  const preemptibleTeardown = o.preemptibleTeardown ?? false;
+  const ops = parseOps(o.ops, preemptibleTeardown);
   const u: Universe = {
     domains,
     gfns,
@@ -124,18 +145,27 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
     version: version as Version,
     ops,
     hardwareDomainDestroyable: o.hardwareDomainDestroyable ?? false,
+    preemptibleTeardown,
   };
   if (frameCount(u) > 64) throw new ConfigError(`the universe has ${frameCount(u)} frames; at most 64 are supported`);
   return u;
 }
 
-function parseOps(ops: string | OpName[] | undefined): OpName[] {
-  if (ops === undefined) return [...OPERATIONS];
+function parseOps(ops: string | OpName[] | undefined, preemptible: boolean): OpName[] {
+  if (ops === undefined) return defaultOps(preemptible);
   const list = typeof ops === 'string' ? ops.split(',').map((s) => s.trim()).filter((s) => s !== '') : ops;
   if (list.length === 0) throw new ConfigError('--ops: at least one operation is needed');
   for (const op of list) {
     if (!(OPERATIONS as readonly string[]).includes(op)) {
       throw new ConfigError(`--ops: unknown operation "${op}"; operations are ${OPERATIONS.join(', ')}`);
+    }
+  }
+  for (const op of list) {
+    if (preemptible && ATOMIC_TEARDOWN.includes(op as OpName)) {
+      throw new ConfigError(`--ops: ${op} is atomic teardown; with --preemptible-teardown use ${PREEMPTIBLE_TEARDOWN.join(' and ')}`);
+    }
+    if (!preemptible && PREEMPTIBLE_TEARDOWN.includes(op as OpName)) {
+      throw new ConfigError(`--ops: ${op} needs --preemptible-teardown`);
     }
   }
   // Keep the fixed order of OPERATIONS whatever order the user wrote: action indices stay stable.

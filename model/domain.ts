@@ -1,31 +1,79 @@
 // Teardown: xen/common/domain.c domain_kill, xen/arch/x86/domain.c domain_relinquish_resources and
-// relinquish_memory (xen-foreign-protocol.md §1.11).
+// relinquish_memory (xen-foreign-protocol.md §1.11, §3.3).
+//
+// domain_relinquish_resources is a resumable state machine (d->arch.relmem plus a cursor, here
+// `domains[d].relinquish`). Atomic teardown runs it to the end in one transition; preemptible
+// teardown gives each relinquish_step a budget of one chunk (one gfn of the p2m walk, one frame of
+// relinquish_memory, the root clear) and -ERESTART says "call again".
 import { bug } from './fault.js';
 import { completeDomainDestroy, getPage, putPage, totPages } from './page.js';
-import { EINVAL, ESRCH, type DomIndex, type State } from './types.js';
-import type { Ctx } from './xen.js';
+import { EINVAL, ERESTART, ESRCH, type DomIndex, type Relinquish, type RelinquishPhase, type State } from './types.js';
+import type { Ctx, Preempt } from './xen.js';
+
+/** Unlimited budget: atomic teardown. */
+export const NO_PREEMPTION: Preempt = { budget: Infinity };
+
+/** hypercall_preempt_check(): spends one chunk of the budget, or says "preempt now". */
+export function preemptCheck(p: Preempt): boolean {
+  if (p.budget <= 0) return true;
+  p.budget -= 1;
+  return false;
+}
+
+function mayDestroy(ctx: Ctx, d: DomIndex): boolean {
+  return !ctx.u.domains[d]!.hardware || ctx.u.hardwareDomainDestroyable;
+}
 
 /**
  * The toolstack's destroy (MODEL.md §3.5), atomic: domain_kill runs every relinquish step and
  * finishes. The hardware domain answers -EINVAL unless the universe makes it destroyable.
  */
 export function destroyDomain(ctx: Ctx, s: State, d: DomIndex): number {
-  if (ctx.u.domains[d]!.hardware && !ctx.u.hardwareDomainDestroyable) return EINVAL;
+  if (!mayDestroy(ctx, d)) return EINVAL;
   const life = s.domains[d]!.life;
   if (life === 'destroyed') return ESRCH; // rcu_lock_domain_by_id fails
   if (life === 'dead') return 0; // domain_kill on DOMDYING_dead: nothing left to do
-  return ctx.xen.domainKill(ctx, s, d);
+  return ctx.xen.domainKill(ctx, s, d, { budget: Infinity });
 }
 
 /**
- * domain_kill(d): alive → dying (is_dying set); domain_relinquish_resources to completion; → dead;
- * put_domain drops the creation reference. With tot_pages already 0 that was the last reference and
- * complete_domain_destroy runs at once.
+ * Preemptible teardown, first half of domain_kill: alive → dying (domain_pause, is_dying set;
+ * event channels and grants have no model state). No relinquish work yet.
  */
-export function domainKill(ctx: Ctx, s: State, d: DomIndex): number {
+export function killBegin(ctx: Ctx, s: State, d: DomIndex): number {
+  if (!mayDestroy(ctx, d)) return EINVAL;
   const dom = s.domains[d]!;
-  if (dom.life === 'alive') dom.life = 'dying';
-  const rc = ctx.xen.domainRelinquishResources(ctx, s, d);
+  if (dom.life === 'destroyed') return ESRCH;
+  if (dom.life !== 'alive') return 0; // already dying or dead: relinquish_step carries on
+  dom.life = 'dying';
+  dom.relinquish = { phase: ctx.xen.relinquishPhases[0]!, cursor: 0 };
+  return 0;
+}
+
+/**
+ * Preemptible teardown: the toolstack calls domain_kill again; one chunk of relinquish work runs,
+ * and when the last phase is done the domain dies in the same step (the automatic finish). A
+ * preempted call returns -ERESTART to the toolstack as a continuation: the model reports 0.
+ */
+export function relinquishStep(ctx: Ctx, s: State, d: DomIndex): number {
+  if (s.domains[d]!.life === 'destroyed') return ESRCH;
+  if (s.domains[d]!.life !== 'dying') return EINVAL; // nothing to relinquish
+  const rc = ctx.xen.domainKill(ctx, s, d, { budget: 1 });
+  return rc === ERESTART ? 0 : rc;
+}
+
+/**
+ * domain_kill(d): alive → dying (is_dying set); domain_relinquish_resources (to completion, or
+ * until preempted); → dead; put_domain drops the creation reference. With tot_pages already 0 that
+ * was the last reference and complete_domain_destroy runs at once.
+ */
+export function domainKill(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
+  const dom = s.domains[d]!;
+  if (dom.life === 'alive') {
+    dom.life = 'dying';
+    dom.relinquish = { phase: ctx.xen.relinquishPhases[0]!, cursor: 0 };
+  }
+  const rc = ctx.xen.domainRelinquishResources(ctx, s, d, p);
   if (rc !== 0) return rc;
   dom.life = 'dead';
   dom.relinquish = null;
@@ -33,24 +81,62 @@ export function domainKill(ctx: Ctx, s: State, d: DomIndex): number {
   return 0;
 }
 
-/**
- * domain_relinquish_resources(d), Xen 4.4 (seed and 4.5): paging_teardown frees the HAP pool but
- * leaves every p2m entry in place; relinquish_shared_pages (nothing shared by default); then
- * relinquish_memory over page_list. The p2m stays, stale, until the domain is destroyed.
- */
-export function domainRelinquishResources44(ctx: Ctx, s: State, d: DomIndex): number {
-  return ctx.xen.relinquishMemory(ctx, s, d);
+function relmem(s: State, d: DomIndex): Relinquish {
+  return s.domains[d]!.relinquish!;
+}
+
+function enterPhase(r: Relinquish, phase: RelinquishPhase): void {
+  r.phase = phase;
+  r.cursor = 0;
 }
 
 /**
- * relinquish_memory(d, &d->page_list): for each page d owns (in frame order): get_page or skip;
- * clear _PGC_allocated and put; put. Frames that another domain maps survive with the mapping's
- * reference.
+ * domain_relinquish_resources(d): the phases of the version (`relinquishPhases`) in order.
+ * Seed and 4.5 (Xen 4.4's state machine): paging_teardown frees the HAP pool but leaves every p2m
+ * entry; relinquish_shared_pages has nothing to do; relinquish_memory over page_list. The p2m stays,
+ * stale, until the domain is destroyed.
+ * From 845a60b63b: PROG_mappings (relinquish_p2m_mapping) runs after `shared` and before `paging`,
+ * whose p2m_teardown(remove_root=false) clears the root: every remaining entry vanishes without
+ * reference handling; then memory.
  */
-export function relinquishMemory(ctx: Ctx, s: State, d: DomIndex): number {
-  for (let mfn = 0; mfn < s.frames.length; mfn++) {
+export function domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
+  const r = relmem(s, d);
+  const phases = ctx.xen.relinquishPhases;
+  for (;;) {
+    let rc = 0;
+    switch (r.phase) {
+      case 'mappings':
+        rc = ctx.xen.relinquishP2mMapping(ctx, s, d, p);
+        break;
+      case 'paging':
+        if (preemptCheck(p)) return ERESTART;
+        ctx.xen.p2mTeardownClearRoot(ctx, s, d);
+        break;
+      case 'memory':
+        rc = ctx.xen.relinquishMemory(ctx, s, d, p);
+        break;
+      case 'done':
+        return 0;
+    }
+    if (rc !== 0) return rc;
+    enterPhase(r, phases[phases.indexOf(r.phase) + 1] ?? 'done');
+  }
+}
+
+/**
+ * relinquish_memory(d, &d->page_list): for each page d owns (frame order, from the cursor):
+ * get_page or skip; clear _PGC_allocated and put; put; hypercall_preempt_check after each page.
+ * Frames another domain maps survive with the mapping's reference.
+ */
+export function relinquishMemory(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
+  const r = relmem(s, d);
+  for (let mfn = r.cursor; mfn < s.frames.length; mfn++) {
     const pg = s.frames[mfn]!;
     if (pg.owner !== d) continue;
+    if (preemptCheck(p)) {
+      r.cursor = mfn;
+      return ERESTART;
+    }
     if (!getPage(ctx, s, mfn, d)) continue; // "Couldn't get a reference: the page is being freed"
     if (pg.allocated) {
       pg.allocated = false;
@@ -58,11 +144,38 @@ export function relinquishMemory(ctx: Ctx, s: State, d: DomIndex): number {
     }
     putPage(ctx, s, mfn);
   }
+  r.cursor = s.frames.length;
+  return 0;
+}
+
+/**
+ * relinquish_p2m_mapping(d) (845a60b63b): from the cursor p2m->teardown_gfn, every foreign entry
+ * is set to (INVALID_MFN, p2m_invalid), which puts its reference; a failure breaks out without
+ * advancing, so the gfn is retried; preemption is checked per foreign entry here (Xen: every 256
+ * iterations).
+ */
+export function relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
+  const r = relmem(s, d);
+  const p2m = s.p2m[d]!;
+  for (let gfn = r.cursor; gfn < p2m.length; gfn++) {
+    const e = p2m[gfn]!;
+    if (e === null || e.type !== 'map_foreign') continue;
+    if (preemptCheck(p)) {
+      r.cursor = gfn;
+      return ERESTART;
+    }
+    const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
+    if (rc !== 0) {
+      r.cursor = gfn; // ASSERT_UNREACHABLE(); break without advancing
+      return rc;
+    }
+  }
+  r.cursor = p2m.length;
   return 0;
 }
 
 /** Seed and 4.5 have no relinquish_p2m_mapping (845a60b63b adds it in 2024). */
-export function relinquishP2mMappingAbsent(_ctx: Ctx, _s: State, _d: DomIndex): number {
+export function relinquishP2mMappingAbsent(_ctx: Ctx, _s: State, _d: DomIndex, _p: Preempt): number {
   return 0;
 }
 

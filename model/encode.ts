@@ -1,9 +1,8 @@
 // The canonical encoding of a state: a fixed-length byte array (frames, domains, p2m entries, fault
 // in a fixed order). State identity is this encoding (or its 64-bit fingerprint).
 import { frameCount, type Universe } from './config.js';
-import { FAULT_KINDS, LIVES, P2M_TYPES, type Entry, type Frame, type P2mType, type State } from './types.js';
+import { FAULT_KINDS, LIVES, RELINQUISH_PHASES as PHASES, P2M_TYPES, type Entry, type Frame, type P2mType, type State } from './types.js';
 
-const PHASES = ['mappings', 'memory', 'done'] as const;
 
 export function encodedSize(u: Universe): number {
   return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 2;

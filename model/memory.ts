@@ -1,8 +1,7 @@
 // xen/common/memory.c (and the x86 arch_memory_op): the hypercall bodies the toolstack in dom0 issues.
-import { bug } from './fault.js';
 import { getPage, putPage } from './page.js';
 import { p2mIsForeign } from './p2m/types.js';
-import { EEXIST, EINVAL, ENOENT, ENOMEM, ESRCH, type DomIndex, type State } from './types.js';
+import { EEXIST, EINVAL, ENOENT, ENOMEM, ENXIO, EPERM, ESRCH, type DomIndex, type State } from './types.js';
 import type { Ctx } from './xen.js';
 
 /** The hardware domain's index: its toolstack is the caller of every hypercall. */
@@ -124,3 +123,33 @@ export function addToPhysmapForeign45(ctx: Ctx, s: State, t: DomIndex, gT: numbe
   return ctx.xen.p2mAddForeign(ctx, s, t, gF, gT, f);
 }
 
+
+/**
+ * guest_remove_page(d, gmfn) after XSA-222 (a0cce6048d, b614f642c3), as in 4.19: -ENOENT for an
+ * invalid entry; get_page(page, d) must succeed, else -ENXIO (a foreign or grant entry); the p2m
+ * entry is removed first and _PGC_allocated is dropped only if the removal succeeded.
+ */
+export function guestRemovePage419(ctx: Ctx, s: State, d: DomIndex, gmfn: number): number {
+  const e = s.p2m[d]![gmfn]!;
+  if (e === null) return ENOENT; // p2mt == p2m_invalid
+  const mfn = e.mfn;
+  if (!getPage(ctx, s, mfn, d)) return ENXIO; // "Bad page free"
+  const pg = s.frames[mfn]!;
+  const rc = ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
+  if (rc === 0 && pg.allocated) {
+    pg.allocated = false;
+    putPage(ctx, s, mfn);
+  }
+  putPage(ctx, s, mfn);
+  return rc;
+}
+
+/**
+ * From 845a60b63b (4.19): XENMEM_add_to_physmap_batch → p2m_add_foreign, where
+ * rcu_lock_remote_domain_by_id(foreigndom) refuses the caller itself with -EPERM.
+ */
+export function addToPhysmapForeign419(ctx: Ctx, s: State, t: DomIndex, gT: number, f: DomIndex, gF: number): number {
+  if (isDestroyed(s, t) || isDestroyed(s, f)) return ESRCH;
+  if (f === callerDomain(ctx)) return EPERM;
+  return ctx.xen.p2mAddForeign(ctx, s, t, gF, gT, f);
+}

@@ -2,6 +2,7 @@
 import { atomicWriteEptEntry45, atomicWriteEptEntrySeed } from './p2m/ept.js';
 import { p2mPtSetEntryRefusingForeign } from './p2m/pt.js';
 import {
+  entryChanged,
   entryType,
   p2mIsAnyRam,
   p2mIsForeign,
@@ -13,7 +14,7 @@ import {
 } from './p2m/types.js';
 import { bug } from './fault.js';
 import { getPage, pageGetOwnerAndReference, putPage } from './page.js';
-import { EBUSY, EINVAL, EPERM, type DomIndex, type Entry, type P2mType, type State } from './types.js';
+import { EBUSY, EINVAL, ENOMEM, EPERM, ESRCH, type DomIndex, type Entry, type P2mType, type State } from './types.js';
 import type { Ctx, PageFromGfn } from './xen.js';
 
 export { atomicWriteEptEntry45, atomicWriteEptEntrySeed, p2mPtSetEntryRefusingForeign };
@@ -197,4 +198,150 @@ export function p2mRemoveForeignAbsent(_ctx: Ctx, _s: State, _d: DomIndex, _gpfn
 export function p2mTeardownDiscarding(_ctx: Ctx, s: State, d: DomIndex): void {
   const p2m = s.p2m[d]!;
   for (let g = 0; g < p2m.length; g++) p2m[g] = null;
+}
+
+/**
+ * p2m_entry_modify() (xen/arch/x86/include/asm/p2m.h, shared by EPT, NPT and shadow since
+ * ce0224bf96), as in Xen 4.19: level-1 entries only, and only when (type, mfn) changes; a new
+ * foreign entry takes page_get_owner_and_reference (else -EBUSY), an old one is put. The caller
+ * writes the PTE after it returns: the put happens before the write.
+ */
+export function p2mEntryModify419(ctx: Ctx, s: State, d: DomIndex, gfn: number, neu: Entry | null): number {
+  const old = s.p2m[d]![gfn]!;
+  if (!entryChanged(old, neu)) return 0;
+  if (p2mIsForeign(entryType(neu))) {
+    // !mfn_valid(nfn) || p2m is not the host p2m → -EINVAL: every model p2m is a host p2m
+    const owner = pageGetOwnerAndReference(s, neu!.mfn);
+    if (owner === undefined || owner === null) return EBUSY;
+    // p2m->nr_foreign++ (derived in the model)
+  }
+  if (p2mIsForeign(entryType(old))) {
+    ctx.xen.p2mEntryModifyPutOld(ctx, s, old!.mfn);
+  }
+  return 0;
+}
+
+/** Putting an old foreign entry's reference in p2m_entry_modify, up to Xen 4.19: a plain put_page. */
+export function p2mEntryModifyPutOld419(ctx: Ctx, s: State, mfn: number): void {
+  putPage(ctx, s, mfn);
+}
+
+/**
+ * ac607edc2e (2026-02-19, head): before putting an old foreign entry, p2m_entry_modify requires
+ * `count > (allocated ? 2 : 1)`: the caller must hold an extra reference, since the put happens
+ * before the PTE write. relinquish_p2m_mapping holds none (xen-foreign-protocol.md §3.6 L): this
+ * fault is inferred from reading the source, not confirmed by a bug report. Debug builds hit the
+ * ASSERT; the model reports the ASSERT.
+ */
+export function p2mEntryModifyPutOldHead(ctx: Ctx, s: State, mfn: number): void {
+  const pg = s.frames[mfn]!;
+  if (!(pg.count > (pg.allocated ? 2 : 1))) bug('assert-entry-modify-extra-ref', mfn);
+  putPage(ctx, s, mfn);
+}
+
+/** Xen 4.19 EPT: atomic_write_ept_entry calls p2m_entry_modify for leaves, then writes. */
+export function atomicWriteEptEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, neu: Entry | null): number {
+  const rc = ctx.xen.p2mEntryModify(ctx, s, d, gfn, neu);
+  if (rc !== 0) return rc;
+  s.p2m[d]![gfn] = neu; // write_atomic(&entryptr->epte, new.epte)
+  return 0;
+}
+
+/** Xen 4.19 PT (p2m_pt_set_entry): the foreign refusal is gone (ce0224bf96); p2m_entry_modify counts. */
+export function p2mPtSetEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, neu: Entry | null): number {
+  const rc = ctx.xen.p2mEntryModify(ctx, s, d, gfn, neu);
+  if (rc !== 0) return rc;
+  s.p2m[d]![gfn] = neu; // safe_write_pte / paging_write_p2m_entry
+  return 0;
+}
+
+/**
+ * From XSA-410 (ff600a8cf8, "refuse new allocations for dying domains"): hap_alloc returns NULL for a
+ * dying domain, so an insert into a domain that is not alive fails with -ENOMEM and writes nothing
+ * (MODEL.md §3.6: every insert is taken to need an allocation). Removals still go through.
+ */
+export function p2mSetEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number {
+  if (e !== null && s.domains[d]!.life !== 'alive') return ENOMEM;
+  return p2mSetEntry44(ctx, s, d, gfn, e);
+}
+
+/**
+ * set_typed_p2m_entry() in HEAD: an old grant, foreign or mmio_direct entry whose (mfn, type)
+ * differs → domain_crash(d) and -EPERM; the identical entry is a no-op; an old RAM entry's frame
+ * loses its M2P; then p2m_set_entry.
+ */
+export function setTypedP2mEntryHead(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number {
+  const old = s.p2m[d]![gfn]!;
+  const ot = entryType(old);
+  if (p2mIsGrant(ot) || p2mIsForeign(ot)) {
+    if (old!.mfn === mfn && ot === t) return 0;
+    ctx.xen.domainCrash(ctx, s, d);
+    return EPERM;
+  }
+  if (p2mIsRam(ot)) s.frames[old!.mfn]!.m2p = null;
+  return ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+}
+
+/**
+ * p2m_add_foreign() from 845a60b63b (Xen 4.19) to HEAD (§3.2), after fdom was looked up:
+ * arch_acquire_resource_check(tdom) accepts every HVM/PVH domain without altp2m or nested HVM (all
+ * model domains); the source must be RAM, not shared, not a hole; removing the previous page at gpfn
+ * aborts on error (XSA-222: a previous foreign entry makes guest_remove_page fail with -ENXIO).
+ */
+export function p2mAddForeign419(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number, gpfn: number, fdom: DomIndex): number {
+  if (tdom === fdom) return EINVAL;
+  // xsm_map_gmfn_foreign(XSM_TARGET, tdom, fdom): allowed for the privileged caller
+
+  const { page, t: p2mt } = ctx.xen.getPageFromGfn(ctx, s, fdom, fgfn);
+  if (page === null) return EINVAL;
+  let rc = 0;
+  if (!p2mIsRam(p2mt) || p2mIsShared(p2mt) || p2mIsHole(p2mt)) {
+    rc = EINVAL;
+  } else {
+    const mfn = page;
+    // Remove previously mapped page if it was present (no special pages in the model).
+    const prev = s.p2m[tdom]![gpfn]!;
+    if (prev !== null) rc = ctx.xen.guestRemovePage(ctx, s, tdom, gpfn);
+    if (rc === 0) rc = ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, mfn);
+    // put_gfn(tdom, gpfn)
+  }
+  putPage(ctx, s, page);
+  return rc;
+}
+
+/** The `paging` phase from 845a60b63b: p2m_teardown(remove_root=false) clears the root page. */
+export function p2mTeardownClearRoot(_ctx: Ctx, s: State, d: DomIndex): void {
+  const p2m = s.p2m[d]!;
+  for (let g = 0; g < p2m.length; g++) p2m[g] = null;
+}
+
+/** Seed and 4.5: hap_teardown frees the pool but leaves every entry (this phase is not listed). */
+export function p2mTeardownClearRootAbsent(_ctx: Ctx, _s: State, _d: DomIndex): void {}
+
+/**
+ * p2m_change_entry_type_global(d, ot, nt) as the seed's ept_change_entry_type_page does it: every
+ * valid leaf of type `ot` is rewritten as `nt` through the backend's entry write. It never selects
+ * foreign entries (log-dirty converts ram_rw ↔ ram_logdirty only).
+ */
+export function p2mChangeEntryTypeGlobal(ctx: Ctx, s: State, d: DomIndex, ot: P2mType, nt: P2mType): void {
+  const p2m = s.p2m[d]!;
+  for (let g = 0; g < p2m.length; g++) {
+    const e = p2m[g]!;
+    if (e !== null && e.type === ot) ctx.xen.p2mSetEntry(ctx, s, d, g, { type: nt, mfn: e.mfn });
+  }
+}
+
+/**
+ * Optional operation set_log_dirty(d, on) (§1.6): XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY / OFF.
+ * paging_log_dirty_enable refuses a domain already in log-dirty mode.
+ */
+export function setLogDirty(ctx: Ctx, s: State, d: DomIndex, on: boolean): number {
+  const dom = s.domains[d]!;
+  if (dom.life === 'destroyed') return ESRCH;
+  if (dom.life !== 'alive') return EINVAL;
+  if (dom.logDirty === on) return on ? EINVAL : 0;
+  dom.logDirty = on;
+  if (on) ctx.xen.p2mChangeEntryTypeGlobal(ctx, s, d, 'ram_rw', 'ram_logdirty');
+  else ctx.xen.p2mChangeEntryTypeGlobal(ctx, s, d, 'ram_logdirty', 'ram_rw');
+  return 0;
 }

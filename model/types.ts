@@ -38,7 +38,13 @@ export interface Relinquish {
   phase: RelinquishPhase;
   cursor: number;
 }
-export type RelinquishPhase = 'mappings' | 'memory' | 'done';
+/**
+ * The phases of domain_relinquish_resources that touch the model's state, in the order of the
+ * version: `mappings` (relinquish_p2m_mapping, from 845a60b63b), `paging` (p2m_teardown clearing the
+ * root in hap_teardown), `memory` (relinquish_memory over page_list), then `done`.
+ */
+export type RelinquishPhase = 'mappings' | 'paging' | 'memory' | 'done';
+export const RELINQUISH_PHASES: readonly RelinquishPhase[] = ['mappings', 'paging', 'memory', 'done'];
 
 export interface Domain {
   life: Life;
@@ -94,6 +100,8 @@ export const EEXIST = -17;
 export const EINVAL = -22;
 export const ENXIO = -6;
 export const EILSEQ = -84;
+/** -ERESTART: preempted, the toolstack calls again (a continuation, not an error). */
+export const ERESTART = -85;
 
 const ERRNO_NAMES: Record<number, string> = {
   [EPERM]: '-EPERM',
@@ -105,6 +113,7 @@ const ERRNO_NAMES: Record<number, string> = {
   [EEXIST]: '-EEXIST',
   [EINVAL]: '-EINVAL',
   [EILSEQ]: '-EILSEQ',
+  [ERESTART]: '-ERESTART',
 };
 
 export function rcName(rc: number): string {

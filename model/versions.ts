@@ -10,9 +10,12 @@ import type { XenFunctions } from './xen.js';
 export const SEED: XenFunctions = {
   version: 'seed',
   finalTeardownReleasesForeign: false,
+  relinquishPhases: ['memory'],
   atomicWriteEptEntry: p2m.atomicWriteEptEntrySeed,
   p2mPtSetEntry: p2m.p2mPtSetEntryRefusingForeign,
   p2mSetEntry: p2m.p2mSetEntry44,
+  p2mEntryModify: p2m.p2mEntryModify419, // not called by the 2013/2014 backends
+  p2mEntryModifyPutOld: p2m.p2mEntryModifyPutOld419,
   setTypedP2mEntry: p2m.setTypedP2mEntrySeed,
   setForeignP2mEntry: p2m.setForeignP2mEntry,
   p2mRemovePage: p2m.p2mRemovePage,
@@ -25,10 +28,13 @@ export const SEED: XenFunctions = {
   decreaseReservation: memory.decreaseReservation,
   removeFromPhysmap: memory.removeFromPhysmapSeed,
   addToPhysmapForeign: memory.addToPhysmapForeignSeed,
+  p2mChangeEntryTypeGlobal: p2m.p2mChangeEntryTypeGlobal,
+  setLogDirty: p2m.setLogDirty,
   domainKill: domain.domainKill,
-  domainRelinquishResources: domain.domainRelinquishResources44,
+  domainRelinquishResources: domain.domainRelinquishResources,
   relinquishP2mMapping: domain.relinquishP2mMappingAbsent,
   relinquishMemory: domain.relinquishMemory,
+  p2mTeardownClearRoot: p2m.p2mTeardownClearRootAbsent,
   p2mTeardown: p2m.p2mTeardownDiscarding,
   domainCrash: domain.domainCrash,
 };
@@ -46,7 +52,39 @@ export const XEN_4_5: XenFunctions = {
   addToPhysmapForeign: memory.addToPhysmapForeign45,
 };
 
-export const VERSION_TABLES: Partial<Record<Version, XenFunctions>> = {
+/**
+ * Xen 4.19: 845a60b63b (any HVM/PVH target; foreign references dropped during kill by
+ * relinquish_p2m_mapping, then the root cleared), XSA-222's guest_remove_page and aborting
+ * previous-page removal, p2m_entry_modify on both backends (PT counts too), XSA-410's refusal of
+ * inserts into dying domains.
+ */
+export const XEN_4_19: XenFunctions = {
+  ...XEN_4_5,
+  version: 'xen-4.19',
+  relinquishPhases: ['mappings', 'paging', 'memory'],
+  atomicWriteEptEntry: p2m.atomicWriteEptEntry419,
+  p2mPtSetEntry: p2m.p2mPtSetEntry419,
+  p2mSetEntry: p2m.p2mSetEntry419,
+  p2mEntryModify: p2m.p2mEntryModify419,
+  p2mEntryModifyPutOld: p2m.p2mEntryModifyPutOld419,
+  setTypedP2mEntry: p2m.setTypedP2mEntryHead,
+  p2mAddForeign: p2m.p2mAddForeign419,
+  guestRemovePage: memory.guestRemovePage419,
+  addToPhysmapForeign: memory.addToPhysmapForeign419,
+  relinquishP2mMapping: domain.relinquishP2mMapping,
+  p2mTeardownClearRoot: p2m.p2mTeardownClearRoot,
+};
+
+/** HEAD: 4.19 plus ac607edc2e (§3.6 L), whose fault is inferred from the source, not reported. */
+export const HEAD: XenFunctions = {
+  ...XEN_4_19,
+  version: 'head',
+  p2mEntryModifyPutOld: p2m.p2mEntryModifyPutOldHead,
+};
+
+export const VERSION_TABLES: Record<Version, XenFunctions> = {
   seed: SEED,
   'xen-4.5': XEN_4_5,
+  'xen-4.19': XEN_4_19,
+  head: HEAD,
 };

@@ -7,7 +7,7 @@
 // errno throughout, even where the C of 2013 used 1/0 (xen-foreign-protocol.md §1.12); the comment of
 // each function says what the C returned.
 import type { Universe } from './config.js';
-import type { DomIndex, Entry, P2mType, State } from './types.js';
+import type { DomIndex, Entry, P2mType, RelinquishPhase, State } from './types.js';
 
 export interface PageFromGfn {
   /** The frame a reference was taken on, or null (nothing taken). */
@@ -24,11 +24,16 @@ export interface XenFunctions {
    * references of the foreign entries it discards. No real version does; a mutant may.
    */
   readonly finalTeardownReleasesForeign: boolean;
+  /** The phases of domain_relinquish_resources that touch model state, in order. */
+  readonly relinquishPhases: readonly RelinquishPhase[];
 
   // xen/arch/x86/mm/p2m-ept.c, p2m-pt.c, p2m.c: writing one p2m entry
   atomicWriteEptEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
   p2mPtSetEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
   p2mSetEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
+  /** p2m_entry_modify (from Xen 4.13; unused by the seed and 4.5 backends). */
+  p2mEntryModify(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
+  p2mEntryModifyPutOld(ctx: Ctx, s: State, mfn: number): void;
   setTypedP2mEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number;
   setForeignP2mEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number;
   p2mRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number;
@@ -46,13 +51,25 @@ export interface XenFunctions {
   removeFromPhysmap(ctx: Ctx, s: State, d: DomIndex, gpfn: number): number;
   addToPhysmapForeign(ctx: Ctx, s: State, t: DomIndex, gT: number, f: DomIndex, gF: number): number;
 
+  // the log-dirty type change (p2m_change_entry_type_global), optional operation set_log_dirty
+  p2mChangeEntryTypeGlobal(ctx: Ctx, s: State, d: DomIndex, ot: P2mType, nt: P2mType): void;
+  setLogDirty(ctx: Ctx, s: State, d: DomIndex, on: boolean): number;
+
   // xen/common/domain.c, xen/arch/x86/domain.c: teardown
-  domainKill(ctx: Ctx, s: State, d: DomIndex): number;
-  domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex): number;
-  relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex): number;
-  relinquishMemory(ctx: Ctx, s: State, d: DomIndex): number;
+  domainKill(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
+  domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
+  relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
+  relinquishMemory(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
+  /** The `paging` phase: p2m_teardown(p2m, remove_root=false) from hap_teardown. */
+  p2mTeardownClearRoot(ctx: Ctx, s: State, d: DomIndex): void;
+  /** p2m_teardown at complete_domain_destroy (final destroy). */
   p2mTeardown(ctx: Ctx, s: State, d: DomIndex): void;
   domainCrash(ctx: Ctx, s: State, d: DomIndex): void;
+}
+
+/** The preemption budget of one domain_kill call, in chunks (Infinity: atomic teardown). */
+export interface Preempt {
+  budget: number;
 }
 
 export interface Ctx {
@@ -60,4 +77,4 @@ export interface Ctx {
   readonly xen: XenFunctions;
 }
 
-export type XenFunctionName = Exclude<keyof XenFunctions, 'version' | 'finalTeardownReleasesForeign'>;
+export type XenFunctionName = Exclude<keyof XenFunctions, 'version' | 'finalTeardownReleasesForeign' | 'relinquishPhases'>;

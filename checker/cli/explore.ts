@@ -20,6 +20,7 @@ export interface UniverseFlags {
   spareFrames?: string;
   ops?: string;
   destroyableDom0?: boolean;
+  preemptibleTeardown?: boolean;
 }
 
 export interface ExploreFlags extends UniverseFlags {
@@ -43,6 +44,7 @@ export function universeFromFlags(f: UniverseFlags): Universe {
     spareFrames: f.spareFrames,
     ops: f.ops,
     hardwareDomainDestroyable: f.destroyableDom0 ?? false,
+    preemptibleTeardown: f.preemptibleTeardown ?? false,
   });
 }
 

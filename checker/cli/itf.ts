@@ -19,6 +19,7 @@ import {
   type P2mType,
   type Life,
   type FaultKind,
+  type RelinquishPhase,
 } from '../../model/index.js';
 
 export const ITF_VARS = ['frames', 'domains', 'p2m', 'fault', 'action', 'rc'] as const;
@@ -33,6 +34,7 @@ export interface TraceConfig {
   spareFrames: number;
   ops: string[];
   hardwareDomainDestroyable: boolean;
+  preemptibleTeardown: boolean;
 }
 
 export interface ItfMeta {
@@ -57,6 +59,7 @@ export function universeToConfig(u: Universe): TraceConfig {
     spareFrames: u.spareFrames,
     ops: [...u.ops],
     hardwareDomainDestroyable: u.hardwareDomainDestroyable,
+    preemptibleTeardown: u.preemptibleTeardown,
   };
 }
 
@@ -203,8 +206,8 @@ export function itfToState(u: Universe, v: unknown, where: string): State {
     const r = readOption(dv.relinquish, `${w}.relinquish`);
     let relinquish: State['domains'][number]['relinquish'] = null;
     if (r !== undefined) {
-      if (!isObj(r) || !['mappings', 'memory', 'done'].includes(r.phase as string)) return fail(`${w}.relinquish`, 'expected {phase, cursor}');
-      relinquish = { phase: r.phase as 'mappings' | 'memory' | 'done', cursor: readBig(r.cursor, `${w}.relinquish.cursor`) };
+      if (!isObj(r) || !['mappings', 'paging', 'memory', 'done'].includes(r.phase as string)) return fail(`${w}.relinquish`, 'expected {phase, cursor}');
+      relinquish = { phase: r.phase as RelinquishPhase, cursor: readBig(r.cursor, `${w}.relinquish.cursor`) };
     }
     domains[d] = { life: dv.life as Life, logDirty: dv.logDirty, relinquish };
   }

@@ -32,6 +32,7 @@ export function runReplay(file: string, out: (s: string) => void): number {
       spareFrames: String(c.spareFrames),
       ops: Array.isArray(c.ops) ? c.ops.join(',') : String(c.ops),
       destroyableDom0: c.hardwareDomainDestroyable === true,
+      preemptibleTeardown: c.preemptibleTeardown === true,
     });
   } catch (e) {
     if (e instanceof ConfigError) throw new TraceFormatError(`${file}: #meta.configuration: ${e.message}`);
