@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The command line: explore, replay, list. Bad input gets one line and exit 2, never a stack trace.
-import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, OPERATIONS, VERSIONS, BACKENDS, DEFAULT_DOMAINS } from '../model/index.js';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, OPERATIONS, VERSIONS, BACKENDS, DEFAULT_DOMAINS, MUTANTS } from '../model/index.js';
 import { INVARIANTS, WITNESSES } from '../invariants/index.js';
 import { EXIT, TOOL_VERSION, UsageError } from './cli/common.js';
 import { DEFAULT_DEPTH, runExplore, type ExploreFlags } from './cli/explore.js';
@@ -13,8 +13,8 @@ const err = (s: string) => void process.stderr.write(s);
 
 function universeOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--version <name>', `Xen version: ${VERSIONS.join(', ')}`).default('seed'))
-    .addOption(new Option('--backend <name>', `the host's p2m backend: ${BACKENDS.join(', ')}`).default('ept'))
+    .option('--version <name>', `Xen version: ${VERSIONS.join(', ')} (default: seed)`)
+    .option('--backend <name>', `the host's p2m backend: ${BACKENDS.join(', ')} (default: ept)`)
     .option('--domains <list>', 'domains as domN:kind[:hw], comma-separated (dom0 must be the hardware domain)', DEFAULT_DOMAINS)
     .option('--gfns <n>', 'gfns per domain', '2')
     .option('--spare-frames <n>', 'free frames beyond one per domain gfn', '1')
@@ -42,6 +42,7 @@ export function buildProgram(): Command {
       .command('explore')
       .description('breadth-first exploration to a depth bound; every invariant, its shortest counterexample')
       .option('--depth <n|all>', `operations from the booted state, or "all" to run to the fixpoint (default ${DEFAULT_DEPTH})`)
+      .option('--mutant <name>', 'check a known fault of the catalogue on its base version (see checker list mutants)')
       .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
       .option('--max-states <n>', 'stop (exit 3) once this many distinct states are stored')
       .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')
@@ -81,18 +82,24 @@ Examples:
   program
     .command('list')
     .description('list invariants, witnesses, operations or versions')
-    .argument('[what]', 'invariants | witnesses | operations | versions | all', 'all')
-    .action((what: string) => {
+    .argument('[what]', 'invariants | witnesses | operations | versions | mutants | all', 'all')
+    .option('--verbose', 'with mutants: say which Xen change each undoes')
+    .action((what: string, o: { verbose?: boolean }) => {
       const sections: Record<string, string[]> = {
         invariants: INVARIANTS.map((i) => `${i.name.padEnd(28)} ${i.description}`),
         witnesses: WITNESSES.map((w) => `${w.name.padEnd(38)} ${w.description}`),
         operations: [...OPERATIONS],
         versions: [...VERSIONS],
+        mutants: MUTANTS.map((m) => `${m.name.padEnd(44)} ${m.base}${m.universe?.backend ? '/' + m.universe.backend : ''}: expect ${m.expect.invariant} at depth ${m.expect.depth}`),
       };
       const keys = what === 'all' ? Object.keys(sections) : [what];
       for (const k of keys) {
         const lines = sections[k];
-        if (!lines) throw new UsageError(`list: unknown list "${what}"; choose invariants, witnesses, operations, versions or all`);
+        if (!lines) throw new UsageError(`list: unknown list "${what}"; choose invariants, witnesses, operations, versions, mutants or all`);
+        if (k === 'mutants' && o.verbose) {
+          out(MUTANTS.map((m) => `${m.name} (${m.base}): expect ${m.expect.invariant} at depth ${m.expect.depth}\n  ${m.description}`).join('\n\n') + '\n');
+          continue;
+        }
         if (what === 'all') out(`${k}:\n`);
         out(lines.map((l) => (what === 'all' ? `  ${l}` : l)).join('\n') + '\n');
       }

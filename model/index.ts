@@ -16,6 +16,7 @@ export { describeFault, HypervisorFault } from './fault.js';
 export { totPages } from './page.js';
 export type { Ctx, XenFunctions, XenFunctionName, PageFromGfn } from './xen.js';
 export { VERSION_TABLES } from './versions.js';
+export { MUTANTS, findMutant, mutantTable, type Mutant, type Expectation } from './mutants.js';
 
 export interface XenModel {
   readonly u: Universe;

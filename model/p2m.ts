@@ -291,7 +291,11 @@ export function setTypedP2mEntryHead(ctx: Ctx, s: State, d: DomIndex, gfn: numbe
 export function p2mAddForeign419(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number, gpfn: number, fdom: DomIndex): number {
   if (tdom === fdom) return EINVAL;
   // xsm_map_gmfn_foreign(XSM_TARGET, tdom, fdom): allowed for the privileged caller
+  return p2mAddForeignChecked419(ctx, s, tdom, fgfn, gpfn, fdom);
+}
 
+/** The rest of p2m_add_foreign (4.19 to HEAD) once the domains have passed their checks. */
+export function p2mAddForeignChecked419(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number, gpfn: number, fdom: DomIndex): number {
   const { page, t: p2mt } = ctx.xen.getPageFromGfn(ctx, s, fdom, fgfn);
   if (page === null) return EINVAL;
   let rc = 0;

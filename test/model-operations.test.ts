@@ -167,7 +167,7 @@ describe.each(CONFIGS)('decrease_reservation on $version/$backend', (c) => {
     expectNoChange(r.beforeLast, r.final);
   });
 
-  it('frees an own page unhooked by remove_from_physmap only through its entry: none left, so -ENOENT and the frame stays allocated', () => {
+  it('answers -ENOENT for an own page already unhooked by remove_from_physmap; the frame stays allocated', () => {
     const r = runFromBoot(u, [act.remove(DOM2, 1), act.decrease(DOM2, 1)]);
     expect(r.rcs).toEqual([0, ENOENT]);
     expect(r.final.frames[5]).toEqual(frame(DOM2, 1, true, null));

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { explore } from '../engine.js';
-import { makeUniverse, type Universe } from '../../model/index.js';
+import { findMutant, makeUniverse, mutantTable, MUTANTS, type Universe, type XenFunctions } from '../../model/index.js';
 import { INVARIANTS, type Invariant } from '../../invariants/index.js';
 import { UsageError, EXIT, TOOL } from './common.js';
 import { traceToItf } from './itf.js';
@@ -24,6 +24,7 @@ export interface UniverseFlags {
 }
 
 export interface ExploreFlags extends UniverseFlags {
+  mutant?: string;
   invariants?: string;
   depth?: string;
   maxStates?: string;
@@ -78,15 +79,33 @@ export function defaultMemoryLimit(totalBytes: number): number {
   return Math.floor(totalBytes * 0.6);
 }
 
+/** The universe and function table of a run: a version, or a mutant of the catalogue on its base. */
+export function resolveTarget(f: ExploreFlags): { u: Universe; xen: XenFunctions | undefined; label: string | null } {
+  if (f.mutant === undefined) return { u: universeFromFlags(f), xen: undefined, label: null };
+  const m = findMutant(f.mutant);
+  if (!m) throw new UsageError(`--mutant: unknown mutant "${f.mutant}"; known: ${MUTANTS.map((x) => x.name).join(', ')}`);
+  if (f.version !== undefined && f.version !== m.base) {
+    throw new UsageError(`--mutant ${m.name} applies to version ${m.base}, not ${f.version}`);
+  }
+  const u = universeFromFlags({
+    ...f,
+    version: m.base,
+    backend: f.backend ?? m.universe?.backend,
+    ops: f.ops ?? (Array.isArray(m.universe?.ops) ? m.universe.ops.join(',') : m.universe?.ops),
+    preemptibleTeardown: f.preemptibleTeardown ?? m.universe?.preemptibleTeardown,
+  });
+  return { u, xen: mutantTable(m), label: `mutant ${m.name} of ${m.base}` };
+}
+
 export async function runExplore(f: ExploreFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const u = universeFromFlags(f);
+  const { u, xen, label } = resolveTarget(f);
   const depth = parseDepth(f.depth);
   const maxStates = parsePositive('--max-states', f.maxStates);
   const memMiB = parsePositive('--memory-limit', f.memoryLimit);
   const { totalmem } = await import('node:os');
   const memoryLimitBytes = memMiB !== undefined ? memMiB * 1024 * 1024 : defaultMemoryLimit(totalmem());
   const invariants = selectInvariants(f.invariants);
-  const w = wire(u, { invariants });
+  const w = wire(u, { invariants, xen });
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
   let interrupted = false;
@@ -153,8 +172,21 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     traceFiles,
     exact: f.exact ?? false,
     exitCode,
-    notes: [] as string[],
+    notes: runNotes(u, label, result.violations.map((v) => v.message ?? '')),
   };
   out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info));
   return exitCode;
+}
+
+/** Notes a reader needs beside the verdicts. */
+export function runNotes(u: Universe, label: string | null, messages: string[]): string[] {
+  const notes: string[] = [];
+  if (label) notes.push(`checking ${label}`);
+  if (u.version === 'head' && messages.some((m) => m.includes('p2m_entry_modify puts an old foreign entry'))) {
+    notes.push(
+      'head: the p2m_entry_modify fault (ac607edc2e versus relinquish_p2m_mapping) is inferred from reading ' +
+        "Xen's source; no bug report confirms it. A release build would return -EILSEQ instead and leave the domain dying forever.",
+    );
+  }
+  return notes;
 }

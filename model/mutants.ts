@@ -1,0 +1,238 @@
+// A catalogue of known faults that must stay caught (MODEL.md §5, and the atomic-granularity rows of
+// xen-foreign-protocol.md §4.4). Each undoes one Xen change on a base version, by overriding entries
+// of that version's function table, and names the invariant that must catch it and at which depth.
+import type { UniverseOptions } from './config.js';
+import { EBUSY, EINVAL, ERESTART, type DomIndex, type Entry, type State, type Version } from './types.js';
+import { preemptCheck } from './domain.js';
+import { getPage, pageGetOwner, pageGetOwnerAndReference, putPage } from './page.js';
+import * as p2m from './p2m.js';
+import { entryChanged, entryType, p2mIsForeign, p2mIsGrant, p2mIsShared } from './p2m/types.js';
+import { VERSION_TABLES } from './versions.js';
+import type { Ctx, Preempt, XenFunctions } from './xen.js';
+
+export interface Expectation {
+  invariant: string;
+  depth: number;
+}
+
+export interface Mutant {
+  name: string;
+  base: Version;
+  /** Which Xen change it undoes, and what goes wrong. */
+  description: string;
+  /** Universe settings the fault needs (backend, optional operations). */
+  universe?: Pick<UniverseOptions, 'backend' | 'ops' | 'preemptibleTeardown'>;
+  overrides: Partial<XenFunctions>;
+  /** The shortest violation that must catch it. */
+  expect: Expectation;
+}
+
+/** p2m_entry_modify from 4.19, with the reference for a new foreign entry not taken. */
+function entryModifyWithoutGet(ctx: Ctx, s: State, d: DomIndex, gfn: number, neu: Entry | null): number {
+  const old = s.p2m[d]![gfn]!;
+  if (!entryChanged(old, neu)) return 0;
+  if (p2mIsForeign(entryType(old))) ctx.xen.p2mEntryModifyPutOld(ctx, s, old!.mfn);
+  return 0;
+}
+
+/** p2m_entry_modify from 4.19, with the old foreign entry's reference never put. */
+function entryModifyWithoutPut(_ctx: Ctx, s: State, d: DomIndex, gfn: number, neu: Entry | null): number {
+  const old = s.p2m[d]![gfn]!;
+  if (!entryChanged(old, neu)) return 0;
+  if (p2mIsForeign(entryType(neu))) {
+    const owner = pageGetOwnerAndReference(s, neu!.mfn);
+    if (owner === undefined || owner === null) return EBUSY;
+  }
+  return 0;
+}
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    name: 'ept-write-without-get',
+    base: 'xen-4.19',
+    description:
+      'The entry write takes no reference for a new foreign entry (p2m_entry_modify without its ' +
+      'page_get_owner_and_reference; the seed\'s atomic_write_ept_entry without get_page). The mapping ' +
+      'pins nothing: the count is one short as soon as the entry is written.',
+    overrides: { p2mEntryModify: entryModifyWithoutGet },
+    expect: { invariant: 'refcount-matches-holders', depth: 1 },
+  },
+  {
+    name: 'ept-write-without-put',
+    base: 'xen-4.19',
+    description:
+      'The entry write never puts the reference of an old foreign entry it replaces or removes ' +
+      '(p2m_entry_modify without put_page). Every unmap leaks a reference and keeps the owner a zombie.',
+    overrides: { p2mEntryModify: entryModifyWithoutPut },
+    expect: { invariant: 'refcount-matches-holders', depth: 2 },
+  },
+  {
+    name: 'remove-foreign-without-temporary-reference',
+    base: 'head',
+    description:
+      'XENMEM_remove_from_physmap goes back to the seed\'s p2m_remove_foreign, which holds no temporary ' +
+      'reference across the removal, so the put happens before the write with nothing else pinning the ' +
+      'frame (seed hunk in memory.c; the hazard ac607edc2e documents). The teardown of head is fixed here ' +
+      '(relinquish_p2m_mapping takes a temporary reference around each removal) so that only this path ' +
+      'trips ac607edc2e\'s precondition.',
+    overrides: {
+      removeFromPhysmap: (ctx, s, d, gpfn) => {
+        const e = s.p2m[d]![gpfn]!;
+        if (e !== null && e.type === 'map_foreign') return p2m.p2mRemoveForeignSeed(ctx, s, d, gpfn);
+        return VERSION_TABLES.head.removeFromPhysmap(ctx, s, d, gpfn);
+      },
+      relinquishP2mMapping: relinquishP2mMappingWithTemporaryReference,
+    },
+    expect: { invariant: 'no-hypervisor-fault', depth: 2 },
+  },
+  {
+    name: 'no-self-map-check',
+    base: 'xen-4.19',
+    description:
+      'p2m_add_foreign without its `tdom == fdom` check (-EINVAL): a domain maps its own page as ' +
+      'foreign, an entry that holds a reference on a frame of its own.',
+    overrides: { p2mAddForeign: p2m.p2mAddForeignChecked419 },
+    expect: { invariant: 'foreign-entry-shape', depth: 1 },
+  },
+  {
+    name: 'type-change-selects-foreign',
+    base: 'xen-4.19',
+    description:
+      'The log-dirty type change selects foreign entries too (no guard like 92bc02ab69\'s BUG_ON in ' +
+      'p2m_change_type_one): foreign → ram_logdirty puts the mapping reference while the entry keeps ' +
+      'mapping the other domain\'s frame as the target\'s own RAM.',
+    universe: { ops: ['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap', 'destroy', 'set_log_dirty'] },
+    overrides: {
+      p2mChangeEntryTypeGlobal: (ctx, s, d, ot, nt) => {
+        const row = s.p2m[d]!;
+        for (let g = 0; g < row.length; g++) {
+          const e = row[g]!;
+          if (e !== null && (e.type === ot || e.type === 'map_foreign')) ctx.xen.p2mSetEntry(ctx, s, d, g, { type: nt, mfn: e.mfn });
+        }
+      },
+    },
+    expect: { invariant: 'ram-entry-owned', depth: 2 },
+  },
+  {
+    name: 'release-at-final-destroy',
+    base: 'xen-4.19',
+    description:
+      'Foreign references are dropped by p2m_teardown at final destroy instead of by ' +
+      'relinquish_p2m_mapping during domain_kill (the design 845a60b63b and Arm rejected). Two domains ' +
+      'mapping each other\'s pages keep each other alive: neither tot_pages reaches 0, neither final ' +
+      'destroy runs, both are zombies forever.',
+    overrides: {
+      finalTeardownReleasesForeign: true,
+      relinquishPhases: ['memory'],
+      p2mTeardown: (ctx, s, d) => {
+        const row = s.p2m[d]!;
+        for (let g = 0; g < row.length; g++) {
+          const e = row[g]!;
+          if (e !== null && e.type === 'map_foreign') {
+            row[g] = null;
+            putPage(ctx, s, e.mfn);
+          }
+        }
+        p2m.p2mTeardownDiscarding(ctx, s, d);
+      },
+    },
+    expect: { invariant: 'no-orphan-reference', depth: 4 },
+  },
+  {
+    name: 'no-foreign-guard-in-p2m-remove-page',
+    base: 'xen-4.19',
+    description:
+      'p2m_remove_page invalidates the M2P entry of a foreign frame too (undoes the `!p2m_is_foreign` ' +
+      'guard of 243cebb3df): removing the target\'s foreign entry wipes the owner\'s M2P entry while the ' +
+      'owner still maps the frame.',
+    overrides: {
+      p2mRemovePage: (ctx, s, d, gfn, mfn) => {
+        const t = entryType(s.p2m[d]![gfn]!);
+        if (!p2mIsGrant(t) && !p2mIsShared(t)) s.frames[mfn]!.m2p = null;
+        return ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
+      },
+    },
+    expect: { invariant: 'm2p-consistent', depth: 2 },
+  },
+  {
+    name: 'pt-accepts-foreign-without-refcount',
+    base: 'seed',
+    description:
+      'The PT backend (p2m-pt.c) writes foreign entries instead of refusing them, without the reference ' +
+      'the EPT write takes (undoes the seed\'s "pvh fixme" refusal without porting the counting). The ' +
+      'owner can free the frame under the mapping.',
+    universe: { backend: 'pt' },
+    overrides: {
+      p2mPtSetEntry: (_ctx, s, d, gfn, neu) => {
+        s.p2m[d]![gfn] = neu;
+        return 0;
+      },
+    },
+    expect: { invariant: 'refcount-matches-holders', depth: 1 },
+  },
+  {
+    name: 'put-null-on-lookup-failure',
+    base: 'xen-4.19',
+    description:
+      'p2m_add_foreign\'s error path puts the page even when get_page_from_gfn returned NULL ' +
+      '(173ae32502, fixed by 62dde2c1ef): mapping an unpopulated foreign gfn is put_page(NULL).',
+    overrides: {
+      p2mAddForeign: (ctx, s, tdom, fgfn, gpfn, fdom) => {
+        if (tdom === fdom) return EINVAL;
+        const { page } = ctx.xen.getPageFromGfn(ctx, s, fdom, fgfn);
+        if (page === null) putPage(ctx, s, null); // goto put_one with page == NULL
+        putPage(ctx, s, page);
+        return p2m.p2mAddForeign419(ctx, s, tdom, fgfn, gpfn, fdom);
+      },
+    },
+    expect: { invariant: 'no-hypervisor-fault', depth: 2 },
+  },
+  {
+    name: 'get-before-insert-without-rollback',
+    base: 'xen-4.19',
+    description:
+      'set_foreign_p2m_entry takes the mapping reference before the insert and does not drop it when the ' +
+      'insert fails (Arm before cc184e82a2). Here the insert fails with -ENOMEM on a dead target (XSA-410\'s ' +
+      'refusal): the reference is held by no entry.',
+    overrides: {
+      p2mEntryModify: entryModifyWithoutGet, // the write itself does not count (Arm's p2m of 2014)
+      setForeignP2mEntry: (ctx, s, d, gfn, mfn) => {
+        const owner = pageGetOwner(s, mfn);
+        if (owner === null || !getPage(ctx, s, mfn, owner)) return EBUSY;
+        return ctx.xen.setTypedP2mEntry(ctx, s, d, gfn, mfn, 'map_foreign'); // no put_page on failure
+      },
+    },
+    expect: { invariant: 'refcount-matches-holders', depth: 3 },
+  },
+];
+
+/** relinquish_p2m_mapping holding a temporary reference around each removal (a fix for §3.6 L). */
+export function relinquishP2mMappingWithTemporaryReference(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
+  const r = s.domains[d]!.relinquish!;
+  const row = s.p2m[d]!;
+  for (let gfn = r.cursor; gfn < row.length; gfn++) {
+    const e = row[gfn]!;
+    if (e === null || e.type !== 'map_foreign') continue;
+    if (preemptCheck(p)) {
+      r.cursor = gfn;
+      return ERESTART;
+    }
+    pageGetOwnerAndReference(s, e.mfn); // the entry's reference keeps the count above 0
+    const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
+    putPage(ctx, s, e.mfn);
+    if (rc !== 0) {
+      r.cursor = gfn;
+      return rc;
+    }
+  }
+  r.cursor = row.length;
+  return 0;
+}
+
+export function findMutant(name: string): Mutant | undefined {
+  return MUTANTS.find((m) => m.name === name);
+}
+
+export function mutantTable(m: Mutant): XenFunctions {
+  return { ...VERSION_TABLES[m.base], ...m.overrides, version: `${m.base}+${m.name}` };
+}
