@@ -6,7 +6,9 @@ import { INVARIANTS, WITNESSES } from '../invariants/index.js';
 import { EXIT, TOOL_VERSION, UsageError } from './cli/common.js';
 import { DEFAULT_DEPTH, runExplore, type ExploreFlags } from './cli/explore.js';
 import { TraceFormatError } from './cli/itf.js';
+import { VariantError } from '../model/index.js';
 import { runReplay } from './cli/replay.js';
+import { runRegress, type RegressFlags } from './cli/regress.js';
 
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
@@ -43,6 +45,7 @@ export function buildProgram(): Command {
       .description('breadth-first exploration to a depth bound; every invariant, its shortest counterexample')
       .option('--depth <n|all>', `operations from the booted state, or "all" to run to the fixpoint (default ${DEFAULT_DEPTH})`)
       .option('--mutant <name>', 'check a known fault of the catalogue on its base version (see checker list mutants)')
+      .option('--variant <file>', 'check your own patch: a TypeScript module overriding Xen functions of a base version (see README)')
       .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
       .option('--max-states <n>', 'stop (exit 3) once this many distinct states are stored')
       .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')
@@ -75,8 +78,29 @@ Examples:
     .description('re-execute an ITF counterexample on the configuration in its #meta and say whether it still violates its property')
     .argument('<file>', 'a trace written by explore --trace-out')
     .addHelpText('after', '\nExit codes: 12 still violated, 0 no longer violated, 2 the trace does not match the model (with the step).')
-    .action((file: string) => {
-      process.exitCode = runReplay(file, out);
+    .action(async (file: string) => {
+      process.exitCode = await runReplay(file, out);
+    });
+
+  program
+    .command('regress')
+    .description('run the regression matrix (versions × backends, mutants, variants) against its committed expectations')
+    .option('--matrix <file>', 'a matrix file of your own (default: the project\'s, checker/cli/regress-matrix.json)')
+    .option('--only <text>', 'run only the entries whose name contains this')
+    .option('--junit <file>', 'also write JUnit XML')
+    .option('--json', 'print one JSON summary instead of the report')
+    .option('--update', 'record what is observed as the new expectations (review the diff before committing)')
+    .addHelpText(
+      'after',
+      `
+Each entry is explored to its depth; a deviation from its expectations fails the run: an invariant
+violated that was clean, one no longer violated (a mutant no longer caught) or at another depth, a
+witness no longer reached (a vacuous model), a changed number of distinct states.
+
+Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix file.`,
+    )
+    .action(async (o: RegressFlags) => {
+      process.exitCode = await runRegress(o, out);
     });
 
   program
@@ -117,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       // commander already printed the message (or the help / version)
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof TraceFormatError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof TraceFormatError || e instanceof VariantError) {
       err(`checker: ${e.message}\n`);
       return EXIT.usage;
     }

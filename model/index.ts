@@ -61,3 +61,4 @@ export { diffStates, formatChange, formatEntry, formatOwner, type Change } from 
 export function backendSupportsForeign(u: Universe): boolean {
   return u.backend === 'ept' || (u.version !== 'seed' && u.version !== 'xen-4.5');
 }
+export { variantTable, overridableNames, VariantError, VARIANT_API, type Variant, type VariantApi, type Overrides } from './variant.js';

@@ -10,17 +10,24 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function findPackageJson(): { version: string } {
-  // From checker/cli/ (sources) or dist/checker/cli/ (built): the first package.json upwards.
+/** The project's root: from checker/cli/ (sources) or dist/checker/cli/ (built), the first package.json upwards. */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p)) return JSON.parse(readFileSync(p, 'utf8')) as { version: string };
+    if (existsSync(join(dir, 'package.json'))) return dir;
     const up = dirname(dir);
-    if (up === dir) return { version: 'unknown' };
+    if (up === dir) return process.cwd();
     dir = up;
   }
 }
 
-export const TOOL_VERSION = findPackageJson().version;
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export const TOOL_VERSION = packageVersion();
 export const TOOL = `checker ${TOOL_VERSION}`;

@@ -1,6 +1,7 @@
 // `checker explore`
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { loadVariant } from './variant-loader.js';
 import { explore } from '../engine.js';
 import { findMutant, makeUniverse, mutantTable, MUTANTS, type Universe, type XenFunctions } from '../../model/index.js';
 import { INVARIANTS, type Invariant } from '../../invariants/index.js';
@@ -25,6 +26,7 @@ export interface UniverseFlags {
 
 export interface ExploreFlags extends UniverseFlags {
   mutant?: string;
+  variant?: string;
   invariants?: string;
   depth?: string;
   maxStates?: string;
@@ -79,8 +81,26 @@ export function defaultMemoryLimit(totalBytes: number): number {
   return Math.floor(totalBytes * 0.6);
 }
 
-/** The universe and function table of a run: a version, or a mutant of the catalogue on its base. */
-export function resolveTarget(f: ExploreFlags): { u: Universe; xen: XenFunctions | undefined; label: string | null } {
+export interface Target {
+  u: Universe;
+  xen: XenFunctions | undefined;
+  /** What is checked, when not a plain version: "mutant NAME of BASE", "variant NAME of BASE". */
+  label: string | null;
+  mutant?: string;
+  variant?: string;
+}
+
+/** The universe and function table of a run: a version, a mutant of the catalogue, or a user's variant. */
+export async function resolveTarget(f: ExploreFlags): Promise<Target> {
+  if (f.mutant !== undefined && f.variant !== undefined) throw new UsageError('--mutant and --variant cannot be combined');
+  if (f.variant !== undefined) {
+    const { variant, xen } = await loadVariant(f.variant);
+    if (f.version !== undefined && f.version !== variant.base) {
+      throw new UsageError(`--variant ${variant.name} is based on ${variant.base}, not ${f.version}`);
+    }
+    const u = universeFromFlags({ ...f, version: variant.base });
+    return { u, xen, label: `variant ${variant.name} of ${variant.base} (${f.variant})`, variant: resolve(f.variant) };
+  }
   if (f.mutant === undefined) return { u: universeFromFlags(f), xen: undefined, label: null };
   const m = findMutant(f.mutant);
   if (!m) throw new UsageError(`--mutant: unknown mutant "${f.mutant}"; known: ${MUTANTS.map((x) => x.name).join(', ')}`);
@@ -94,11 +114,12 @@ export function resolveTarget(f: ExploreFlags): { u: Universe; xen: XenFunctions
     ops: f.ops ?? (Array.isArray(m.universe?.ops) ? m.universe.ops.join(',') : m.universe?.ops),
     preemptibleTeardown: f.preemptibleTeardown ?? m.universe?.preemptibleTeardown,
   });
-  return { u, xen: mutantTable(m), label: `mutant ${m.name} of ${m.base}` };
+  return { u, xen: mutantTable(m), label: `mutant ${m.name} of ${m.base}`, mutant: m.name };
 }
 
 export async function runExplore(f: ExploreFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const { u, xen, label } = resolveTarget(f);
+  const target = await resolveTarget(f);
+  const { u, xen, label } = target;
   const depth = parseDepth(f.depth);
   const maxStates = parsePositive('--max-states', f.maxStates);
   const memMiB = parsePositive('--memory-limit', f.memoryLimit);
@@ -153,6 +174,8 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
         actions: t.steps.map((s) => s.action),
         rcs: t.steps.map((s) => s.rc),
         tool: TOOL,
+        mutant: target.mutant,
+        variant: target.variant,
       });
       writeFileSync(file, JSON.stringify(itf, null, 1) + '\n');
       traceFiles.set(t.property, file);

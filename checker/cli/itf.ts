@@ -35,6 +35,10 @@ export interface TraceConfig {
   ops: string[];
   hardwareDomainDestroyable: boolean;
   preemptibleTeardown: boolean;
+  /** A mutant of the catalogue, when the trace is of one. */
+  mutant?: string;
+  /** The absolute path of a --variant file, when the trace is of one. */
+  variant?: string;
 }
 
 export interface ItfMeta {
@@ -113,6 +117,8 @@ export interface TraceInput {
   actions: Action[];
   rcs: Rc[];
   tool: string;
+  mutant?: string | undefined;
+  variant?: string | undefined;
 }
 
 export function traceToItf(t: TraceInput): Record<string, Json> {
@@ -120,7 +126,11 @@ export function traceToItf(t: TraceInput): Record<string, Json> {
     format: 'ITF',
     'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
     tool: t.tool,
-    configuration: universeToConfig(t.u),
+    configuration: {
+      ...universeToConfig(t.u),
+      ...(t.mutant === undefined ? {} : { mutant: t.mutant }),
+      ...(t.variant === undefined ? {} : { variant: t.variant }),
+    },
     property: t.property,
     status: 'violation',
     message: t.message,

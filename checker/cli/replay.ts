@@ -4,7 +4,7 @@ import { ConfigError, encodeState, formatAction, formatRc, type State } from '..
 import { findInvariant } from '../../invariants/index.js';
 import { EXIT, UsageError } from './common.js';
 import { itfToState, parseItf, TraceFormatError } from './itf.js';
-import { universeFromFlags } from './explore.js';
+import { resolveTarget } from './explore.js';
 import { wire } from './wiring.js';
 
 function sameState(a: State, b: State, size: number): boolean {
@@ -13,7 +13,7 @@ function sameState(a: State, b: State, size: number): boolean {
   return x.every((v, i) => v === y[i]);
 }
 
-export function runReplay(file: string, out: (s: string) => void): number {
+export async function runReplay(file: string, out: (s: string) => void): Promise<number> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -22,9 +22,9 @@ export function runReplay(file: string, out: (s: string) => void): number {
   }
   const { meta, states } = parseItf(text, file);
   const c = meta.configuration;
-  let u;
+  let target;
   try {
-    u = universeFromFlags({
+    target = await resolveTarget({
       version: String(c.version),
       backend: String(c.backend),
       domains: String(c.domains),
@@ -33,14 +33,17 @@ export function runReplay(file: string, out: (s: string) => void): number {
       ops: Array.isArray(c.ops) ? c.ops.join(',') : String(c.ops),
       destroyableDom0: c.hardwareDomainDestroyable === true,
       preemptibleTeardown: c.preemptibleTeardown === true,
+      mutant: typeof c.mutant === 'string' ? c.mutant : undefined,
+      variant: typeof c.variant === 'string' ? c.variant : undefined,
     });
   } catch (e) {
-    if (e instanceof ConfigError) throw new TraceFormatError(`${file}: #meta.configuration: ${e.message}`);
+    if (e instanceof ConfigError || e instanceof UsageError) throw new TraceFormatError(`${file}: #meta.configuration: ${e.message}`);
     throw e;
   }
+  const u = target.u;
   const inv = findInvariant(meta.property);
   if (!inv) throw new TraceFormatError(`${file}: #meta.property "${meta.property}" is not an invariant of this checker`);
-  const w = wire(u, { immer: true, invariants: [inv] });
+  const w = wire(u, { immer: true, invariants: [inv], xen: target.xen });
   const size = w.xm.encodedSize;
 
   let s = w.xm.init();
