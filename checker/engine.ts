@@ -123,15 +123,33 @@ export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): E
     map.set(name, d);
   };
 
+  // Properties still to be found, as flat arrays: the hot loop tests a boolean, not a Map.
+  const stateInv = invariants.filter((i) => i.state);
+  const stateInvDone = stateInv.map(() => false);
+  const transInv = invariants.filter((i) => i.transition);
+  const transInvDone = transInv.map(() => false);
+  const stateWit = witnesses.filter((w) => w.state);
+  const stateWitDone = stateWit.map(() => false);
+  const transWit = witnesses.filter((w) => w.transition);
+  const transWitDone = transWit.map(() => false);
+
   const checkState = (s: S, depth: number, parent: number, action: number) => {
-    for (const inv of invariants) {
-      if (!inv.state || violated.has(inv.name)) continue;
-      const msg = inv.state(s);
-      if (msg !== null) record(violated, inv.name, depth, parent, action, msg);
+    for (let k = 0; k < stateInv.length; k++) {
+      const inv = stateInv[k]!;
+      if (stateInvDone[k] || violated.has(inv.name)) continue;
+      const msg = inv.state!(s);
+      if (msg !== null) {
+        stateInvDone[k] = true;
+        record(violated, inv.name, depth, parent, action, msg);
+      }
     }
-    for (const w of witnesses) {
-      if (!w.state || reached.has(w.name)) continue;
-      if (w.state(s)) record(reached, w.name, depth, parent, action);
+    for (let k = 0; k < stateWit.length; k++) {
+      const w = stateWit[k]!;
+      if (stateWitDone[k] || reached.has(w.name)) continue;
+      if (w.state!(s)) {
+        stateWitDone[k] = true;
+        record(reached, w.name, depth, parent, action);
+      }
     }
   };
 
@@ -177,17 +195,30 @@ export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): E
         const a = acts[ai]!;
         const { next: n, result } = model.step(s, a);
         levelGenerated += 1;
-        for (const inv of invariants) {
-          if (!inv.transition || violated.has(inv.name)) continue;
-          const msg = inv.transition(s, a, result, n);
-          if (msg !== null) record(violated, inv.name, depth, parentId, ai, msg);
-        }
-        for (const w of witnesses) {
-          if (!w.transition || reached.has(w.name)) continue;
-          if (w.transition(s, a, result, n)) record(reached, w.name, depth, parentId, ai);
-        }
         model.encode(n, scratch);
-        if (sameBytes(scratch, parentEnc, stride)) continue; // a self-loop: already visited
+        const unchanged = sameBytes(scratch, parentEnc, stride);
+        for (let k = 0; k < transInv.length; k++) {
+          if (transInvDone[k]) continue;
+          const inv = transInv[k]!;
+          if (violated.has(inv.name)) {
+            transInvDone[k] = true; // found by its state part
+            continue;
+          }
+          const msg = inv.transition!(s, a, result, n, unchanged);
+          if (msg !== null) {
+            transInvDone[k] = true;
+            record(violated, inv.name, depth, parentId, ai, msg);
+          }
+        }
+        for (let k = 0; k < transWit.length; k++) {
+          if (transWitDone[k]) continue;
+          const w = transWit[k]!;
+          if (w.transition!(s, a, result, n)) {
+            transWitDone[k] = true;
+            record(reached, w.name, depth, parentId, ai);
+          }
+        }
+        if (unchanged) continue; // a self-loop: already visited
         fingerprint(scratch, stride, fp);
         const id = visited.insert(fp[0]!, fp[1]!, parentId, ai, scratch);
         if (id < 0) continue;
@@ -271,11 +302,15 @@ export function replayPath<S, A, R>(
   const actions: A[] = [];
   const results: R[] = [];
   let s: S = init as S;
+  const buf = new Uint8Array(model.encodedSize);
   path.forEach((ai, k) => {
     const acts = model.actions(s);
     const a = acts[ai];
     if (a === undefined) throw new RangeError(`step ${k + 1}: action index ${ai} is not enabled (${acts.length} actions)`);
-    const { next, result } = model.step(s, a);
+    const { next: stepped, result } = model.step(s, a);
+    // `step` may hand back a scratch object: keep a copy of our own
+    model.encode(stepped, buf);
+    const next = model.decode(buf);
     states.push(next);
     actions.push(a);
     results.push(result);

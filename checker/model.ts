@@ -6,7 +6,11 @@ export interface Model<S, A, R = unknown> {
   init(): readonly S[];
   /** Actions enabled in `s`, in a deterministic order: an action's index is its position here. */
   actions(s: S): readonly A[];
-  /** The successor of `s` by `a`, and the transition's result (e.g. a return code). Must not mutate `s`. */
+  /**
+   * The successor of `s` by `a`, and the transition's result (e.g. a return code). Must not mutate
+   * `s`. The engine is done with `next` before it calls `step` again, so a model may hand back the
+   * same scratch object every time.
+   */
   step(s: S, a: A): { next: S; result: R };
   /** Length of the canonical encoding, the same for every state. */
   readonly encodedSize: number;
@@ -24,7 +28,8 @@ export interface EngineInvariant<S, A, R> {
   readonly name: string;
   /** null when it holds, else a message. */
   state?(s: S): string | null;
-  transition?(pre: S, a: A, result: R, post: S): string | null;
+  /** `unchanged`: the successor's encoding equals the predecessor's (a self-loop). */
+  transition?(pre: S, a: A, result: R, post: S, unchanged: boolean): string | null;
 }
 
 export interface EngineWitness<S, A, R> {

@@ -9,6 +9,7 @@ export const m2pConsistent: Invariant = {
   kind: 'invariant',
   name: 'm2p-consistent',
   description: "an alive domain's frame named by its M2P entry is mapped there as RAM, and every own RAM entry is named by its M2P",
+  holdsOnSelfLoops: true,
   check(s, { u }) {
     for (let m = 0; m < s.frames.length; m++) {
       const f = s.frames[m]!;

@@ -19,6 +19,11 @@ export interface Invariant {
   readonly description: string;
   check?(s: State, c: PropertyContext): string | null;
   checkTransition?(pre: State, a: Action, rc: Rc, post: State, c: PropertyContext): string | null;
+  /**
+   * True when a transition that leaves the state unchanged can never violate the transition part:
+   * the explorer then skips it on self-loops (most failing calls), which is most transitions.
+   */
+  readonly holdsOnSelfLoops?: boolean;
 }
 
 /** A "sometimes" property: reached in some state or transition, or the model is vacuous. */

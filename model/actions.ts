@@ -4,7 +4,7 @@ import { match } from 'ts-pattern';
 import { domainName, type OpName, type Universe } from './config.js';
 import { destroyDomain, killBegin, relinquishStep } from './domain.js';
 import { HypervisorFault } from './fault.js';
-import { cloneState } from './state.js';
+import { cloneState, copyStateInto } from './state.js';
 import { rcName, type DomIndex, type State } from './types.js';
 import type { Ctx } from './xen.js';
 
@@ -53,19 +53,41 @@ export function enumerateActions(u: Universe): Action[] {
   return out;
 }
 
+/** A hypercall bound to its arguments, ready to run on a state. */
+export type Runner = (ctx: Ctx, s: State) => number;
+
+/**
+ * Binds an action to the Xen function it calls. The match is exhaustive: an operation without a
+ * case is a compile error. Runners are built once per action, not per step.
+ */
+export function compileAction(a: Action): Runner {
+  return match(a)
+    .with({ op: 'populate_physmap' }, ({ d, g }): Runner => (ctx, s) => ctx.xen.populatePhysmap(ctx, s, d, g))
+    .with({ op: 'decrease_reservation' }, ({ d, g }): Runner => (ctx, s) => ctx.xen.decreaseReservation(ctx, s, d, g))
+    .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }): Runner => (ctx, s) => ctx.xen.addToPhysmapForeign(ctx, s, t, gT, f, gF))
+    .with({ op: 'remove_from_physmap' }, ({ d, g }): Runner => (ctx, s) => ctx.xen.removeFromPhysmap(ctx, s, d, g))
+    .with({ op: 'destroy' }, ({ d }): Runner => (ctx, s) => destroyDomain(ctx, s, d))
+    .with({ op: 'kill_begin' }, ({ d }): Runner => (ctx, s) => killBegin(ctx, s, d))
+    .with({ op: 'relinquish_step' }, ({ d }): Runner => (ctx, s) => relinquishStep(ctx, s, d))
+    .with({ op: 'set_log_dirty' }, ({ d, on }): Runner => (ctx, s) => ctx.xen.setLogDirty(ctx, s, d, on))
+    .exhaustive();
+}
+
+const runners = new WeakMap<Action, Runner>();
+
+/** The runner of `a`, compiled on first use. */
+export function runnerOf(a: Action): Runner {
+  let r = runners.get(a);
+  if (r === undefined) {
+    r = compileAction(a);
+    runners.set(a, r);
+  }
+  return r;
+}
+
 /** Runs the hypercall on `s`, mutating it. */
 export function dispatch(ctx: Ctx, s: State, a: Action): number {
-  const x = ctx.xen;
-  return match(a)
-    .with({ op: 'populate_physmap' }, ({ d, g }) => x.populatePhysmap(ctx, s, d, g))
-    .with({ op: 'decrease_reservation' }, ({ d, g }) => x.decreaseReservation(ctx, s, d, g))
-    .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) => x.addToPhysmapForeign(ctx, s, t, gT, f, gF))
-    .with({ op: 'remove_from_physmap' }, ({ d, g }) => x.removeFromPhysmap(ctx, s, d, g))
-    .with({ op: 'destroy' }, ({ d }) => destroyDomain(ctx, s, d))
-    .with({ op: 'kill_begin' }, ({ d }) => killBegin(ctx, s, d))
-    .with({ op: 'relinquish_step' }, ({ d }) => relinquishStep(ctx, s, d))
-    .with({ op: 'set_log_dirty' }, ({ d, on }) => x.setLogDirty(ctx, s, d, on))
-    .exhaustive();
+  return runnerOf(a)(ctx, s);
 }
 
 /** Runs `a` on a mutable state; a hypervisor fault is stored in `s.fault` (the changes before it stay). */
@@ -91,11 +113,20 @@ export function apply(ctx: Ctx, s: State, a: Action): Step {
   return { next, rc };
 }
 
-/** The explorer's hot path: the same functions on a plain copy instead of an immer draft. */
+/** The same functions on a plain copy instead of an immer draft (a new state each call). */
 export function applyFast(ctx: Ctx, s: State, a: Action): Step {
   const next = cloneState(s);
   const rc = runInPlace(ctx, next, a);
   return { next, rc };
+}
+
+/**
+ * The explorer's hot path: `s` is copied into `scratch` (no allocation but for replaced p2m entries)
+ * and the action runs there. The returned state IS `scratch`: it is overwritten by the next call.
+ */
+export function applyInto(ctx: Ctx, scratch: State, s: State, a: Action): Rc {
+  copyStateInto(scratch, s);
+  return runInPlace(ctx, scratch, a);
 }
 
 export function formatAction(u: Universe, a: Action): string {

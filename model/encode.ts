@@ -8,6 +8,11 @@ export function encodedSize(u: Universe): number {
   return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 2;
 }
 
+const LIFE_CODE: Record<string, number> = Object.fromEntries(LIVES.map((l, i) => [l, i]));
+const TYPE_CODE: Record<string, number> = Object.fromEntries(P2M_TYPES.map((t, i) => [t, i + 1]));
+const PHASE_CODE: Record<string, number> = Object.fromEntries(PHASES.map((p, i) => [p, i + 1]));
+const FAULT_CODE: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i + 1]));
+
 export function encodeState(s: State, out: Uint8Array): Uint8Array {
   let i = 0;
   for (const f of s.frames) {
@@ -17,18 +22,18 @@ export function encodeState(s: State, out: Uint8Array): Uint8Array {
     out[i++] = f.m2p === null ? 0 : f.m2p + 1;
   }
   for (const d of s.domains) {
-    out[i++] = LIVES.indexOf(d.life);
+    out[i++] = LIFE_CODE[d.life]!;
     out[i++] = d.logDirty ? 1 : 0;
-    out[i++] = d.relinquish === null ? 0 : PHASES.indexOf(d.relinquish.phase) + 1;
+    out[i++] = d.relinquish === null ? 0 : PHASE_CODE[d.relinquish.phase]!;
     out[i++] = d.relinquish === null ? 0 : d.relinquish.cursor;
   }
   for (const row of s.p2m) {
     for (const e of row) {
-      out[i++] = e === null ? 0 : P2M_TYPES.indexOf(e.type) + 1;
+      out[i++] = e === null ? 0 : TYPE_CODE[e.type]!;
       out[i++] = e === null ? 0 : e.mfn;
     }
   }
-  out[i++] = s.fault === null ? 0 : FAULT_KINDS.indexOf(s.fault.kind) + 1;
+  out[i++] = s.fault === null ? 0 : FAULT_CODE[s.fault.kind]!;
   out[i++] = s.fault === null || s.fault.frame === null ? 0 : s.fault.frame + 1;
   return out;
 }

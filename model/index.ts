@@ -1,5 +1,5 @@
 // The model's public API.
-import { enumerateActions, apply, applyFast, type Action, type Step } from './actions.js';
+import { enumerateActions, apply, applyFast, applyInto, type Action, type Rc, type Step } from './actions.js';
 import { ConfigError, type Universe } from './config.js';
 import { decodeState, encodedSize, encodeState } from './encode.js';
 import { bootState } from './state.js';
@@ -10,7 +10,7 @@ import type { Ctx, XenFunctions } from './xen.js';
 export * from './types.js';
 export * from './config.js';
 export * from './actions.js';
-export { bootState, cloneState } from './state.js';
+export { bootState, cloneState, copyStateInto, statesEqual } from './state.js';
 export { encodeState, decodeState, encodedSize } from './encode.js';
 export { describeFault, HypervisorFault } from './fault.js';
 export { totPages } from './page.js';
@@ -26,6 +26,8 @@ export interface XenModel {
   init(): State;
   apply(s: State, a: Action): Step;
   applyFast(s: State, a: Action): Step;
+  /** The hot path: runs `a` on a copy of `s` held in `scratch` (see applyInto). */
+  applyInto(scratch: State, s: State, a: Action): Rc;
   encode(s: State, out?: Uint8Array): Uint8Array;
   decode(b: Uint8Array): State;
   readonly encodedSize: number;
@@ -47,6 +49,7 @@ export function makeXenModel(u: Universe, xen: XenFunctions = xenTable(u)): XenM
     init: () => bootState(u),
     apply: (s, a) => apply(ctx, s, a),
     applyFast: (s, a) => applyFast(ctx, s, a),
+    applyInto: (scratch, s, a) => applyInto(ctx, scratch, s, a),
     encode: (s, out) => encodeState(s, out ?? new Uint8Array(size)),
     decode: (b) => decodeState(u, b),
     encodedSize: size,

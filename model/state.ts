@@ -54,3 +54,56 @@ export function cloneState(s: State): State {
     fault: s.fault === null ? null : { kind: s.fault.kind, frame: s.fault.frame },
   };
 }
+
+/**
+ * Copies `src` into `dst`, a state of the same universe, reusing dst's objects. p2m entries are
+ * shared: the model never mutates an entry in place, it replaces it.
+ */
+export function copyStateInto(dst: State, src: State): void {
+  const n = src.frames.length;
+  for (let i = 0; i < n; i++) {
+    const a = src.frames[i]!;
+    const b = dst.frames[i]!;
+    b.owner = a.owner;
+    b.count = a.count;
+    b.allocated = a.allocated;
+    b.m2p = a.m2p;
+  }
+  for (let d = 0; d < src.domains.length; d++) {
+    const a = src.domains[d]!;
+    const b = dst.domains[d]!;
+    b.life = a.life;
+    b.logDirty = a.logDirty;
+    b.relinquish = a.relinquish === null ? null : { phase: a.relinquish.phase, cursor: a.relinquish.cursor };
+    const ra = src.p2m[d]!;
+    const rb = dst.p2m[d]!;
+    for (let g = 0; g < ra.length; g++) rb[g] = ra[g]!;
+  }
+  dst.fault = src.fault;
+}
+
+/** Whether two states of one universe are equal, cell by cell (no allocation). */
+export function statesEqual(a: State, b: State): boolean {
+  if (a.fault !== b.fault && (a.fault === null || b.fault === null || a.fault.kind !== b.fault.kind || a.fault.frame !== b.fault.frame)) return false;
+  for (let i = 0; i < a.frames.length; i++) {
+    const x = a.frames[i]!;
+    const y = b.frames[i]!;
+    if (x.owner !== y.owner || x.count !== y.count || x.allocated !== y.allocated || x.m2p !== y.m2p) return false;
+  }
+  for (let d = 0; d < a.domains.length; d++) {
+    const x = a.domains[d]!;
+    const y = b.domains[d]!;
+    if (x.life !== y.life || x.logDirty !== y.logDirty) return false;
+    const rx = x.relinquish;
+    const ry = y.relinquish;
+    if (rx !== ry && (rx === null || ry === null || rx.phase !== ry.phase || rx.cursor !== ry.cursor)) return false;
+    const ea = a.p2m[d]!;
+    const eb = b.p2m[d]!;
+    for (let g = 0; g < ea.length; g++) {
+      const p = ea[g]!;
+      const q = eb[g]!;
+      if (p !== q && (p === null || q === null || p.type !== q.type || p.mfn !== q.mfn)) return false;
+    }
+  }
+  return true;
+}

@@ -29,12 +29,13 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
   const invariants = o.invariants ?? INVARIANTS;
   const witnesses = WITNESSES;
   const none: readonly Action[] = [];
+  const scratch = xm.init();
   const model: Model<State, Action, Rc> = {
     init: () => [xm.init()],
     actions: (s) => (s.fault === null ? xm.actions : none),
     step: o.immer
       ? (s, a) => { const r = xm.apply(s, a); return { next: r.next, result: r.rc }; }
-      : (s, a) => { const r = xm.applyFast(s, a); return { next: r.next, result: r.rc }; },
+      : (s, a) => ({ next: scratch, result: xm.applyInto(scratch, s, a) }),
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
@@ -42,11 +43,13 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
       const judgesFaults = inv.name === FAULT_INVARIANT;
       const check = inv.check;
       const checkTransition = inv.checkTransition;
+      const skipsSelfLoops = inv.holdsOnSelfLoops === true;
       return {
         name: inv.name,
         state: check ? (s: State) => (s.fault !== null && !judgesFaults ? null : check(s, pc)) : undefined,
         transition: checkTransition
-          ? (pre: State, a: Action, rc: Rc, post: State) => (post.fault !== null && !judgesFaults ? null : checkTransition(pre, a, rc, post, pc))
+          ? (pre: State, a: Action, rc: Rc, post: State, unchanged: boolean) =>
+              (unchanged && skipsSelfLoops) || (post.fault !== null && !judgesFaults) ? null : checkTransition(pre, a, rc, post, pc)
           : undefined,
       };
     }),
