@@ -1,19 +1,23 @@
-// The visited set: an open-addressing hash table in typed arrays. A state is an id (its discovery
-// order); per id we keep its 64-bit fingerprint, its parent's id and the action index that reached
-// it, which is all a trace needs (traces are rebuilt by replaying action indices). In exact mode the
-// full encoding is kept too and compared on a fingerprint match.
+// The visited set: an open-addressing hash table of 64-bit fingerprints in typed arrays. A state is
+// an id (its discovery order); per id we keep its parent's id and the action index that reached it,
+// which is all a trace needs (traces are rebuilt by replaying action indices). The table holds
+// fingerprints only (8 bytes a slot, load at most 3/4); the links cost 6 bytes per state. In exact
+// mode the table holds ids instead, and the full encodings are kept and compared.
 
-const EMPTY = 0;
+import { fingerprint } from './fingerprint.js';
+
+const MAX_LOAD = 0.75;
 
 export class VisitedSet {
-  private fpHi: Uint32Array;
-  private fpLo: Uint32Array;
+  /** slot → fingerprint (hi, lo interleaved); (0, 0) marks an empty slot. */
+  private fps: Uint32Array;
+  /** exact mode: slot → id + 1 (0: empty). */
+  private ids: Int32Array | null;
+  private mask: number;
   private parents: Int32Array;
   private actionIdx: Uint16Array;
-  /** slot → id + 1 (0: empty). */
-  private table: Int32Array;
-  private mask: number;
   private encodings: Uint8Array | null;
+  private used = 0;
   size = 0;
 
   constructor(
@@ -22,13 +26,12 @@ export class VisitedSet {
     initialCapacity = 1 << 12,
   ) {
     const cap = Math.max(16, initialCapacity);
-    this.fpHi = new Uint32Array(cap);
-    this.fpLo = new Uint32Array(cap);
     this.parents = new Int32Array(cap);
     this.actionIdx = new Uint16Array(cap);
-    const slots = ceilPow2(cap * 2);
-    this.table = new Int32Array(slots);
+    const slots = ceilPow2(Math.ceil(cap / MAX_LOAD));
     this.mask = slots - 1;
+    this.fps = new Uint32Array(exact ? 0 : slots * 2);
+    this.ids = exact ? new Int32Array(slots) : null;
     this.encodings = exact ? new Uint8Array(cap * stride) : null;
   }
 
@@ -37,25 +40,67 @@ export class VisitedSet {
    * `enc` is needed in exact mode only.
    */
   insert(hi: number, lo: number, parent: number, action: number, enc: Uint8Array | null): number {
+    if (this.exact) return this.insertExact(lo, parent, action, enc!);
+    // (0, 0) is the empty mark: move that one fingerprint aside
+    if (hi === 0 && lo === 0) hi = 0x9e3779b9;
+    const fps = this.fps;
     let slot = lo & this.mask;
     for (;;) {
-      const v = this.table[slot]!;
-      if (v === EMPTY) break;
-      const id = v - 1;
-      if (this.fpLo[id] === lo && this.fpHi[id] === hi && (!this.exact || this.sameEncoding(id, enc!))) return -1;
+      const h = fps[2 * slot]!;
+      const l = fps[2 * slot + 1]!;
+      if (h === 0 && l === 0) break;
+      if (h === hi && l === lo) return -1;
       slot = (slot + 1) & this.mask;
     }
+    fps[2 * slot] = hi;
+    fps[2 * slot + 1] = lo;
+    const id = this.added(parent, action);
+    this.maybeGrowTable();
+    return id;
+  }
+
+  /** Whether a fingerprint is present (fingerprint mode). */
+  has(hi: number, lo: number): boolean {
+    if (hi === 0 && lo === 0) hi = 0x9e3779b9;
+    let slot = lo & this.mask;
+    for (;;) {
+      const h = this.fps[2 * slot]!;
+      const l = this.fps[2 * slot + 1]!;
+      if (h === 0 && l === 0) return false;
+      if (h === hi && l === lo) return true;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private insertExact(lo: number, parent: number, action: number, enc: Uint8Array): number {
+    const ids = this.ids!;
+    let slot = lo & this.mask;
+    for (;;) {
+      const v = ids[slot]!;
+      if (v === 0) break;
+      if (this.sameEncoding(v - 1, enc)) return -1;
+      slot = (slot + 1) & this.mask;
+    }
+    const id = this.added(parent, action);
+    ids[slot] = id + 1;
+    this.encodings!.set(enc.subarray(0, this.stride), id * this.stride);
+    // grow only once the new state is complete: the rehash reads its encoding
+    this.maybeGrowTable();
+    return id;
+  }
+
+  private added(parent: number, action: number): number {
     const id = this.size;
-    if (id === this.fpHi.length) this.growIds();
-    this.fpHi[id] = hi;
-    this.fpLo[id] = lo;
+    if (id === this.parents.length) this.growIds();
     this.parents[id] = parent;
     this.actionIdx[id] = action;
-    if (this.encodings) this.encodings.set(enc!.subarray(0, this.stride), id * this.stride);
-    this.table[slot] = id + 1;
     this.size = id + 1;
-    if (this.size * 2 > this.table.length) this.growTable();
+    this.used += 1;
     return id;
+  }
+
+  private maybeGrowTable(): void {
+    if (this.used > (this.mask + 1) * MAX_LOAD) this.growTable();
   }
 
   parent(id: number): number {
@@ -87,8 +132,8 @@ export class VisitedSet {
   /** Bytes held by the structures (typed arrays at their current capacity). */
   bytes(): number {
     return (
-      this.fpHi.byteLength + this.fpLo.byteLength + this.parents.byteLength + this.actionIdx.byteLength +
-      this.table.byteLength + (this.encodings?.byteLength ?? 0)
+      this.fps.byteLength + (this.ids?.byteLength ?? 0) + this.parents.byteLength + this.actionIdx.byteLength +
+      (this.encodings?.byteLength ?? 0)
     );
   }
 
@@ -100,26 +145,48 @@ export class VisitedSet {
   }
 
   private growIds(): void {
-    const cap = this.fpHi.length * 2;
-    this.fpHi = grow(this.fpHi, new Uint32Array(cap));
-    this.fpLo = grow(this.fpLo, new Uint32Array(cap));
+    // 1.5x: the links are 6 bytes a state, kept within a third of that in slack
+    const cap = Math.ceil(this.parents.length * 1.5);
     this.parents = grow(this.parents, new Int32Array(cap));
     this.actionIdx = grow(this.actionIdx, new Uint16Array(cap));
     if (this.encodings) this.encodings = grow(this.encodings, new Uint8Array(cap * this.stride));
   }
 
   private growTable(): void {
-    const slots = this.table.length * 2;
-    const table = new Int32Array(slots);
+    const slots = (this.mask + 1) * 2;
     const mask = slots - 1;
-    for (let id = 0; id < this.size; id++) {
-      let slot = this.fpLo[id]! & mask;
-      while (table[slot] !== EMPTY) slot = (slot + 1) & mask;
-      table[slot] = id + 1;
+    if (this.ids) {
+      const ids = new Int32Array(slots);
+      for (let id = 0; id < this.size; id++) {
+        const enc = this.encodings!.subarray(id * this.stride, (id + 1) * this.stride);
+        let slot = exactHashLo(enc) & mask;
+        while (ids[slot] !== 0) slot = (slot + 1) & mask;
+        ids[slot] = id + 1;
+      }
+      this.ids = ids;
+    } else {
+      const old = this.fps;
+      const fps = new Uint32Array(slots * 2);
+      for (let s = 0; s < old.length; s += 2) {
+        const h = old[s]!;
+        const l = old[s + 1]!;
+        if (h === 0 && l === 0) continue;
+        let slot = l & mask;
+        while (fps[2 * slot] !== 0 || fps[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+        fps[2 * slot] = h;
+        fps[2 * slot + 1] = l;
+      }
+      this.fps = fps;
     }
-    this.table = table;
     this.mask = mask;
   }
+}
+
+/** Exact mode rehashes from the encodings: the slot is the fingerprint's low half, as the caller's. */
+const fpScratch = new Uint32Array(2);
+function exactHashLo(enc: Uint8Array): number {
+  fingerprint(enc, enc.length, fpScratch);
+  return fpScratch[1]!;
 }
 
 function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(from: T, to: T): T {
