@@ -8,6 +8,9 @@ import { collisionProbability, fingerprint } from './fingerprint.js';
 import type { Model } from './model.js';
 import { VisitedSet } from './visited.js';
 
+/** Action indices are stored in 16 bits. */
+export const MAX_ACTIONS = 0xffff;
+
 export interface ExploreOptions {
   /** Deepest level to compute; Infinity runs to the fixpoint. */
   maxDepth: number;
@@ -191,6 +194,7 @@ export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): E
       const parentEnc = frontier.at(i);
       const s = model.decode(parentEnc);
       const acts = model.actions(s);
+      if (acts.length > MAX_ACTIONS) throw new RangeError(`a state has ${acts.length} actions; action indices are 16-bit (at most ${MAX_ACTIONS})`);
       for (let ai = 0; ai < acts.length; ai++) {
         const a = acts[ai]!;
         const { next: n, result } = model.step(s, a);

@@ -173,7 +173,7 @@ describe('engine on a hand-computed graph', () => {
     expect(r.violations[0]).toMatchObject({ name: 'not-6-or-5', depth: 2, path: [0, 1], message: 'reached 5' });
   });
 
-  it('the tie break holds when the larger path is discovered from an earlier action of the root', () => {
+  it('the reported bad state follows action order, not state numbering', () => {
     // 0: [1, 2]; 1: [3]; 2: [3, 4]; 3: bad; 4: bad.
     // Depth 2: 3 via [0,0] (and [1,0]), 4 via [1,1].
     const g = [[1, 2], [3], [3, 4], [], []];
@@ -322,7 +322,7 @@ describe('engine on a hand-computed graph', () => {
     expect(b.levels).toEqual(a.levels);
     expect(b.violations).toEqual(a.violations);
     expect(b.collisionProbability).toBe(0);
-    expect(b.visitedBytes).toBeGreaterThan(a.visitedBytes);
+    expect(a.collisionProbability).toBeGreaterThan(0); // 9 distinct × 6 duplicates / 2^64
   });
 });
 

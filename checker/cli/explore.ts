@@ -1,6 +1,6 @@
 // `checker explore`
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { loadVariant } from './variant-loader.js';
 import { explore } from '../engine.js';
 import { findMutant, makeUniverse, mutantTable, MUTANTS, type Universe, type XenFunctions } from '../../model/index.js';
@@ -126,6 +126,8 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const { totalmem } = await import('node:os');
   const memoryLimitBytes = memMiB !== undefined ? memMiB * 1024 * 1024 : defaultMemoryLimit(totalmem());
   const invariants = selectInvariants(f.invariants);
+  // refuse an unusable --trace-out before a long run, not after it
+  if (f.traceOut !== undefined) ensureDir(f.traceOut, '--trace-out');
   const w = wire(u, { invariants, xen });
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
@@ -158,11 +160,6 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const traces = result.violations.map((v) => buildTrace(w, v));
   const traceFiles = new Map<string, string>();
   if (f.traceOut !== undefined) {
-    try {
-      mkdirSync(f.traceOut, { recursive: true });
-    } catch (e) {
-      throw new UsageError(`--trace-out: cannot create ${f.traceOut} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
     for (const t of traces) {
       const file = join(f.traceOut, `${t.property}.itf.json`);
       const itf = traceToItf({
@@ -212,4 +209,30 @@ export function runNotes(u: Universe, label: string | null, messages: string[]):
     );
   }
   return notes;
+}
+
+/**
+ * Creates a directory and its missing parents one level at a time. (mkdirSync's own recursive mode
+ * retries forever under /proc on some Node versions.)
+ */
+export function ensureDir(dir: string, option: string): void {
+  const parts = resolve(dir).split(sep);
+  let cur = parts[0] === '' ? sep : parts[0]!;
+  for (const part of parts.slice(1)) {
+    if (part === '') continue;
+    cur = join(cur, part);
+    let st;
+    try {
+      st = statSync(cur);
+    } catch {
+      st = undefined;
+    }
+    if (st?.isDirectory()) continue;
+    if (st) throw new UsageError(`${option}: ${cur} exists and is not a directory`);
+    try {
+      mkdirSync(cur);
+    } catch (e) {
+      throw new UsageError(`${option}: cannot create ${cur} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
 }

@@ -259,7 +259,9 @@ export function parseItf(text: string, file: string): ParsedTrace {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    return fail(file, `not valid JSON (${(e as Error).message})`);
+    // Node quotes the start of the file in its message: keep it to one line
+    const why = (e as Error).message.replace(/\s+/g, ' ').slice(0, 120);
+    return fail(file, `not valid JSON (${why})`);
   }
   if (!isObj(v)) return fail(file, 'expected an ITF trace object');
   const meta = v['#meta'];
