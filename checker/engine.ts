@@ -79,16 +79,24 @@ export interface ExploreResult {
   peakRssBytes: number;
 }
 
-class FrontierBuffer {
+/** A level's states, encoded back to back (in shared memory when worker threads read it). */
+export class FrontierBuffer {
   buf: Uint8Array;
   count = 0;
-  constructor(readonly stride: number, cap = 1024) {
-    this.buf = new Uint8Array(Math.max(1, stride) * cap);
+  constructor(
+    readonly stride: number,
+    cap = 1024,
+    readonly shared = false,
+  ) {
+    this.buf = this.alloc(Math.max(1, stride) * cap);
+  }
+  private alloc(bytes: number): Uint8Array {
+    return this.shared ? new Uint8Array(new SharedArrayBuffer(bytes)) : new Uint8Array(bytes);
   }
   push(enc: Uint8Array): void {
     const need = (this.count + 1) * this.stride;
     if (need > this.buf.length) {
-      const bigger = new Uint8Array(Math.max(need, this.buf.length * 2));
+      const bigger = this.alloc(Math.max(need, this.buf.length * 2));
       bigger.set(this.buf);
       this.buf = bigger;
     }
@@ -118,13 +126,8 @@ export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): E
   const interval = opts.progressIntervalMs ?? 1000;
   let nextProgress = t0 + interval;
 
-  const record = (map: Map<string, Discovery>, name: string, depth: number, parent: number, action: number, message?: string) => {
-    const path = parent < 0 ? [] : [...visited.path(parent), action];
-    const root = parent < 0 ? action : visited.root(parent);
-    const d: Discovery = { name, depth, root, path };
-    if (message !== undefined) d.message = message;
-    map.set(name, d);
-  };
+  const record = (map: Map<string, Discovery>, name: string, depth: number, parent: number, action: number, message?: string) =>
+    recordDiscovery(visited, map, name, depth, parent, action, message);
 
   // Properties still to be found, as flat arrays: the hot loop tests a boolean, not a Map.
   const stateInv = invariants.filter((i) => i.state);
@@ -287,6 +290,23 @@ export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): E
     visitedBytes: visited.bytes(),
     peakRssBytes: peakRss,
   };
+}
+
+/** Records a property's discovery, with its trace rebuilt from the visited set's links. */
+export function recordDiscovery(
+  visited: VisitedSet,
+  map: Map<string, Discovery>,
+  name: string,
+  depth: number,
+  parent: number,
+  action: number,
+  message?: string,
+): void {
+  const path = parent < 0 ? [] : [...visited.path(parent), action];
+  const root = parent < 0 ? action : visited.root(parent);
+  const d: Discovery = { name, depth, root, path };
+  if (message !== undefined) d.message = message;
+  map.set(name, d);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {

@@ -24,13 +24,15 @@ export class VisitedSet {
     readonly stride: number,
     readonly exact: boolean,
     initialCapacity = 1 << 12,
+    /** Keep the fingerprint table in shared memory, for worker threads to read between writes. */
+    readonly shared = false,
   ) {
     const cap = Math.max(16, initialCapacity);
     this.parents = new Int32Array(cap);
     this.actionIdx = new Uint16Array(cap);
     const slots = ceilPow2(Math.ceil(cap / MAX_LOAD));
     this.mask = slots - 1;
-    this.fps = new Uint32Array(exact ? 0 : slots * 2);
+    this.fps = this.table32(exact ? 0 : slots * 2);
     this.ids = exact ? new Int32Array(slots) : null;
     this.encodings = exact ? new Uint8Array(cap * stride) : null;
   }
@@ -61,15 +63,20 @@ export class VisitedSet {
 
   /** Whether a fingerprint is present (fingerprint mode). */
   has(hi: number, lo: number): boolean {
-    if (hi === 0 && lo === 0) hi = 0x9e3779b9;
-    let slot = lo & this.mask;
-    for (;;) {
-      const h = this.fps[2 * slot]!;
-      const l = this.fps[2 * slot + 1]!;
-      if (h === 0 && l === 0) return false;
-      if (h === hi && l === lo) return true;
-      slot = (slot + 1) & this.mask;
-    }
+    return hasFingerprint(this.fps, this.mask, hi, lo);
+  }
+
+  /**
+   * The fingerprint table, for readers in other threads (a set made with `shared`). It must not be
+   * written while they read: the parallel explorer inserts only between the expansion of levels.
+   */
+  sharedTable(): { table: Uint32Array; mask: number } {
+    if (!this.shared) throw new Error('the visited set was not made shared');
+    return { table: this.fps, mask: this.mask };
+  }
+
+  private table32(words: number): Uint32Array {
+    return this.shared ? new Uint32Array(new SharedArrayBuffer(words * 4)) : new Uint32Array(words);
   }
 
   private insertExact(lo: number, parent: number, action: number, enc: Uint8Array): number {
@@ -166,7 +173,7 @@ export class VisitedSet {
       this.ids = ids;
     } else {
       const old = this.fps;
-      const fps = new Uint32Array(slots * 2);
+      const fps = this.table32(slots * 2);
       for (let s = 0; s < old.length; s += 2) {
         const h = old[s]!;
         const l = old[s + 1]!;
@@ -187,6 +194,19 @@ const fpScratch = new Uint32Array(2);
 function exactHashLo(enc: Uint8Array): number {
   fingerprint(enc, enc.length, fpScratch);
   return fpScratch[1]!;
+}
+
+/** Membership in a fingerprint table (also from a worker thread, on a shared copy). */
+export function hasFingerprint(fps: Uint32Array, mask: number, hi: number, lo: number): boolean {
+  if (hi === 0 && lo === 0) hi = 0x9e3779b9;
+  let slot = lo & mask;
+  for (;;) {
+    const h = fps[2 * slot]!;
+    const l = fps[2 * slot + 1]!;
+    if (h === 0 && l === 0) return false;
+    if (h === hi && l === lo) return true;
+    slot = (slot + 1) & mask;
+  }
 }
 
 function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(from: T, to: T): T {

@@ -20,6 +20,20 @@ export function foreignHolders(s: State, mfn: number): ForeignHolder[] {
   return out;
 }
 
+/** Per frame, how many foreign entries of p2ms that still exist map it (one pass). */
+export function foreignEntryCounts(s: State): Int32Array {
+  const counts = new Int32Array(s.frames.length);
+  for (let d = 0; d < s.p2m.length; d++) {
+    if (s.domains[d]!.life === 'destroyed') continue;
+    const row = s.p2m[d]!;
+    for (let g = 0; g < row.length; g++) {
+      const e = row[g]!;
+      if (e !== null && e.type === 'map_foreign') counts[e.mfn]! += 1;
+    }
+  }
+  return counts;
+}
+
 export function formatHolders(u: Universe, hs: ForeignHolder[]): string {
   return hs.length === 0 ? 'none' : hs.map((h) => `p2m[${domainName(u, h.d)}][${h.g}]`).join(', ');
 }
@@ -33,6 +47,7 @@ export function formatHolders(u: Universe, hs: ForeignHolder[]): string {
  */
 export function freeableDeadDomains(s: State, c: PropertyContext): Set<DomIndex> {
   const freeable = new Set<DomIndex>();
+  if (!s.domains.some((d) => d.life === 'dead')) return freeable;
   let changed = true;
   while (changed) {
     changed = false;

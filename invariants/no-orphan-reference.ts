@@ -7,6 +7,7 @@ export const noOrphanReference: Invariant = {
   name: 'no-orphan-reference',
   description: 'every frame a dead domain owns can still be freed by some holder (no zombie kept forever)',
   check(s, c) {
+    if (!s.domains.some((d) => d.life === 'dead')) return null;
     const freeable = freeableDeadDomains(s, c);
     for (let m = 0; m < s.frames.length; m++) {
       const f = s.frames[m]!;

@@ -2,7 +2,9 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { loadVariant } from './variant-loader.js';
-import { explore } from '../engine.js';
+import { explore, type ExploreOptions } from '../engine.js';
+import { exploreParallel } from '../parallel.js';
+import { specFor } from './model-spec.js';
 import { findMutant, makeUniverse, mutantTable, MUTANTS, type Universe, type XenFunctions } from '../../model/index.js';
 import { INVARIANTS, type Invariant } from '../../invariants/index.js';
 import { UsageError, EXIT, TOOL } from './common.js';
@@ -36,6 +38,7 @@ export interface ExploreFlags extends UniverseFlags {
   stopAtFirst?: boolean;
   exact?: boolean;
   progress?: boolean;
+  workers?: string;
 }
 
 export function universeFromFlags(f: UniverseFlags): Universe {
@@ -129,6 +132,8 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   // refuse an unusable --trace-out before a long run, not after it
   if (f.traceOut !== undefined) ensureDir(f.traceOut, '--trace-out');
   const w = wire(u, { invariants, xen });
+  const workers = parsePositive('--workers', f.workers) ?? 1;
+  if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
   let interrupted = false;
@@ -138,7 +143,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   process.on('SIGINT', onSigint);
   let result;
   try {
-    result = explore(w.model, {
+    const exploreOpts: ExploreOptions = {
       maxDepth: depth,
       maxStates,
       memoryLimitBytes,
@@ -152,7 +157,10 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
                 `${Math.round(p.statesPerSecond).toLocaleString('en-US')} states/s, queue ${p.queue.toLocaleString('en-US')}\n`,
             )
         : undefined,
-    });
+    };
+    result = workers > 1
+      ? await exploreParallel(w.model, specFor({ ...f, variant: target.variant ?? f.variant }), workers, exploreOpts)
+      : explore(w.model, exploreOpts);
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -30,12 +30,17 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
   const witnesses = WITNESSES;
   const none: readonly Action[] = [];
   const scratch = xm.init();
+  // one result object, refilled each step: the engine reads it before the next step
+  const out: { next: State; result: Rc } = { next: scratch, result: null };
   const model: Model<State, Action, Rc> = {
     init: () => [xm.init()],
     actions: (s) => (s.fault === null ? xm.actions : none),
     step: o.immer
       ? (s, a) => { const r = xm.apply(s, a); return { next: r.next, result: r.rc }; }
-      : (s, a) => ({ next: scratch, result: xm.applyInto(scratch, s, a) }),
+      : (s, a) => {
+          out.result = xm.applyInto(scratch, s, a);
+          return out;
+        },
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),

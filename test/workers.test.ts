@@ -1,0 +1,77 @@
+// --workers N: the parallel explorer must give exactly what one worker gives: per-level distinct and
+// generated counts, every verdict, its depth, its message and its chosen (smallest) trace.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'checker', 'cli.js');
+
+function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** What must not depend on the number of workers. */
+function outcome(stdout: string) {
+  const r = JSON.parse(stdout);
+  return {
+    levels: r.levels,
+    totals: r.totals,
+    fixpoint: r.fixpoint,
+    properties: r.properties.map((p: any) => ({
+      name: p.name,
+      verdict: p.verdict,
+      depth: p.depth,
+      message: p.message ?? null,
+      path: p.trace ? p.trace.path : p.path,
+      steps: p.trace ? p.trace.steps : null,
+    })),
+  };
+}
+
+const CONFIGS: string[][] = [
+  ['--version', 'seed', '--backend', 'ept', '--depth', '5'],
+  ['--version', 'xen-4.5', '--backend', 'ept', '--depth', '5'],
+  ['--version', 'head', '--backend', 'pt', '--depth', '4'],
+  ['--mutant', 'release-at-final-destroy', '--depth', '4'],
+  ['--version', 'seed', '--preemptible-teardown', '--depth', '4'],
+  ['--version', 'xen-4.19', '--depth', 'all', '--gfns', '1', '--spare-frames', '0'],
+];
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test builds it first)`);
+});
+
+describe('results are identical for 1, 2 and 4 workers', () => {
+  for (const cfg of CONFIGS) {
+    it(cfg.join(' '), async () => {
+      const [one, two, four] = await Promise.all(['1', '2', '4'].map((w) => run('explore', ...cfg, '--json', '--workers', w)));
+      for (const r of [one, two, four]) expect([0, 12], r.stderr).toContain(r.status);
+      expect(two!.status).toBe(one!.status);
+      expect(four!.status).toBe(one!.status);
+      const base = outcome(one!.stdout);
+      expect(base.levels.length).toBeGreaterThan(2);
+      expect(outcome(two!.stdout)).toEqual(base);
+      expect(outcome(four!.stdout)).toEqual(base);
+    });
+  }
+});
+
+describe('--workers refuses what it cannot do', () => {
+  it('--workers 0 is bad usage', async () => {
+    const r = await run('explore', '--workers', '0');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--workers/);
+  });
+  it('--exact with several workers is bad usage', async () => {
+    const r = await run('explore', '--workers', '2', '--exact');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--exact/);
+  });
+});
