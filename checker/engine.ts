@@ -108,7 +108,34 @@ export class FrontierBuffer {
   }
 }
 
+/** Runs the exploration to its end on this thread. */
 export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): ExploreResult {
+  const steps = exploreSteps(model, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The same, giving the event loop a turn every few hundred states, so that a signal handler (Ctrl-C)
+ * can set the flag `shouldStop` reads.
+ */
+export async function exploreAsync<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Promise<ExploreResult> {
+  const steps = exploreSteps(model, opts);
+  let last = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    const now = performance.now();
+    if (now - last > 100) {
+      last = now;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Generator<void, ExploreResult, void> {
   const t0 = performance.now();
   const stride = model.encodedSize;
   const visited = new VisitedSet(stride, opts.exact ?? false);
@@ -233,6 +260,7 @@ export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): E
         checkState(n, depth, parentId, ai);
       }
       if ((i & 255) === 255 || i === frontier.count - 1) {
+        yield;
         const now = performance.now();
         if (opts.progress && now >= nextProgress) {
           nextProgress = now + interval;

@@ -2,7 +2,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { loadVariant } from './variant-loader.js';
-import { explore, type ExploreOptions } from '../engine.js';
+import { exploreAsync, type ExploreOptions } from '../engine.js';
 import { exploreParallel } from '../parallel.js';
 import { specFor } from './model-spec.js';
 import { findMutant, makeUniverse, mutantTable, MUTANTS, type Universe, type XenFunctions } from '../../model/index.js';
@@ -160,7 +160,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     };
     result = workers > 1
       ? await exploreParallel(w.model, specFor({ ...f, variant: target.variant ?? f.variant }), workers, exploreOpts)
-      : explore(w.model, exploreOpts);
+      : await exploreAsync(w.model, exploreOpts);
   } finally {
     process.off('SIGINT', onSigint);
   }

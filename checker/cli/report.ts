@@ -57,10 +57,12 @@ export function renderText(info: RunInfo): string {
   lines.push('');
   const width = Math.max(...info.invariants.map((i) => i.name.length), ...info.witnesses.map((w) => w.name.length));
   lines.push('invariants');
-  const deepest = r.levels.length - 1;
+  const last = r.levels[r.levels.length - 1]!;
+  const deepest = last.complete ? last.depth : last.depth - 1;
+  const partly = last.complete ? '' : ` (depth ${last.depth} partly explored)`;
   for (const inv of info.invariants) {
     const v = r.violations.find((x) => x.name === inv.name);
-    lines.push(v ? `  ✗ ${inv.name.padEnd(width)}  violated at depth ${v.depth}` : `  ✓ ${inv.name.padEnd(width)}  holds to depth ${deepest}`);
+    lines.push(v ? `  ✗ ${inv.name.padEnd(width)}  violated at depth ${v.depth}` : `  ✓ ${inv.name.padEnd(width)}  holds to depth ${deepest}${partly}`);
   }
   lines.push('witnesses');
   for (const w of info.witnesses) {
