@@ -10,7 +10,7 @@ import { INVARIANTS, type Invariant } from '../../invariants/index.js';
 import { UsageError, EXIT, TOOL } from './common.js';
 import { traceToItf } from './itf.js';
 import { renderJson, renderText } from './report.js';
-import { buildTrace } from './trace.js';
+import { buildTrace, type Trace } from './trace.js';
 import { wire } from './wiring.js';
 
 export const DEFAULT_DEPTH = 5;
@@ -166,27 +166,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   }
 
   const traces = result.violations.map((v) => buildTrace(w, v));
-  const traceFiles = new Map<string, string>();
-  if (f.traceOut !== undefined) {
-    for (const t of traces) {
-      const file = join(f.traceOut, `${t.property}.itf.json`);
-      const itf = traceToItf({
-        u,
-        property: t.property,
-        message: t.message ?? '',
-        path: t.path,
-        states: t.states,
-        actions: t.steps.map((s) => s.action),
-        rcs: t.steps.map((s) => s.rc),
-        tool: TOOL,
-        mutant: target.mutant,
-        variant: target.variant,
-      });
-      writeFileSync(file, JSON.stringify(itf, null, 1) + '\n');
-      traceFiles.set(t.property, file);
-    }
-  }
-
+  const traceFiles = f.traceOut === undefined ? new Map<string, string>() : writeTraces(f.traceOut, u, traces, target);
   const exitCode =
     result.violations.length > 0 ? EXIT.violation : result.stopped !== null && result.stopped !== 'stop-at-first' ? EXIT.limit : EXIT.ok;
   const info = {
@@ -243,4 +223,28 @@ export function ensureDir(dir: string, option: string): void {
       throw new UsageError(`${option}: cannot create ${cur} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
+}
+
+/** Writes each trace as DIR/<property>.itf.json; returns property → file. */
+export function writeTraces(dir: string, u: Universe, traces: Trace[], target: Pick<Target, 'mutant' | 'variant'>): Map<string, string> {
+  ensureDir(dir, '--trace-out');
+  const files = new Map<string, string>();
+  for (const t of traces) {
+    const file = join(dir, `${t.property}.itf.json`);
+    const itf = traceToItf({
+      u,
+      property: t.property,
+      message: t.message ?? '',
+      path: t.path,
+      states: t.states,
+      actions: t.steps.map((s) => s.action),
+      rcs: t.steps.map((s) => s.rc),
+      tool: TOOL,
+      mutant: target.mutant,
+      variant: target.variant,
+    });
+    writeFileSync(file, JSON.stringify(itf, null, 1) + '\n');
+    files.set(t.property, file);
+  }
+  return files;
 }

@@ -70,19 +70,22 @@ export function renderText(info: RunInfo): string {
     lines.push(v ? `  ✓ ${w.name.padEnd(width)}  reached at depth ${v.depth}` : `  · ${w.name.padEnd(width)}  not reached`);
   }
   for (const note of info.notes) lines.push('', `note: ${note}`);
-  for (const t of info.traces) {
-    lines.push('', `counterexample: ${t.property} (depth ${t.depth})`);
-    for (const s of t.steps) {
-      lines.push(`  ${s.index}. ${s.text} → ${s.rcText}`);
-      if (s.changes.length === 0) lines.push('       (no change)');
-      for (const c of s.changes) lines.push(`       ${formatChange(c)}`);
-    }
-    lines.push(`  ✗ ${t.property}: ${t.message ?? ''}`);
-    lines.push(`  replay token: ${t.path.join(',') || '(initial state)'}`);
-    const file = info.traceFiles.get(t.property);
-    if (file) lines.push(`  trace: ${file}  (checker replay ${file})`);
-  }
+  for (const t of info.traces) lines.push('', ...renderCounterexample(t, info.traceFiles.get(t.property)));
   return lines.join('\n') + '\n';
+}
+
+/** One counterexample as a person reads it: numbered steps, the cells each changed, the message. */
+export function renderCounterexample(t: Trace, file?: string): string[] {
+  const lines = [`counterexample: ${t.property} (depth ${t.depth})`];
+  for (const s of t.steps) {
+    lines.push(`  ${s.index}. ${s.text} → ${s.rcText}`);
+    if (s.changes.length === 0) lines.push('       (no change)');
+    for (const c of s.changes) lines.push(`       ${formatChange(c)}`);
+  }
+  lines.push(`  ✗ ${t.property}: ${t.message ?? ''}`);
+  lines.push(`  replay token: ${t.path.join(',') || '(initial state)'}`);
+  if (file) lines.push(`  trace: ${file}  (checker replay ${file})`);
+  return lines;
 }
 
 export function renderJson(info: RunInfo): unknown {
