@@ -21,4 +21,11 @@ export const noOrphanReference: Invariant = {
     }
     return null;
   },
+  subjectFrame(s, c) {
+    const freeable = freeableDeadDomains(s, c);
+    const m = s.frames.findIndex(
+      (f, i) => typeof f.owner === 'number' && s.domains[f.owner]!.life === 'dead' && !frameCanBeFreed(s, i, freeable, c),
+    );
+    return m < 0 ? null : m;
+  },
 };

@@ -25,4 +25,9 @@ export const refcountMatchesHolders: Invariant = {
     }
     return null;
   },
+  subjectFrame(s) {
+    const mapped = foreignEntryCounts(s);
+    const m = s.frames.findIndex((f, i) => f.owner !== null && f.count !== (f.allocated ? 1 : 0) + mapped[i]!);
+    return m < 0 ? null : m;
+  },
 };

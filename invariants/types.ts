@@ -24,6 +24,8 @@ export interface Invariant {
    * the explorer then skips it on self-loops (most failing calls), which is most transitions.
    */
   readonly holdsOnSelfLoops?: boolean;
+  /** For a reference-count property: the frame a violation in `s` is about (its ledger is shown). */
+  subjectFrame?(s: State, c: PropertyContext): number | null;
 }
 
 /** A "sometimes" property: reached in some state or transition, or the model is vacuous. */

@@ -6,7 +6,7 @@
 // teardown gives each relinquish_step a budget of one chunk (one gfn of the p2m walk, one frame of
 // relinquish_memory, the root clear) and -ERESTART says "call again".
 import { bug } from './fault.js';
-import { completeDomainDestroy, getPage, putPage, totPages } from './page.js';
+import { completeDomainDestroy, dropAllocationReference, getPage, putPage, totPages } from './page.js';
 import { EINVAL, ERESTART, ESRCH, type DomIndex, type Relinquish, type RelinquishPhase, type State } from './types.js';
 import type { Ctx, Preempt } from './xen.js';
 
@@ -138,10 +138,7 @@ export function relinquishMemory(ctx: Ctx, s: State, d: DomIndex, p: Preempt): n
       return ERESTART;
     }
     if (!getPage(ctx, s, mfn, d)) continue; // "Couldn't get a reference: the page is being freed"
-    if (pg.allocated) {
-      pg.allocated = false;
-      putPage(ctx, s, mfn);
-    }
+    dropAllocationReference(ctx, s, mfn);
     putPage(ctx, s, mfn);
   }
   r.cursor = s.frames.length;

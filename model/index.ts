@@ -65,3 +65,5 @@ export function backendSupportsForeign(u: Universe): boolean {
   return u.backend === 'ept' || (u.version !== 'seed' && u.version !== 'xen-4.5');
 }
 export { variantTable, overridableNames, VariantError, VARIANT_API, type Variant, type VariantApi, type Overrides } from './variant.js';
+export { Ledger, tracedTable, withLedger, describeEvent, type LedgerEvent } from './ledger.js';
+export { dropAllocationReference, getPage, putPage, pageGetOwnerAndReference } from './page.js';

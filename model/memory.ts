@@ -1,5 +1,6 @@
 // xen/common/memory.c (and the x86 arch_memory_op): the hypercall bodies the toolstack in dom0 issues.
-import { getPage, putPage } from './page.js';
+import { activeLedger } from './ledger.js';
+import { dropAllocationReference, getPage, putPage } from './page.js';
 import { p2mIsForeign } from './p2m/types.js';
 import { EEXIST, EINVAL, ENOENT, ENOMEM, ENXIO, EPERM, ESRCH, type DomIndex, type State } from './types.js';
 import type { Ctx } from './xen.js';
@@ -29,11 +30,11 @@ export function populatePhysmap(ctx: Ctx, s: State, d: DomIndex, gfn: number): n
   pg.owner = d; // assign_pages: page_set_owner; count_info = PGC_allocated | 1
   pg.count = 1;
   pg.allocated = true;
+  activeLedger()?.record(mfn, +1, 'assign_pages', 'the allocation reference');
   const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: dom.logDirty ? 'ram_logdirty' : 'ram_rw', mfn });
   if (rc !== 0) {
     // the insert failed: the extent is given back (free_domheap_pages)
-    pg.allocated = false;
-    putPage(ctx, s, mfn);
+    dropAllocationReference(ctx, s, mfn);
     return rc;
   }
   pg.m2p = gfn; // set_gpfn_from_mfn(mfn, gpfn)
@@ -49,12 +50,7 @@ export function guestRemovePage44(ctx: Ctx, s: State, d: DomIndex, gmfn: number)
   if (e === null) return ENOENT; // !mfn_valid(mfn): "Domain %u page number %lx invalid"
   const mfn = e.mfn;
   if (!getPage(ctx, s, mfn, d)) return EINVAL; // "Bad page free for domain %u"
-  const pg = s.frames[mfn]!;
-  if (pg.allocated) {
-    // if ( test_and_clear_bit(_PGC_allocated, &page->count_info) ) put_page(page);
-    pg.allocated = false;
-    putPage(ctx, s, mfn);
-  }
+  dropAllocationReference(ctx, s, mfn);
   ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
   putPage(ctx, s, mfn);
   // put_gfn(d, gmfn)
@@ -134,12 +130,8 @@ export function guestRemovePage419(ctx: Ctx, s: State, d: DomIndex, gmfn: number
   if (e === null) return ENOENT; // p2mt == p2m_invalid
   const mfn = e.mfn;
   if (!getPage(ctx, s, mfn, d)) return ENXIO; // "Bad page free"
-  const pg = s.frames[mfn]!;
   const rc = ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
-  if (rc === 0 && pg.allocated) {
-    pg.allocated = false;
-    putPage(ctx, s, mfn);
-  }
+  if (rc === 0) dropAllocationReference(ctx, s, mfn);
   putPage(ctx, s, mfn);
   return rc;
 }

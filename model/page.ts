@@ -1,6 +1,7 @@
 // Frame primitives, xen/arch/x86/mm.c and xen/common/page_alloc.c @RELEASE-4.4.0
 // (xen-foreign-protocol.md §1.1).
 import { bug } from './fault.js';
+import { activeLedger } from './ledger.js';
 import type { Ctx } from './xen.js';
 import type { DomIndex, Owner, State } from './types.js';
 
@@ -13,6 +14,12 @@ export function pageGetOwner(s: State, mfn: number): Owner {
  * whoever it is. Returns `undefined` when no reference was taken.
  */
 export function pageGetOwnerAndReference(s: State, mfn: number): Owner | undefined {
+  const owner = takeReference(s, mfn);
+  if (owner !== undefined) activeLedger()?.record(mfn, +1, 'page_get_owner_and_reference');
+  return owner;
+}
+
+function takeReference(s: State, mfn: number): Owner | undefined {
   const pg = s.frames[mfn]!;
   if (pg.count === 0) return undefined;
   pg.count += 1;
@@ -24,20 +31,41 @@ export function pageGetOwnerAndReference(s: State, mfn: number): Owner | undefin
  * free frame the comparison NULL == NULL "succeeds" without a reference, as in the C (§1.1 caveat).
  */
 export function getPage(ctx: Ctx, s: State, mfn: number, d: Owner): boolean {
-  const owner = pageGetOwnerAndReference(s, mfn);
+  const owner = takeReference(s, mfn);
   const ownerOrNull = owner === undefined ? null : owner;
-  if (ownerOrNull === d) return true;
-  if (owner !== undefined && owner !== null) putPage(ctx, s, mfn);
+  if (ownerOrNull === d) {
+    if (owner !== undefined) activeLedger()?.record(mfn, +1, 'get_page');
+    return true;
+  }
+  if (owner !== undefined && owner !== null) {
+    releaseReference(ctx, s, mfn); // taken and dropped again: not a ledger event
+  }
   return false;
 }
 
 /** put_page(): -1; at 0 the frame goes back to the heap (free_domheap_page). */
-export function putPage(ctx: Ctx, s: State, mfn: number | null): void {
+export function putPage(ctx: Ctx, s: State, mfn: number | null, note?: string): void {
   if (mfn === null) bug('put_page-null');
+  if (s.frames[mfn]!.count > 0) activeLedger()?.record(mfn, -1, 'put_page', note);
+  releaseReference(ctx, s, mfn);
+}
+
+function releaseReference(ctx: Ctx, s: State, mfn: number): void {
   const pg = s.frames[mfn]!;
   if (pg.count === 0) bug('put_page-count-zero', mfn);
   pg.count -= 1;
   if (pg.count === 0) freeDomheapPage(ctx, s, mfn);
+}
+
+/**
+ * `if ( test_and_clear_bit(_PGC_allocated, &page->count_info) ) put_page(page);`: drops the
+ * allocation reference, if the frame still has it.
+ */
+export function dropAllocationReference(ctx: Ctx, s: State, mfn: number): void {
+  const pg = s.frames[mfn]!;
+  if (!pg.allocated) return;
+  pg.allocated = false;
+  putPage(ctx, s, mfn, 'the allocation reference');
 }
 
 /**
@@ -52,6 +80,7 @@ export function freeDomheapPage(ctx: Ctx, s: State, mfn: number): void {
   pg.owner = null;
   pg.allocated = false;
   pg.m2p = null;
+  activeLedger()?.record(mfn, 0, 'free_domheap_page');
   if (typeof owner === 'number' && s.domains[owner]!.life === 'dead' && totPages(s, owner) === 0) {
     completeDomainDestroy(ctx, s, owner);
   }

@@ -3,17 +3,18 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, encodeState, formatAction, formatRc, type State } from '../../model/index.js';
 import { findInvariant } from '../../invariants/index.js';
 import { EXIT, UsageError } from './common.js';
-import { itfToState, parseItf, TraceFormatError } from './itf.js';
-import { resolveTarget } from './explore.js';
+import { itfToState, parseItf, TraceFormatError, type ItfMeta } from './itf.js';
+import { resolveTarget, type Target } from './explore.js';
 import { wire } from './wiring.js';
 
-function sameState(a: State, b: State, size: number): boolean {
+export function sameState(a: State, b: State, size: number): boolean {
   const x = encodeState(a, new Uint8Array(size));
   const y = encodeState(b, new Uint8Array(size));
   return x.every((v, i) => v === y[i]);
 }
 
-export async function runReplay(file: string, out: (s: string) => void): Promise<number> {
+/** Reads an ITF trace file and the run target (version, mutant or variant) its #meta describes. */
+export async function readTraceFile(file: string): Promise<{ meta: ItfMeta; states: unknown[]; target: Target }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -22,9 +23,8 @@ export async function runReplay(file: string, out: (s: string) => void): Promise
   }
   const { meta, states } = parseItf(text, file);
   const c = meta.configuration;
-  let target;
   try {
-    target = await resolveTarget({
+    const target = await resolveTarget({
       version: String(c.version),
       backend: String(c.backend),
       domains: String(c.domains),
@@ -36,10 +36,15 @@ export async function runReplay(file: string, out: (s: string) => void): Promise
       mutant: typeof c.mutant === 'string' ? c.mutant : undefined,
       variant: typeof c.variant === 'string' ? c.variant : undefined,
     });
+    return { meta, states, target };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) throw new TraceFormatError(`${file}: #meta.configuration: ${e.message}`);
     throw e;
   }
+}
+
+export async function runReplay(file: string, out: (s: string) => void): Promise<number> {
+  const { meta, states, target } = await readTraceFile(file);
   const u = target.u;
   const inv = findInvariant(meta.property);
   if (!inv) throw new TraceFormatError(`${file}: #meta.property "${meta.property}" is not an invariant of this checker`);

@@ -1,6 +1,6 @@
 // What a person reads and what a machine reads.
 import type { ExploreResult } from '../engine.js';
-import { formatChange, type Universe } from '../../model/index.js';
+import { describeEvent, formatChange, type Universe } from '../../model/index.js';
 import type { Invariant, Witness } from '../../invariants/index.js';
 import { universeToConfig } from './itf.js';
 import type { Trace } from './trace.js';
@@ -83,9 +83,47 @@ export function renderCounterexample(t: Trace, file?: string): string[] {
     for (const c of s.changes) lines.push(`       ${formatChange(c)}`);
   }
   lines.push(`  ✗ ${t.property}: ${t.message ?? ''}`);
+  if (t.frame !== null) lines.push(...renderLedger(t, t.frame).map((l) => `  ${l}`));
   lines.push(`  replay token: ${t.path.join(',') || '(initial state)'}`);
   if (file) lines.push(`  trace: ${file}  (checker replay ${file})`);
   return lines;
+}
+
+/**
+ * The frame's reference ledger: each step that took or dropped a reference on it, by which function,
+ * the foreign entries that came and went, and at the end the references no holder accounts for.
+ */
+export function renderLedger(t: Trace, frame: number): string[] {
+  const out = [`reference ledger of frame ${frame}:`];
+  for (const s of t.steps) {
+    const events = s.ledger.filter((e) => e.frame === frame);
+    const entries = s.changes.filter((c) => c.cell.startsWith('p2m[') && (c.before.includes('map_foreign') || c.after.includes('map_foreign')) && c.frame !== undefined && (c.before.includes(`(mfn ${frame})`) || c.after.includes(`(mfn ${frame})`)));
+    if (events.length === 0 && entries.length === 0) continue;
+    out.push(`  step ${s.index}. ${s.text}`);
+    let count = t.states[s.index - 1]!.frames[frame]!.count;
+    for (const e of events) {
+      const before = count;
+      count += e.delta;
+      out.push(`      ${describeEvent(e).padEnd(60)} count ${before} → ${count}`);
+    }
+    const puts = events.filter((e) => e.what === 'put_page').length;
+    for (const c of entries) {
+      const removed = c.before.includes(`map_foreign(mfn ${frame})`) && !c.after.includes(`map_foreign(mfn ${frame})`);
+      out.push(`      ${c.cell} ${c.before} → ${c.after}${removed && puts === 0 ? ': removed without put_page' : ''}`);
+    }
+  }
+  const last = t.states[t.states.length - 1]!;
+  const f = last.frames[frame]!;
+  const mapped = last.p2m.reduce(
+    (n, row, d) => n + (last.domains[d]!.life === 'destroyed' ? 0 : row.filter((e) => e !== null && e.type === 'map_foreign' && e.mfn === frame).length),
+    0,
+  );
+  const held = (f.allocated ? 1 : 0) + mapped;
+  out.push(
+    `  now: count ${f.count}; holders: allocation ${f.allocated ? 1 : 0} + ${mapped} foreign entr${mapped === 1 ? 'y' : 'ies'}` +
+      (f.count > held ? `; ${f.count - held} reference(s) held by nothing` : f.count < held ? `; ${held - f.count} holder(s) without a reference` : ''),
+  );
+  return out;
 }
 
 export function renderJson(info: RunInfo): unknown {

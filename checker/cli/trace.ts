@@ -1,9 +1,22 @@
 // Counterexample traces: rebuilt by replaying the action-index path through the public, immer-based
-// apply, with the cells each step changed.
-import { replayPath, type Discovery } from '../engine.js';
-import { actionArgs, diffStates, formatAction, formatRc, type Action, type Change, type Rc, type State } from '../../model/index.js';
+// apply, with the cells each step changed and the reference ledger recorded as the model runs.
+import type { Discovery } from '../engine.js';
+import {
+  actionArgs,
+  diffStates,
+  formatAction,
+  formatRc,
+  Ledger,
+  makeXenModel,
+  tracedTable,
+  withLedger,
+  type Action,
+  type Change,
+  type LedgerEvent,
+  type Rc,
+  type State,
+} from '../../model/index.js';
 import type { Wired } from './wiring.js';
-import { wire } from './wiring.js';
 
 export interface TraceStep {
   index: number;
@@ -14,6 +27,8 @@ export interface TraceStep {
   rc: Rc;
   rcText: string;
   changes: Change[];
+  /** Every reference taken or dropped during the step, in order, with the Xen function. */
+  ledger: LedgerEvent[];
 }
 
 export interface Trace {
@@ -23,21 +38,38 @@ export interface Trace {
   path: number[];
   states: State[];
   steps: TraceStep[];
+  /** The frame the violation is about, for a reference-count property (its ledger is shown). */
+  frame: number | null;
 }
 
 export function buildTrace(w: Wired, d: Discovery): Trace {
-  // The human-facing trace goes through immer's produce, the public route.
-  const pub = wire(w.xm.u, { immer: true, xen: w.xm.ctx.xen, invariants: w.invariants });
-  const { states, actions, results } = replayPath(pub.model, d.root, d.path);
-  const steps = actions.map((a, k) => ({
-    index: k + 1,
-    actionIndex: d.path[k]!,
-    action: a,
-    text: formatAction(w.xm.u, a),
-    args: actionArgs(w.xm.u, a),
-    rc: results[k]!,
-    rcText: formatRc(results[k]!),
-    changes: diffStates(w.xm.u, states[k]!, states[k + 1]!),
-  }));
-  return { property: d.name, depth: d.depth, message: d.message, path: d.path, states, steps };
+  const ledger = new Ledger();
+  // The human-facing trace goes through immer's produce (the public route), with every Xen function
+  // of the table naming itself on the ledger's stack.
+  const xm = makeXenModel(w.xm.u, tracedTable(w.xm.ctx.xen, ledger));
+  const states: State[] = [xm.init()];
+  const steps: TraceStep[] = [];
+  d.path.forEach((ai, k) => {
+    const a = xm.actions[ai];
+    if (a === undefined) throw new RangeError(`step ${k + 1}: action index ${ai} does not exist`);
+    ledger.stack.push(a.op);
+    const { next, rc } = withLedger(ledger, () => xm.apply(states[k]!, a));
+    ledger.stack.pop();
+    states.push(next);
+    steps.push({
+      index: k + 1,
+      actionIndex: ai,
+      action: a,
+      text: formatAction(xm.u, a),
+      args: actionArgs(xm.u, a),
+      rc,
+      rcText: formatRc(rc),
+      changes: diffStates(xm.u, states[k]!, next),
+      ledger: ledger.take(),
+    });
+  });
+  const inv = w.invariants.find((i) => i.name === d.name);
+  const last = states[states.length - 1]!;
+  const frame = inv?.subjectFrame ? inv.subjectFrame(last, w.pc) : null;
+  return { property: d.name, depth: d.depth, message: d.message, path: d.path, states, steps, frame };
 }
