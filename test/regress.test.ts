@@ -1,0 +1,83 @@
+// The regression matrix the project keeps (checker/cli/regress-matrix.json): every version ×
+// backend, preemptible teardown, every mutant of the catalogue, the worked variant. The suite runs
+// the same matrix as `checker regress` in CI, and checks that a deviation is reported.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MUTANTS, VERSIONS, BACKENDS } from '../model/index.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'checker', 'cli.js');
+const MATRIX = join(ROOT, 'checker', 'cli', 'regress-matrix.json');
+
+function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'checker-regress-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the regression matrix', () => {
+  const matrix = JSON.parse(readFileSync(MATRIX, 'utf8')) as { entries: any[] };
+
+  it('covers every version × backend and every mutant', () => {
+    for (const v of VERSIONS) for (const b of BACKENDS) expect(matrix.entries.some((e) => e.version === v && e.backend === b && !e.preemptibleTeardown)).toBe(true);
+    for (const m of MUTANTS) expect(matrix.entries.some((e) => e.mutant === m.name)).toBe(true);
+  });
+
+  it('commits the verdicts the model must keep: the anchors of MODEL.md §8 and xen-4.19 clean', () => {
+    const at = (name: string) => matrix.entries.find((e) => e.name === name)!.expect;
+    expect(at('seed/ept').violations).toMatchObject({ 'refcount-matches-holders': 2, 'no-orphan-reference': 3 });
+    expect(at('seed/pt').violations).toEqual({ 'failed-call-has-no-effect': 1 });
+    expect(at('xen-4.5/pt').violations).toEqual({ 'failed-call-has-no-effect': 1 });
+    expect(at('xen-4.5/ept').violations).toEqual({ 'no-hypervisor-fault': 2 });
+    expect(at('xen-4.19/ept').violations).toEqual({});
+    expect(at('xen-4.19/pt').violations).toEqual({});
+    for (const m of MUTANTS) expect(at(`mutant ${m.name}`).violations[m.expect.invariant]).toBe(m.expect.depth);
+  });
+
+  it('checker regress: every entry as expected, JUnit XML without failures', async () => {
+    const junit = join(dir, 'ok.xml');
+    const r = await run('regress', '--junit', junit, '--json');
+    expect(r.status, r.stdout.slice(0, 4000)).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.deviations).toBe(0);
+    expect(j.entries).toHaveLength(matrix.entries.length);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toContain(`tests="${matrix.entries.length}" failures="0"`);
+  });
+
+  it('a deviation fails the run: a changed count, a lost violation, a vacuous witness', async () => {
+    const m = JSON.parse(readFileSync(MATRIX, 'utf8'));
+    const seed = m.entries.find((e: any) => e.name === 'seed/pt');
+    seed.expect.distinct += 1;
+    seed.expect.violations['no-dangling-mapping'] = 1;
+    seed.expect.witnesses['foreign-mapping-exists'] = 1;
+    m.entries = [seed];
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(m));
+    const junit = join(dir, 'bad.xml');
+    const r = await run('regress', '--matrix', file, '--junit', junit);
+    expect(r.status).toBe(12);
+    expect(r.stdout).toContain('FAIL seed/pt');
+    expect(r.stdout).toMatch(/distinct states changed: expected 16578, got 16577/);
+    expect(r.stdout).toMatch(/no-dangling-mapping: expected violated at depth 1, now holds/);
+    expect(r.stdout).toMatch(/witness foreign-mapping-exists: no longer reached/);
+    expect(readFileSync(junit, 'utf8')).toMatch(/failures="1"[\s\S]*<failure message=/);
+  });
+
+  it('a bad matrix file is bad usage', async () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ "entries": [ { "name": "x" } ] }');
+    const r = await run('regress', '--matrix', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
