@@ -8,6 +8,9 @@ import { DEFAULT_DEPTH, runExplore, type ExploreFlags } from './cli/explore.js';
 import { TraceFormatError } from './cli/itf.js';
 import { VariantError } from '../model/index.js';
 import { runReplay } from './cli/replay.js';
+import { runExportTest, type ExportTestFlags } from './cli/export-test.js';
+import { runTraceShow, useColor, type TraceShowFlags } from './cli/trace-show.js';
+import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './cli/simulate.js';
 import { runRegress, type RegressFlags } from './cli/regress.js';
 
 const out = (s: string) => void process.stdout.write(s);
@@ -74,6 +77,38 @@ Examples:
       process.exitCode = await runExplore(opts, out, err);
     });
 
+  universeOptions(
+    program
+      .command('simulate')
+      .description('random deep walks (fast-check): every invariant on every state; a violation is shrunk to a short counterexample')
+      .option('--steps <n>', `maximum operations per walk (default ${DEFAULT_STEPS})`)
+      .option('--runs <n>', `number of walks (default ${DEFAULT_RUNS})`)
+      .option('--seed <n>', 'fast-check seed, an integer (default: random; always printed)')
+      .option('--path <p>', "fast-check's counterexample path, with --seed: replays a failure exactly")
+      .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
+      .option('--mutant <name>', 'walk a known fault of the catalogue on its base version (see checker list mutants)')
+      .option('--variant <file>', 'walk your own patch: a TypeScript module overriding Xen functions of a base version')
+      .option('--trace-out <dir>', 'write the counterexample as DIR/<invariant>.itf.json (ITF)')
+      .option('--json', 'print one JSON object instead of the report'),
+  )
+    .addHelpText(
+      'after',
+      `
+Not exhaustive: a clean run says only that these walks found nothing. Steps and distinct states
+count the walks fast-check generated; the walks tried while shrinking are reported apart.
+
+Exit codes: 0 no invariant violated, 12 an invariant violated, 2 bad usage, 1 internal error.
+
+Examples:
+  checker simulate                                 seed on EPT, ${DEFAULT_RUNS} walks of at most ${DEFAULT_STEPS} operations
+  checker simulate --version xen-4.19 --runs 1000 --steps 200
+  checker simulate --seed 42 --trace-out traces/   then: checker replay traces/<invariant>.itf.json
+  checker simulate --seed 42 --path 13:4:5:8:16     replay the failure it printed (the reproduce line)`,
+    )
+    .action(async (opts: SimulateFlags) => {
+      process.exitCode = await runSimulate(opts, out, err);
+    });
+
   program
     .command('replay')
     .description('re-execute an ITF counterexample on the configuration in its #meta and say whether it still violates its property')
@@ -81,6 +116,31 @@ Examples:
     .addHelpText('after', '\nExit codes: 12 still violated, 0 no longer violated, 2 the trace does not match the model (with the step).')
     .action(async (file: string) => {
       process.exitCode = await runReplay(file, out);
+    });
+
+  const trace = program.command('trace').description('inspect counterexample traces (ITF files written by explore --trace-out)');
+  trace
+    .command('show')
+    .description('render a counterexample for a person: the steps, their return codes, the cells they changed')
+    .argument('<file>', 'an ITF trace (*.itf.json)')
+    .option('--format <fmt>', 'text | json | dot (Graphviz) | md (a Markdown table for a bug report)', 'text')
+    .option('--full', 'the whole state at each step, changed cells highlighted')
+    .option('--frame <n>', 'project onto one frame: only the steps and cells that touch it, and its reference ledger')
+    .option('--domain <d>', 'project onto one domain (dom1 or 1): only the steps and cells that touch it')
+    .option('--no-color', 'never colour (colour is used on a terminal unless NO_COLOR is set)')
+    .addHelpText('after', '\nExamples:\n  checker trace show traces/refcount-matches-holders.itf.json\n  checker trace show T.itf.json --frame 4\n  checker trace show T.itf.json --format dot | dot -Tsvg > trace.svg')
+    .action(async (file: string, o: TraceShowFlags) => {
+      process.exitCode = await runTraceShow(file, o, out, useColor(o.color, process.stdout));
+    });
+
+  trace
+    .command('export-test')
+    .description('write a vitest test that replays the counterexample through the model and asserts the same violation')
+    .argument('<file>', 'an ITF trace (*.itf.json)')
+    .option('--out <file>', 'the test file to write (default: ./<trace name>.test.ts)')
+    .addHelpText('after', '\nThe test fails once the violation is gone; CHECKER_VARIANT=./fix.ts runs it against a variant of yours.')
+    .action(async (file: string, o: ExportTestFlags) => {
+      process.exitCode = await runExportTest(file, o, out);
     });
 
   program
