@@ -1,64 +1,13 @@
 // The built command line (dist/checker/cli.js), spawned as a user would run it: the sanity anchors
 // of MODEL.md §8 through --json, the text report, exit codes, limits, ITF traces and replay, and
 // bad input (exit 2, one line, never a stack trace). `npm test` builds dist/ before vitest runs.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, cli, cliWithin, expectUsageError, json, lines, ROOT, type Run } from './cli-run.js';
 import { INVARIANTS } from '../invariants/index.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'checker', 'cli.js');
-
-interface Run {
-  args: string[];
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI (asynchronously, so that independent runs can overlap). */
-function cli(...args: string[]): Promise<Run> {
-  return cliWithin(60_000, ...args);
-}
-
-/** The same, killed (status null) after `timeoutMs`. */
-function cliWithin(timeoutMs: number, ...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, timeout: timeoutMs }, (error, stdout, stderr) => {
-      const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      done({ args, status, stdout, stderr });
-    });
-  });
-}
-
-/** Parses --json output, failing with the command's stderr when it is not JSON. */
-function json(r: Run): any {
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    throw new Error(`checker ${r.args.join(' ')}: stdout is not JSON (exit ${r.status}); stderr:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 2000)}`);
-  }
-}
-
-const lines = (s: string) => s.split('\n').filter((l) => l !== '');
-
-/** Exit 2, nothing on stdout, one line on stderr (plus commander's usage hint), no stack trace. */
-function expectUsageError(r: Run, pattern?: RegExp): void {
-  const where = `checker ${r.args.join(' ')}\nstderr:\n${r.stderr}`;
-  expect(r.status, where).toBe(2);
-  expect(r.stdout, where).toBe('');
-  expect(r.stderr, where).not.toMatch(/\n\s+at /);
-  expect(r.stderr, where).not.toMatch(/internal error/);
-  const ls = lines(r.stderr);
-  const message = ls.filter((l) => l !== '(run with --help for usage)');
-  expect(message, where).toHaveLength(1);
-  expect(ls.length, where).toBeLessThanOrEqual(2);
-  expect(message[0], where).toMatch(/^(checker|error):/);
-  if (pattern) expect(message[0], where).toMatch(pattern);
-}
 
 const inv = (j: any, name: string) => {
   const p = j.properties.find((x: any) => x.name === name);
@@ -473,7 +422,7 @@ describe('--trace-out and replay', () => {
   it.skipIf(!existsSync('/proc/self'))('--trace-out under /proc is refused with one line, and does not hang', async () => {
     // procfs answers mkdir("/proc/x") with ENOENT, and Node's recursive mkdirSync then retries
     // forever at 100% CPU (a known Node behaviour). The CLI should not hang on a bad --trace-out.
-    const r = await cliWithin(8_000, 'explore', '--depth', '1', '--trace-out', '/proc/checker-test/traces');
+    const r = await cliWithin(8_000, ['explore', '--depth', '1', '--trace-out', '/proc/checker-test/traces']);
     expect(r.status, 'checker explore --trace-out /proc/... did not exit within 8 s').not.toBeNull();
     expectUsageError(r, /--trace-out/);
   });

@@ -1,20 +1,12 @@
 // Limits stop a run cleanly with a partial report and exit 3: --max-states, the memory ceiling,
 // Ctrl-C. Never an out-of-memory crash.
-import { execFile, spawn } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli, CLI, ROOT } from './cli-run.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'checker', 'cli.js');
 
-function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const run = cli;
 
 describe('limits', () => {
   it('a memory ceiling stops the run with a partial report and exit 3', async () => {

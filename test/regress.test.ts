@@ -1,25 +1,16 @@
 // The regression matrix the project keeps (checker/cli/regress-matrix.json): every version ×
 // backend, preemptible teardown, every mutant of the catalogue, the worked variant. The suite runs
 // the same matrix as `checker regress` in CI, and checks that a deviation is reported.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cli, CLI, ROOT } from './cli-run.js';
 import { MUTANTS, VERSIONS, BACKENDS } from '../model/index.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'checker', 'cli.js');
 const MATRIX = join(ROOT, 'checker', 'cli', 'regress-matrix.json');
 
-function run(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const run = cli;
 
 const dir = mkdtempSync(join(tmpdir(), 'checker-regress-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

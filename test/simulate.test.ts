@@ -2,54 +2,11 @@
 // run it: random walks find the seed's teardown leak and shrink it to the short counterexample, the
 // written trace replays, a fixed seed is deterministic, --seed/--path reproduces, xen-4.19 is clean,
 // bad input is one line and exit 2. `npm test` builds dist/ before vitest runs.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'checker', 'cli.js');
-
-interface Run {
-  args: string[];
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 }, (error, stdout, stderr) => {
-      const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      done({ args, status, stdout, stderr });
-    });
-  });
-}
-
-function json(r: Run): any {
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    throw new Error(`checker ${r.args.join(' ')}: stdout is not JSON (exit ${r.status}); stderr:\n${r.stderr}\nstdout:\n${r.stdout.slice(0, 2000)}`);
-  }
-}
-
-const lines = (s: string) => s.split('\n').filter((l) => l !== '');
-
-/** Exit 2, nothing on stdout, one line on stderr (plus commander's usage hint), no stack trace. */
-function expectUsageError(r: Run, pattern?: RegExp): void {
-  const where = `checker ${r.args.join(' ')}\nstderr:\n${r.stderr}`;
-  expect(r.status, where).toBe(2);
-  expect(r.stdout, where).toBe('');
-  expect(r.stderr, where).not.toMatch(/\n\s+at /);
-  expect(r.stderr, where).not.toMatch(/internal error/);
-  const message = lines(r.stderr).filter((l) => l !== '(run with --help for usage)');
-  expect(message, where).toHaveLength(1);
-  expect(message[0], where).toMatch(/^(checker|error):/);
-  if (pattern) expect(message[0], where).toMatch(pattern);
-}
+import { CLI, cli, expectUsageError, json, lines, type Run } from './cli-run.js';
 
 /** The JSON report without what legitimately differs between two identical runs. */
 function stable(j: any): any {
