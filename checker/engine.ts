@@ -189,18 +189,8 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
   // depth 0
   let frontier = new FrontierBuffer(stride);
   let levelStart = 0;
-  const inits = model.init();
-  inits.forEach((s, i) => {
-    model.encode(s, scratch);
-    fingerprint(scratch, stride, fp);
-    const id = visited.insert(fp[0]!, fp[1]!, -1, i, scratch);
-    if (id < 0) return;
-    frontier.push(scratch);
-    // an initial state has no parent: record() takes the init index as its root
-    checkState(s, 0, -1, i);
-  });
-  generated += inits.length;
-  levels.push({ depth: 0, distinct: visited.size, generated: inits.length, complete: true });
+  generated += exploreInitial(model, visited, frontier, violated, reached);
+  levels.push({ depth: 0, distinct: visited.size, generated, complete: true });
 
   for (let depth = 1; depth <= opts.maxDepth; depth++) {
     if (frontier.count === 0) {
@@ -300,23 +290,70 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
   }
   if (!stopped && !fixpoint && frontier.count === 0) fixpoint = true;
 
-  const elapsedMs = performance.now() - t0;
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  const order = (names: readonly { name: string }[], m: Map<string, Discovery>) =>
-    names.filter((p) => m.has(p.name)).map((p) => m.get(p.name)!);
+  return assembleResult(model, { t0, levels, visited, generated, fixpoint, stopped, violated, reached, exact: opts.exact ?? false, peakRss });
+}
+
+/**
+ * Depth 0: stores the initial states, checks their state properties (an initial state has no parent:
+ * its discovery's root is its index). Returns how many states were generated.
+ */
+export function exploreInitial<S, A, R>(
+  model: Model<S, A, R>,
+  visited: VisitedSet,
+  frontier: FrontierBuffer,
+  violated: Map<string, Discovery>,
+  reached: Map<string, Discovery>,
+): number {
+  const stride = model.encodedSize;
+  const scratch = new Uint8Array(stride);
+  const fp = new Uint32Array(2);
+  const inits = model.init();
+  inits.forEach((s, i) => {
+    model.encode(s, scratch);
+    fingerprint(scratch, stride, fp);
+    if (visited.insert(fp[0]!, fp[1]!, -1, i, scratch) < 0) return;
+    frontier.push(scratch);
+    for (const inv of model.invariants) {
+      const msg = inv.state && !violated.has(inv.name) ? inv.state(s) : null;
+      if (msg !== null) recordDiscovery(visited, violated, inv.name, 0, -1, i, msg);
+    }
+    for (const w of model.witnesses) {
+      if (w.state && !reached.has(w.name) && w.state(s)) recordDiscovery(visited, reached, w.name, 0, -1, i);
+    }
+  });
+  return inits.length;
+}
+
+export interface RunState {
+  t0: number;
+  levels: LevelStats[];
+  visited: VisitedSet;
+  generated: number;
+  fixpoint: boolean;
+  stopped: StopReason | null;
+  violated: Map<string, Discovery>;
+  reached: Map<string, Discovery>;
+  exact: boolean;
+  peakRss: number;
+}
+
+/** The result of a run, properties in the model's order. */
+export function assembleResult<S, A, R>(model: Model<S, A, R>, r: RunState): ExploreResult {
+  const elapsedMs = performance.now() - r.t0;
+  const order = (names: readonly { name: string }[], m: Map<string, Discovery>) => names.filter((p) => m.has(p.name)).map((p) => m.get(p.name)!);
   return {
-    levels,
-    distinct: visited.size,
-    generated,
-    fixpoint,
-    stopped,
-    violations: order(invariants, violated),
-    witnesses: order(witnesses, reached),
+    levels: r.levels,
+    distinct: r.visited.size,
+    generated: r.generated,
+    fixpoint: r.fixpoint,
+    stopped: r.stopped,
+    violations: order(model.invariants, r.violated),
+    witnesses: order(model.witnesses, r.reached),
     elapsedMs,
-    statesPerSecond: visited.size / Math.max(elapsedMs / 1000, 1e-9),
-    collisionProbability: opts.exact ? 0 : collisionProbability(visited.size, generated),
-    visitedBytes: visited.bytes(),
-    peakRssBytes: peakRss,
+    statesPerSecond: r.visited.size / Math.max(elapsedMs / 1000, 1e-9),
+    collisionProbability: r.exact ? 0 : collisionProbability(r.visited.size, r.generated),
+    visitedBytes: r.visited.bytes(),
+    peakRssBytes: Math.max(r.peakRss, process.memoryUsage().rss),
   };
 }
 

@@ -9,9 +9,8 @@
 // single-threaded explorer assigns them, and the first slice reporting a property holds its smallest
 // (parent, action) at that depth. Limits are checked at level boundaries.
 import { Worker } from 'node:worker_threads';
-import { fingerprint, collisionProbability } from './fingerprint.js';
 import type { Found, SliceResult } from './expand.js';
-import { FrontierBuffer, recordDiscovery, type Discovery, type ExploreOptions, type ExploreResult, type LevelStats, type StopReason } from './engine.js';
+import { assembleResult, exploreInitial, FrontierBuffer, recordDiscovery, type Discovery, type ExploreOptions, type ExploreResult, type LevelStats, type StopReason } from './engine.js';
 import type { Model } from './model.js';
 import { VisitedSet } from './visited.js';
 
@@ -34,8 +33,6 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   const violated = new Map<string, Discovery>();
   const reached = new Map<string, Discovery>();
   const levels: LevelStats[] = [];
-  const fp = new Uint32Array(2);
-  const scratch = new Uint8Array(stride);
   let generated = 0;
   let stopped: StopReason | null = null;
   let fixpoint = false;
@@ -48,22 +45,8 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
     // depth 0, on this thread
     let frontier = new FrontierBuffer(stride, 1024, true);
     let levelStart = 0;
-    const inits = model.init();
-    inits.forEach((s, i) => {
-      model.encode(s, scratch);
-      fingerprint(scratch, stride, fp);
-      if (visited.insert(fp[0]!, fp[1]!, -1, i, scratch) < 0) return;
-      frontier.push(scratch);
-      for (const inv of model.invariants) {
-        const msg = inv.state && !violated.has(inv.name) ? inv.state(s) : null;
-        if (msg !== null) recordDiscovery(visited, violated, inv.name, 0, -1, i, msg);
-      }
-      for (const w of model.witnesses) {
-        if (w.state && !reached.has(w.name) && w.state(s)) recordDiscovery(visited, reached, w.name, 0, -1, i);
-      }
-    });
-    generated += inits.length;
-    levels.push({ depth: 0, distinct: visited.size, generated: inits.length, complete: true });
+    generated += exploreInitial(model, visited, frontier, violated, reached);
+    levels.push({ depth: 0, distinct: visited.size, generated, complete: true });
 
     for (let depth = 1; depth <= opts.maxDepth; depth++) {
       if (frontier.count === 0) {
@@ -132,23 +115,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
     await Promise.all(pool.map((w) => w.terminate()));
   }
 
-  const elapsedMs = performance.now() - t0;
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  const order = (names: readonly { name: string }[], m: Map<string, Discovery>) => names.filter((p) => m.has(p.name)).map((p) => m.get(p.name)!);
-  return {
-    levels,
-    distinct: visited.size,
-    generated,
-    fixpoint,
-    stopped,
-    violations: order(model.invariants, violated),
-    witnesses: order(model.witnesses, reached),
-    elapsedMs,
-    statesPerSecond: visited.size / Math.max(elapsedMs / 1000, 1e-9),
-    collisionProbability: collisionProbability(visited.size, generated),
-    visitedBytes: visited.bytes(),
-    peakRssBytes: peakRss,
-  };
+  return assembleResult(model, { t0, levels, visited, generated, fixpoint, stopped, violated, reached, exact: false, peakRss });
 }
 
 async function startWorkers(spec: ModelSpec, n: number): Promise<Worker[]> {

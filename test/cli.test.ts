@@ -3,10 +3,9 @@
 // bad input (exit 2, one line, never a stack trace). `npm test` builds dist/ before vitest runs.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cli, cliWithin, expectUsageError, json, lines, ROOT, type Run } from './cli-run.js';
+import { CLI, cli, cliWithin, expectUsageError, json, lines, type Run } from './cli-run.js';
 import { INVARIANTS } from '../invariants/index.js';
 
 const inv = (j: any, name: string) => {

@@ -1,7 +1,6 @@
 // Limits stop a run cleanly with a partial report and exit 3: --max-states, the memory ceiling,
 // Ctrl-C. Never an out-of-memory crash.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, CLI, ROOT } from './cli-run.js';
 

@@ -22,7 +22,6 @@ import {
   FREE,
   SPARE,
   act,
-  configName,
   foreign,
   foreignEntries,
   frame,

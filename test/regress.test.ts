@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, CLI, ROOT } from './cli-run.js';
+import { cli, ROOT } from './cli-run.js';
 import { MUTANTS, VERSIONS, BACKENDS } from '../model/index.js';
 
 const MATRIX = join(ROOT, 'checker', 'cli', 'regress-matrix.json');

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cli, expectUsageError, json, lines, type Run } from './cli-run.js';
+import { CLI, cli, expectUsageError, json, type Run } from './cli-run.js';
 
 /** The JSON report without what legitimately differs between two identical runs. */
 function stable(j: any): any {

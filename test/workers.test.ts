@@ -1,9 +1,8 @@
 // --workers N: the parallel explorer must give exactly what one worker gives: per-level distinct and
 // generated counts, every verdict, its depth, its message and its chosen (smallest) trace.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, CLI, ROOT } from './cli-run.js';
+import { cli, CLI } from './cli-run.js';
 
 
 const run = cli;
