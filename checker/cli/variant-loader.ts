@@ -18,6 +18,8 @@ export async function loadVariant(file: string): Promise<{ variant: Variant; xen
   let v = mod.default ?? mod.variant;
   // A CommonJS-style double default (tsx may wrap `export default` of a .ts file once more).
   if (v && typeof v === 'object' && 'default' in (v as object) && !('base' in (v as object))) v = (v as { default: unknown }).default;
-  if (v === undefined) throw new VariantError(`--variant: ${file} has no default export (export default { name, base, overrides })`);
+  // (a module without a default export may still come back as its namespace, wrapped by the loader)
+  const looksLikeVariant = typeof v === 'object' && v !== null && ['name', 'base', 'overrides'].some((k) => k in (v as object));
+  if (!looksLikeVariant) throw new VariantError(`--variant: ${file} has no default export (export default { name, base, overrides })`);
   return variantTable(v, `--variant: ${file}`);
 }
