@@ -23,7 +23,10 @@ function universeOptions(cmd: Command): Command {
     .option('--domains <list>', 'domains as domN:kind[:hw], comma-separated (dom0 must be the hardware domain)', DEFAULT_DOMAINS)
     .option('--gfns <n>', 'gfns per domain', '2')
     .option('--spare-frames <n>', 'free frames beyond one per domain gfn', '1')
-    .option('--ops <list>', `operations to enumerate (default: all): ${OPERATIONS.join(', ')}`)
+    .option(
+      '--ops <list>',
+      `operations to enumerate, from ${OPERATIONS.join(', ')} (default: the four hypercalls and destroy, or kill_begin and relinquish_step with --preemptible-teardown; set_log_dirty is optional)`,
+    )
     .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)')
     .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls');
 }
@@ -33,9 +36,10 @@ export function buildProgram(): Command {
   program
     .name('checker')
     .description(
-      "Explicit-state model checker for Xen's foreign-page mapping protocol (XENMEM_add_to_physmap,\n" +
-        'XENMAPSPACE_gmfn_foreign): explores every bounded sequence of hypercalls and domain teardown,\n' +
-        'checks reference-count and mapping invariants in every state, prints the shortest counterexample.',
+      "Explicit-state model checker for Xen's foreign-page mapping protocol (XENMEM_add_to_physmap, " +
+        'XENMAPSPACE_gmfn_foreign): explores every bounded sequence of hypercalls and domain teardown, ' +
+        'checks reference-count and mapping invariants in every state, prints the shortest counterexample.\n\n' +
+        'Start with: checker explore (then checker explore --help).',
     )
     .version(TOOL_VERSION, '-V, --tool-version', 'print the tool version')
     .enablePositionalOptions()
@@ -166,7 +170,7 @@ Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix f
 
   program
     .command('list')
-    .description('list invariants, witnesses, operations or versions')
+    .description('list invariants, witnesses, operations, versions or mutants')
     .argument('[what]', 'invariants | witnesses | operations | versions | mutants | all', 'all')
     .option('--verbose', 'with mutants: say which Xen change each undoes')
     .action((what: string, o: { verbose?: boolean }) => {
