@@ -22,6 +22,8 @@ export interface ExploreOptions {
   stopAtFirst?: boolean;
   /** Compare full encodings instead of trusting 64-bit fingerprints. */
   exact?: boolean;
+  /** Identify symmetric states (the model's canonicalEncode). */
+  symmetry?: boolean;
   /** Called about every `progressIntervalMs`. */
   progress?: (p: Progress) => void;
   progressIntervalMs?: number;
@@ -189,7 +191,8 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
   // depth 0
   let frontier = new FrontierBuffer(stride);
   let levelStart = 0;
-  generated += exploreInitial(model, visited, frontier, violated, reached);
+  generated += exploreInitial(model, visited, frontier, violated, reached, opts.symmetry ?? false);
+  const encode = identityEncoder(model, opts.symmetry ?? false);
   levels.push({ depth: 0, distinct: visited.size, generated, complete: true });
 
   for (let depth = 1; depth <= opts.maxDepth; depth++) {
@@ -219,7 +222,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
         const a = acts[ai]!;
         const { next: n, result } = model.step(s, a);
         levelGenerated += 1;
-        model.encode(n, scratch);
+        encode(n, scratch);
         const unchanged = sameBytes(scratch, parentEnc, stride);
         for (let k = 0; k < transInv.length; k++) {
           if (transInvDone[k]) continue;
@@ -303,13 +306,15 @@ export function exploreInitial<S, A, R>(
   frontier: FrontierBuffer,
   violated: Map<string, Discovery>,
   reached: Map<string, Discovery>,
+  symmetry: boolean,
 ): number {
   const stride = model.encodedSize;
   const scratch = new Uint8Array(stride);
   const fp = new Uint32Array(2);
+  const encode = identityEncoder(model, symmetry);
   const inits = model.init();
   inits.forEach((s, i) => {
-    model.encode(s, scratch);
+    encode(s, scratch);
     fingerprint(scratch, stride, fp);
     if (visited.insert(fp[0]!, fp[1]!, -1, i, scratch) < 0) return;
     frontier.push(scratch);
@@ -355,6 +360,14 @@ export function assembleResult<S, A, R>(model: Model<S, A, R>, r: RunState): Exp
     visitedBytes: r.visited.bytes(),
     peakRssBytes: Math.max(r.peakRss, process.memoryUsage().rss),
   };
+}
+
+/** How states are identified: their encoding, or with symmetry their class's canonical encoding. */
+export function identityEncoder<S, A, R>(model: Model<S, A, R>, symmetry: boolean): (s: S, out: Uint8Array) => void {
+  if (!symmetry) return (s, out) => model.encode(s, out);
+  const canon = model.canonicalEncode;
+  if (!canon) throw new Error('this model has no canonical encoding: symmetry reduction is not available');
+  return (s, out) => canon.call(model, s, out);
 }
 
 /** Records a property's discovery, with its trace rebuilt from the visited set's links. */

@@ -4,6 +4,7 @@
 import { fingerprint } from './fingerprint.js';
 import type { Model } from './model.js';
 import { hasFingerprint, VisitedSet } from './visited.js';
+import { identityEncoder } from './engine.js';
 
 export interface Found {
   /** invariant or witness */
@@ -36,6 +37,8 @@ export interface SliceInput {
   mask: number;
   /** Names already violated or reached in earlier levels. */
   doneNames: readonly string[];
+  /** Identify symmetric states. */
+  symmetry: boolean;
 }
 
 export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): SliceResult {
@@ -43,6 +46,7 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
   const fp = new Uint32Array(2);
   const scratch = new Uint8Array(stride);
   const local = new VisitedSet(stride, false, 1 << 10);
+  const encode = identityEncoder(model, inp.symmetry);
   let meta = new Uint32Array(1024 * 4);
   let encodings = new Uint8Array(1024 * stride);
   let count = 0;
@@ -77,7 +81,7 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
       const a = acts[ai]!;
       const { next: n, result } = model.step(s, a);
       generated += 1;
-      model.encode(n, scratch);
+      encode(n, scratch);
       let unchanged = true;
       for (let b = 0; b < stride; b++) {
         if (scratch[b] !== parentEnc[b]) {

@@ -16,6 +16,11 @@ export interface Model<S, A, R = unknown> {
   readonly encodedSize: number;
   /** Writes the canonical encoding of `s` into `out` (`encodedSize` bytes). */
   encode(s: S, out: Uint8Array): void;
+  /**
+   * Symmetry reduction: writes the encoding of the representative of `s`'s symmetry class, so that
+   * symmetric states share one identity. Used with the `symmetry` option only.
+   */
+  canonicalEncode?(s: S, out: Uint8Array): void;
   /** Rebuilds a state from its encoding (frontier states are kept encoded). */
   decode(b: Uint8Array): S;
   /** "Always" properties: a state part, a transition part, or both. */

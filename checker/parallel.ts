@@ -45,7 +45,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
     // depth 0, on this thread
     let frontier = new FrontierBuffer(stride, 1024, true);
     let levelStart = 0;
-    generated += exploreInitial(model, visited, frontier, violated, reached);
+    generated += exploreInitial(model, visited, frontier, violated, reached, opts.symmetry ?? false);
     levels.push({ depth: 0, distinct: visited.size, generated, complete: true });
 
     for (let depth = 1; depth <= opts.maxDepth; depth++) {
@@ -74,6 +74,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         table,
         mask,
         doneNames,
+        symmetry: opts.symmetry ?? false,
       }), () => {
         const now = performance.now();
         if (opts.progress && now >= nextProgress) {

@@ -13,21 +13,28 @@ const TYPE_CODE: Record<string, number> = Object.fromEntries(P2M_TYPES.map((t, i
 const PHASE_CODE: Record<string, number> = Object.fromEntries(PHASES.map((p, i) => [p, i + 1]));
 const FAULT_CODE: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i + 1]));
 
-export function encodeState(s: State, out: Uint8Array): Uint8Array {
+/**
+ * Writes the encoding of `s` into `out`; with `perm`, the encoding of `s` with domain d renamed
+ * perm[d] (symmetry reduction), without building that state.
+ */
+export function encodeState(s: State, out: Uint8Array, perm?: readonly number[]): Uint8Array {
   let i = 0;
   for (const f of s.frames) {
-    out[i++] = f.owner === null ? 0 : f.owner === 'cow' ? 1 : f.owner + 2;
+    out[i++] = f.owner === null ? 0 : f.owner === 'cow' ? 1 : (perm ? perm[f.owner]! : f.owner) + 2;
     out[i++] = f.count;
     out[i++] = f.allocated ? 1 : 0;
     out[i++] = f.m2p === null ? 0 : f.m2p + 1;
   }
-  for (const d of s.domains) {
+  const order = perm ? inverse(perm) : null;
+  for (let j = 0; j < s.domains.length; j++) {
+    const d = s.domains[order ? order[j]! : j]!;
     out[i++] = LIFE_CODE[d.life]!;
     out[i++] = d.logDirty ? 1 : 0;
     out[i++] = d.relinquish === null ? 0 : PHASE_CODE[d.relinquish.phase]!;
     out[i++] = d.relinquish === null ? 0 : d.relinquish.cursor;
   }
-  for (const row of s.p2m) {
+  for (let j = 0; j < s.p2m.length; j++) {
+    const row = s.p2m[order ? order[j]! : j]!;
     for (const e of row) {
       out[i++] = e === null ? 0 : TYPE_CODE[e.type]!;
       out[i++] = e === null ? 0 : e.mfn;
@@ -36,6 +43,12 @@ export function encodeState(s: State, out: Uint8Array): Uint8Array {
   out[i++] = s.fault === null ? 0 : FAULT_CODE[s.fault.kind]!;
   out[i++] = s.fault === null || s.fault.frame === null ? 0 : s.fault.frame + 1;
   return out;
+}
+
+function inverse(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  for (let d = 0; d < perm.length; d++) inv[perm[d]!] = d;
+  return inv;
 }
 
 export function decodeState(u: Universe, b: Uint8Array): State {

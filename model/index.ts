@@ -67,3 +67,4 @@ export function backendSupportsForeign(u: Universe): boolean {
 export { variantTable, overridableNames, VariantError, VARIANT_API, type Variant, type VariantApi, type Overrides } from './variant.js';
 export { Ledger, tracedTable, withLedger, describeEvent, type LedgerEvent } from './ledger.js';
 export { dropAllocationReference, getPage, putPage, pageGetOwnerAndReference } from './page.js';
+export { canonicalEncode, domainPermutations, invertPerm, permuteAction, permuteState, symmetryClasses, type DomPerm } from './symmetry.js';

@@ -32,6 +32,7 @@ const CONFIGS: string[][] = [
   ['--mutant', 'release-at-final-destroy', '--depth', '4'],
   ['--version', 'seed', '--preemptible-teardown', '--depth', '4'],
   ['--version', 'xen-4.19', '--depth', 'all', '--gfns', '1', '--spare-frames', '0'],
+  ['--domains', 'dom0:pvh:hw,dom1:pvh,dom2:pvh', '--symmetry', '--depth', '4'],
 ];
 
 beforeAll(() => {

@@ -10,7 +10,7 @@ import { INVARIANTS, type Invariant } from '../../invariants/index.js';
 import { UsageError, EXIT, TOOL } from './common.js';
 import { traceToItf } from './itf.js';
 import { renderJson, renderText } from './report.js';
-import { buildTrace, type Trace } from './trace.js';
+import { buildTrace, realizePath, type Trace } from './trace.js';
 import { wire } from './wiring.js';
 
 export const DEFAULT_DEPTH = 5;
@@ -39,6 +39,7 @@ export interface ExploreFlags extends UniverseFlags {
   exact?: boolean;
   progress?: boolean;
   workers?: string;
+  symmetry?: boolean;
 }
 
 export function universeFromFlags(f: UniverseFlags): Universe {
@@ -131,7 +132,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const invariants = selectInvariants(f.invariants);
   // refuse an unusable --trace-out before a long run, not after it
   if (f.traceOut !== undefined) ensureDir(f.traceOut, '--trace-out');
-  const w = wire(u, { invariants, xen });
+  const w = wire(u, { invariants, xen, symmetry: f.symmetry === true });
   const workers = parsePositive('--workers', f.workers) ?? 1;
   if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
 
@@ -144,6 +145,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   let result;
   try {
     const exploreOpts: ExploreOptions = {
+      symmetry: f.symmetry === true,
       maxDepth: depth,
       maxStates,
       memoryLimitBytes,
@@ -166,6 +168,8 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   }
 
   const traces = result.violations.map((v) => buildTrace(w, v));
+  // witnesses' paths too are a real run's actions
+  if (w.symmetric) for (const wt of result.witnesses) wt.path = realizePath(w, wt.path);
   const traceFiles = f.traceOut === undefined ? new Map<string, string>() : writeTraces(f.traceOut, u, traces, target);
   const exitCode =
     result.violations.length > 0 ? EXIT.violation : result.stopped !== null && result.stopped !== 'stop-at-first' ? EXIT.limit : EXIT.ok;

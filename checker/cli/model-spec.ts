@@ -16,7 +16,7 @@ export interface SpecArgs {
 /** The factory a worker calls (exported by name, see ModelSpec). */
 export async function modelFromSpec(args: SpecArgs): Promise<Model<State, Action, Rc>> {
   const target = await resolveTarget(args.flags);
-  return wire(target.u, { invariants: selectInvariants(args.flags.invariants), xen: target.xen }).model;
+  return wire(target.u, { invariants: selectInvariants(args.flags.invariants), xen: target.xen, symmetry: args.flags.symmetry === true }).model;
 }
 
 /** The spec of a run's model, pointing at the compiled modules (workers run JavaScript). */

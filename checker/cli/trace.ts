@@ -3,7 +3,11 @@
 import type { Discovery } from '../engine.js';
 import {
   actionArgs,
+  canonicalEncode,
   diffStates,
+  domainPermutations,
+  invertPerm,
+  permuteAction,
   formatAction,
   formatRc,
   Ledger,
@@ -42,7 +46,31 @@ export interface Trace {
   frame: number | null;
 }
 
-export function buildTrace(w: Wired, d: Discovery): Trace {
+/**
+ * With symmetry reduction the explorer's path applies each action to the representative of the
+ * state's class. This maps it back to the actions a real run takes from the booted state: at each
+ * step, the representative is sigma(r) for the real state r, and the action a on it is
+ * sigma⁻¹(a) on r.
+ */
+export function realizePath(w: Wired, path: readonly number[]): number[] {
+  if (!w.symmetric) return [...path];
+  const xm = w.xm;
+  const perms = domainPermutations(xm.u);
+  const out = new Uint8Array(xm.encodedSize);
+  const scratch = new Uint8Array(xm.encodedSize);
+  const index = new Map(xm.actions.map((a, i) => [JSON.stringify(a), i]));
+  let r = xm.init();
+  return path.map((ai) => {
+    const sigma = canonicalEncode(r, perms, out, scratch);
+    const real = permuteAction(xm.actions[ai]!, invertPerm(sigma));
+    r = xm.applyFast(r, real).next;
+    return index.get(JSON.stringify(real))!;
+  });
+}
+
+export function buildTrace(w: Wired, discovery: Discovery): Trace {
+  const path = realizePath(w, discovery.path);
+  const d: Discovery = { ...discovery, path };
   const ledger = new Ledger();
   // The human-facing trace goes through immer's produce (the public route), with every Xen function
   // of the table naming itself on the ledger's stack.
@@ -71,5 +99,13 @@ export function buildTrace(w: Wired, d: Discovery): Trace {
   const inv = w.invariants.find((i) => i.name === d.name);
   const last = states[states.length - 1]!;
   const frame = inv?.subjectFrame ? inv.subjectFrame(last, w.pc) : null;
-  return { property: d.name, depth: d.depth, message: d.message, path: d.path, states, steps, frame };
+  // with symmetry the explorer judged a symmetric state: say it of the real one (domain names)
+  let message = d.message;
+  if (w.symmetric && inv && d.message !== undefined && steps.length > 0) {
+    const k = steps.length;
+    const judged = last.fault === null || inv.name === 'no-hypervisor-fault';
+    const again = judged ? (inv.checkTransition?.(states[k - 1]!, steps[k - 1]!.action, steps[k - 1]!.rc, last, w.pc) ?? null) ?? inv.check?.(last, w.pc) ?? null : null;
+    if (again !== null) message = again;
+  }
+  return { property: d.name, depth: d.depth, message, path: d.path, states, steps, frame };
 }

@@ -1,6 +1,6 @@
 // The one place that wires the Xen model to the generic engine.
 import type { Model } from '../model.js';
-import { makeXenModel, type Action, type Rc, type State, type Universe, type XenFunctions, type XenModel } from '../../model/index.js';
+import { canonicalEncode, domainPermutations, makeXenModel, type Action, type Rc, type State, type Universe, type XenFunctions, type XenModel } from '../../model/index.js';
 import { FAULT_INVARIANT, INVARIANTS, WITNESSES, type Invariant, type PropertyContext, type Witness } from '../../invariants/index.js';
 
 export interface Wired {
@@ -9,6 +9,8 @@ export interface Wired {
   invariants: readonly Invariant[];
   witnesses: readonly Witness[];
   pc: PropertyContext;
+  /** Whether the engine identifies symmetric states: its paths then apply to representatives. */
+  symmetric: boolean;
 }
 
 export interface WireOptions {
@@ -17,6 +19,8 @@ export interface WireOptions {
   /** Use immer's produce for every step instead of the plain-copy fast path. */
   immer?: boolean;
   xen?: XenFunctions;
+  /** Give the engine a canonical encoding over interchangeable domains (symmetry reduction). */
+  symmetry?: boolean;
 }
 
 /**
@@ -30,6 +34,8 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
   const witnesses = WITNESSES;
   const none: readonly Action[] = [];
   const scratch = xm.init();
+  const perms = domainPermutations(u);
+  const permScratch = new Uint8Array(xm.encodedSize);
   // one result object, refilled each step: the engine reads it before the next step
   const out: { next: State; result: Rc } = { next: scratch, result: null };
   const model: Model<State, Action, Rc> = {
@@ -44,6 +50,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
+    canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
     invariants: invariants.map((inv) => {
       const judgesFaults = inv.name === FAULT_INVARIANT;
       const check = inv.check;
@@ -70,5 +77,5 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
       };
     }),
   };
-  return { xm, model, invariants, witnesses, pc };
+  return { xm, model, invariants, witnesses, pc, symmetric: o.symmetry === true };
 }
