@@ -58,7 +58,7 @@ export function buildProgram(): Command {
       .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')
       .option('--stop-at-first', 'end at the level of the first violation')
       .option('--exact', 'compare full state encodings instead of 64-bit fingerprints (cross-check)')
-      .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): fewer states, the same verdicts and depths')
+      .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): the same verdicts and depths, a little fewer states (frames stay numbered)')
       .option('--workers <n>', 'worker threads expanding each level (same results for any number; default 1)')
       .option('--json', 'print one JSON object instead of the report')
       .option('--trace-out <dir>', 'write each counterexample as DIR/<invariant>.itf.json (ITF)')
