@@ -1,6 +1,8 @@
-// Expanding a slice of a level's frontier, as a worker thread does it: every successor of the slice's
-// states, in (parent, action) order, that is not already in the visited set of earlier levels and
-// not a repeat within the slice, with the first violation and witness of each property in the slice.
+// What a worker thread does with a slice of a level. Expanding: every successor of the slice's states,
+// in (parent, action) order, that is not already in the visited set of earlier levels and not a
+// repeat within the slice, with the first violation and witness of each transition property.
+// Checking: the state properties of a slice of the level's new states, once each state is known to be
+// new (so no state is checked twice, as the single-threaded explorer checks each once).
 import { fingerprint } from './fingerprint.js';
 import type { Model } from './model.js';
 import { hasFingerprint, VisitedSet } from './visited.js';
@@ -10,10 +12,47 @@ export interface Found {
   /** invariant or witness */
   kind: 'violation' | 'witness';
   name: string;
-  /** Global id of the parent state, and the action index. */
+  /** Global id of the parent state, and the action index (a transition), or -1 for a state. */
   parent: number;
   action: number;
+  /** Global id of the state (a state property), or -1 for a transition. */
+  id: number;
   message?: string;
+}
+
+export interface CheckInput {
+  /** The level's new states, encoded. */
+  frontier: Uint8Array;
+  stride: number;
+  /** Global id of frontier[0]. */
+  firstId: number;
+  from: number;
+  to: number;
+  doneNames: readonly string[];
+}
+
+/** The first violation and witness of each state property among the states [from, to). */
+export function checkSlice<S, A, R>(model: Model<S, A, R>, inp: CheckInput): Found[] {
+  const found: Found[] = [];
+  const done = new Set(inp.doneNames);
+  const invs = model.invariants.filter((i) => i.state && !done.has(i.name));
+  const wits = model.witnesses.filter((w) => w.state && !done.has(w.name));
+  for (let i = inp.from; i < inp.to && (invs.length > 0 || wits.length > 0); i++) {
+    const s = model.decode(inp.frontier.subarray(i * inp.stride, (i + 1) * inp.stride));
+    const id = inp.firstId + i;
+    for (let k = invs.length - 1; k >= 0; k--) {
+      const msg = invs[k]!.state!(s);
+      if (msg === null) continue;
+      found.push({ kind: 'violation', name: invs[k]!.name, parent: -1, action: -1, id, message: msg });
+      invs.splice(k, 1);
+    }
+    for (let k = wits.length - 1; k >= 0; k--) {
+      if (!wits[k]!.state!(s)) continue;
+      found.push({ kind: 'witness', name: wits[k]!.name, parent: -1, action: -1, id });
+      wits.splice(k, 1);
+    }
+  }
+  return found;
 }
 
 export interface SliceResult {
@@ -59,17 +98,15 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
   const invDone = invNames.map((n) => inp.doneNames.includes(n));
   const witNames = model.witnesses.map((w) => w.name);
   const witDone = witNames.map((n) => inp.doneNames.includes(n));
-  const stateInv = model.invariants.map((inv, k) => ({ inv, k })).filter(({ inv }) => inv.state);
   const transInv = model.invariants.map((inv, k) => ({ inv, k })).filter(({ inv }) => inv.transition);
-  const stateWit = model.witnesses.map((w, k) => ({ w, k })).filter(({ w }) => w.state);
   const transWit = model.witnesses.map((w, k) => ({ w, k })).filter(({ w }) => w.transition);
   const noteViolation = (k: number, parent: number, action: number, message: string) => {
     invDone[k] = true;
-    found.push({ kind: 'violation', name: invNames[k]!, parent, action, message });
+    found.push({ kind: 'violation', name: invNames[k]!, parent, action, id: -1, message });
   };
   const noteWitness = (k: number, parent: number, action: number) => {
     witDone[k] = true;
-    found.push({ kind: 'witness', name: witNames[k]!, parent, action });
+    found.push({ kind: 'witness', name: witNames[k]!, parent, action, id: -1 });
   };
 
   for (let i = inp.from; i < inp.to; i++) {
@@ -119,16 +156,6 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
       meta[count * 4 + 3] = ai;
       encodings.set(scratch, count * stride);
       count += 1;
-      for (let t = 0; t < stateInv.length; t++) {
-        const { inv, k } = stateInv[t]!;
-        if (invDone[k]) continue;
-        const msg = inv.state!(n);
-        if (msg !== null) noteViolation(k, parentId, ai, msg);
-      }
-      for (let t = 0; t < stateWit.length; t++) {
-        const { w, k } = stateWit[t]!;
-        if (!witDone[k] && w.state!(n)) noteWitness(k, parentId, ai);
-      }
     }
   }
   return { meta, encodings, count, generated, found };

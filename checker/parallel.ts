@@ -23,7 +23,7 @@ export interface ModelSpec {
   workerUrl: string;
 }
 
-type WorkerReply = (SliceResult & { slice: number }) | { slice: number; error: string } | { ready: true };
+type WorkerReply = { slice: number; error: string } | { ready: true } | ({ slice: number } & Record<string, unknown>);
 
 export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: ModelSpec, workers: number, opts: ExploreOptions): Promise<ExploreResult> {
   if (opts.exact) throw new Error('exact mode runs on one worker');
@@ -64,7 +64,8 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       // few slices: a state reached from two slices is checked twice (dedup happens on insert)
       const nSlices = Math.min(frontier.count, workers * 2);
       const bounds = Array.from({ length: nSlices + 1 }, (_, k) => Math.floor((k * frontier.count) / nSlices));
-      const results = await runSlices(pool, nSlices, (k) => ({
+      const results = await runSlices<SliceResult>(pool, nSlices, (k) => ({
+        task: 'expand',
         slice: k,
         frontier: frontier.buf,
         stride,
@@ -93,12 +94,37 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
           if (id >= 0) next.push(r.encodings.subarray(c * stride, (c + 1) * stride));
         }
       }
-      // the first slice to report a property holds its smallest (parent, action)
-      for (const r of results) {
-        for (const f of r.found as Found[]) {
-          const map = f.kind === 'violation' ? violated : reached;
-          if (!map.has(f.name)) recordDiscovery(visited, map, f.name, depth, f.parent, f.action, f.message);
-        }
+      // The state properties of the new states, each checked once, in parallel too (unless all are
+      // already found).
+      const stateLeft = [...model.invariants.filter((i) => i.state && !violated.has(i.name)), ...model.witnesses.filter((w) => w.state && !reached.has(w.name))];
+      const checked: Found[][] = [];
+      if (stateLeft.length > 0 && next.count > 0) {
+        const nCheck = Math.min(next.count, workers * 2);
+        const cb = Array.from({ length: nCheck + 1 }, (_, k) => Math.floor((k * next.count) / nCheck));
+        const replies = await runSlices<{ found: Found[] }>(pool, nCheck, (k) => ({
+          task: 'check',
+          slice: k,
+          frontier: next.buf,
+          stride,
+          firstId: before,
+          from: cb[k]!,
+          to: cb[k + 1]!,
+          doneNames,
+        }), () => {});
+        for (const r of replies) checked.push(r.found.map((f) => ({ ...f, parent: visited.parent(f.id), action: visited.action(f.id) })));
+      }
+      // Per property, the smallest (parent, action) among the first report of each slice of either
+      // phase; at a tie the transition part wins (the single-threaded explorer checks it first).
+      const best = new Map<string, Found>();
+      const consider = (f: Found) => {
+        const b = best.get(f.name);
+        if (!b || f.parent < b.parent || (f.parent === b.parent && (f.action < b.action || (f.action === b.action && b.id >= 0 && f.id < 0)))) best.set(f.name, f);
+      };
+      for (const r of results) for (const f of r.found) consider(f);
+      for (const fs of checked) for (const f of fs) consider(f);
+      for (const f of [...best.values()].sort((x, y) => x.parent - y.parent || x.action - y.action)) {
+        const map = f.kind === 'violation' ? violated : reached;
+        if (!map.has(f.name)) recordDiscovery(visited, map, f.name, depth, f.parent, f.action, f.message);
       }
       generated += levelGenerated;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -140,9 +166,9 @@ async function startWorkers(spec: ModelSpec, n: number): Promise<Worker[]> {
 }
 
 /** Sends slices 0..n-1 to whichever worker is free; resolves with the results in slice order. */
-function runSlices(pool: Worker[], n: number, input: (k: number) => object, onSlice: () => void): Promise<SliceResult[]> {
+function runSlices<T>(pool: Worker[], n: number, input: (k: number) => object, onSlice: () => void): Promise<T[]> {
   return new Promise((resolve, reject) => {
-    const results: SliceResult[] = new Array(n);
+    const results: T[] = new Array(n);
     let sent = 0;
     let done = 0;
     let failed = false;
@@ -158,7 +184,7 @@ function runSlices(pool: Worker[], n: number, input: (k: number) => object, onSl
           reject(new Error(`worker failed: ${m.error}`));
           return;
         }
-        results[m.slice] = m;
+        results[m.slice as number] = m as unknown as T;
         done += 1;
         onSlice();
         if (done === n) {

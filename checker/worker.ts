@@ -1,7 +1,7 @@
 // A worker thread of the parallel explorer: builds the model from its spec, then expands the frontier
 // slices it is sent.
 import { parentPort, workerData } from 'node:worker_threads';
-import { expandSlice, type SliceInput } from './expand.js';
+import { checkSlice, expandSlice, type CheckInput, type SliceInput } from './expand.js';
 import type { Model } from './model.js';
 import type { ModelSpec } from './parallel.js';
 
@@ -11,8 +11,12 @@ const factory = mod[spec.exportName];
 if (typeof factory !== 'function') throw new Error(`${spec.module} exports no function ${spec.exportName}`);
 const model = await factory(spec.args);
 
-parentPort!.on('message', (msg: SliceInput & { slice: number }) => {
+parentPort!.on('message', (msg: (SliceInput & { slice: number; task: 'expand' }) | (CheckInput & { slice: number; task: 'check' })) => {
   try {
+    if (msg.task === 'check') {
+      parentPort!.postMessage({ slice: msg.slice, found: checkSlice(model, msg) });
+      return;
+    }
     const r = expandSlice(model, msg);
     parentPort!.postMessage({ slice: msg.slice, ...r }, [r.meta.buffer as ArrayBuffer, r.encodings.buffer as ArrayBuffer]);
   } catch (e) {

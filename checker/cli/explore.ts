@@ -168,8 +168,15 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   }
 
   const traces = result.violations.map((v) => buildTrace(w, v));
-  // witnesses' paths too are a real run's actions
-  if (w.symmetric) for (const wt of result.witnesses) wt.path = realizePath(w, wt.path);
+  // With symmetry the explorer judged representatives: the paths and messages a person reads are
+  // those of the real run the trace rebuilt.
+  if (w.symmetric) {
+    result.violations.forEach((v, i) => {
+      v.path = traces[i]!.path;
+      v.message = traces[i]!.message;
+    });
+    for (const wt of result.witnesses) wt.path = realizePath(w, wt.path);
+  }
   const traceFiles = f.traceOut === undefined ? new Map<string, string>() : writeTraces(f.traceOut, u, traces, target);
   const exitCode =
     result.violations.length > 0 ? EXIT.violation : result.stopped !== null && result.stopped !== 'stop-at-first' ? EXIT.limit : EXIT.ok;
