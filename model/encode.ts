@@ -45,9 +45,16 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
   return out;
 }
 
+const inverses = new WeakMap<readonly number[], number[]>();
+
+/** The inverse of a permutation, computed once per permutation (symmetry encodes on the hot path). */
 function inverse(perm: readonly number[]): number[] {
-  const inv = new Array<number>(perm.length);
-  for (let d = 0; d < perm.length; d++) inv[perm[d]!] = d;
+  let inv = inverses.get(perm);
+  if (inv === undefined) {
+    inv = new Array<number>(perm.length);
+    for (let d = 0; d < perm.length; d++) inv[perm[d]!] = d;
+    inverses.set(perm, inv);
+  }
   return inv;
 }
 
