@@ -13,7 +13,7 @@ import { renderJson, renderText } from './report.js';
 import { buildTrace, realizePath, type Trace } from './trace.js';
 import { wire } from './wiring.js';
 
-export const DEFAULT_DEPTH = 5;
+export const DEFAULT_DEPTH = 6;
 
 export interface UniverseFlags {
   version?: string;
