@@ -7,7 +7,8 @@ import { noHypervisorFault } from './no-hypervisor-fault.js';
 import { noOrphanReference } from './no-orphan-reference.js';
 import { ramEntryOwned } from './ram-entry-owned.js';
 import { refcountMatchesHolders } from './refcount-matches-holders.js';
-import type { Invariant, Witness } from './types.js';
+import type { Action, Rc, State } from '../model/index.js';
+import type { Invariant, PropertyContext, Witness } from './types.js';
 import { domainDestroyed, foreignMappingExists, foreignRemovedByRemoveFromPhysmap, legitimateZombie } from './witnesses.js';
 
 export * from './types.js';
@@ -32,6 +33,16 @@ export const WITNESSES: readonly Witness[] = [
 ];
 
 export const FAULT_INVARIANT = noHypervisorFault.name;
+
+/**
+ * An invariant's verdict on one step (pre, action, rc, post): its transition part, then its state
+ * part on `post`. A faulted state is judged by no-hypervisor-fault alone, and a faulted call is not a
+ * failed call (MODEL.md §7). null when it holds.
+ */
+export function judgeStep(inv: Invariant, pre: State, a: Action, rc: Rc, post: State, c: PropertyContext): string | null {
+  if (post.fault !== null && inv.name !== FAULT_INVARIANT) return null;
+  return inv.checkTransition?.(pre, a, rc, post, c) ?? inv.check?.(post, c) ?? null;
+}
 
 export function findInvariant(name: string): Invariant | undefined {
   return INVARIANTS.find((i) => i.name === name);

@@ -7,6 +7,7 @@ import { explore } from '../checker/engine.js';
 import { buildTrace } from '../checker/cli/trace.js';
 import { resolveTarget } from '../checker/cli/explore.js';
 import { wire } from '../checker/cli/wiring.js';
+import { judgeStep } from '../invariants/index.js';
 import { BACKENDS, domainPermutations, makeUniverse, MUTANTS, permuteState, encodeState, VERSIONS } from '../model/index.js';
 
 const DOMAINS = 'dom0:pvh:hw,dom1:pvh,dom2:pvh';
@@ -35,7 +36,7 @@ describe('symmetry audit: the same verdicts and depths, never more states', () =
         const inv = ws.invariants.find((i) => i.name === v.name)!;
         const last = t.states.at(-1)!;
         const k = t.steps.length;
-        const again = inv.checkTransition?.(t.states[k - 1]!, t.steps[k - 1]!.action, t.steps[k - 1]!.rc, last, ws.pc) ?? inv.check?.(last, ws.pc) ?? null;
+        const again = judgeStep(inv, t.states[k - 1]!, t.steps[k - 1]!.action, t.steps[k - 1]!.rc, last, ws.pc);
         expect(again, `${v.name}: ${t.path.join(',')}`).not.toBeNull();
       }
     });

@@ -3,7 +3,6 @@
 // property and the action-index path (the replay token).
 import {
   domainName,
-  formatAction,
   actionArgs,
   type Action,
   type Entry,
@@ -282,4 +281,3 @@ export function parseItf(text: string, file: string): ParsedTrace {
   return { meta: meta as unknown as ItfMeta, states: v.states };
 }
 
-export { formatAction };

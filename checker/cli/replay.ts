@@ -1,7 +1,7 @@
 // `checker replay FILE`: re-executes an ITF counterexample on the configuration in its #meta.
 import { readFileSync } from 'node:fs';
 import { ConfigError, encodeState, formatAction, formatRc, type State } from '../../model/index.js';
-import { findInvariant } from '../../invariants/index.js';
+import { findInvariant, judgeStep } from '../../invariants/index.js';
 import { EXIT, UsageError } from './common.js';
 import { itfToState, parseItf, TraceFormatError, type ItfMeta } from './itf.js';
 import { resolveTarget, type Target } from './explore.js';
@@ -71,9 +71,7 @@ export async function runReplay(file: string, out: (s: string) => void): Promise
       throw new TraceFormatError(`${file}: step ${step}: ${formatAction(u, a)} does not give the recorded state: the trace no longer matches the model`);
     }
     lines.push(`  ${step}. ${formatAction(u, a)} → ${formatRc(rc)}`);
-    const judged = next.fault === null || inv.name === 'no-hypervisor-fault';
-    if (judged && inv.checkTransition && violation === null) violation = inv.checkTransition(s, a, rc, next, w.pc);
-    if (judged && inv.check && violation === null) violation = inv.check(next, w.pc);
+    if (violation === null) violation = judgeStep(inv, s, a, rc, next, w.pc);
     s = next;
   });
   if (violation !== null) {

@@ -21,6 +21,7 @@ import {
   type State,
 } from '../../model/index.js';
 import type { Wired } from './wiring.js';
+import { judgeStep } from '../../invariants/index.js';
 
 export interface TraceStep {
   index: number;
@@ -103,8 +104,7 @@ export function buildTrace(w: Wired, discovery: Discovery): Trace {
   let message = d.message;
   if (w.symmetric && inv && d.message !== undefined && steps.length > 0) {
     const k = steps.length;
-    const judged = last.fault === null || inv.name === 'no-hypervisor-fault';
-    const again = judged ? (inv.checkTransition?.(states[k - 1]!, steps[k - 1]!.action, steps[k - 1]!.rc, last, w.pc) ?? null) ?? inv.check?.(last, w.pc) ?? null : null;
+    const again = judgeStep(inv, states[k - 1]!, steps[k - 1]!.action, steps[k - 1]!.rc, last, w.pc);
     if (again !== null) message = again;
   }
   return { property: d.name, depth: d.depth, message, path: d.path, states, steps, frame };
