@@ -1,16 +1,55 @@
 // The canonical encoding of a state: a fixed-length byte array (frames, domains, p2m entries, fault
 // in a fixed order). State identity is this encoding (or its 64-bit fingerprint).
 import { frameCount, type Universe } from './config.js';
-import { FAULT_KINDS, LIVES, RELINQUISH_PHASES as PHASES, P2M_TYPES, type Entry, type Frame, type P2mType, type State } from './types.js';
+import { FAULT_KINDS, LIVES, RELINQUISH_PHASES as PHASES, P2M_TYPES, type Entry, type Frame, type Life, type P2mType, type RelinquishPhase, type State } from './types.js';
 
 
 export function encodedSize(u: Universe): number {
   return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 2;
 }
 
-const LIFE_CODE: Record<string, number> = Object.fromEntries(LIVES.map((l, i) => [l, i]));
-const TYPE_CODE: Record<string, number> = Object.fromEntries(P2M_TYPES.map((t, i) => [t, i + 1]));
-const PHASE_CODE: Record<string, number> = Object.fromEntries(PHASES.map((p, i) => [p, i + 1]));
+// Codes by switch: on the hot path (every successor is encoded), a switch over interned strings is
+// several times cheaper than a keyed lookup. Each code is the value's index in its list (LIVES, ...),
+// plus one where 0 means "none"; a test checks the two agree.
+export function lifeCode(l: Life): number {
+  switch (l) {
+    case 'alive':
+      return 0;
+    case 'dying':
+      return 1;
+    case 'dead':
+      return 2;
+    case 'destroyed':
+      return 3;
+  }
+}
+
+export function typeCode(t: P2mType): number {
+  switch (t) {
+    case 'ram_rw':
+      return 1;
+    case 'ram_logdirty':
+      return 2;
+    case 'ram_shared':
+      return 3;
+    case 'map_foreign':
+      return 4;
+  }
+}
+
+export function phaseCode(p: RelinquishPhase): number {
+  switch (p) {
+    case 'mappings':
+      return 1;
+    case 'paging':
+      return 2;
+    case 'memory':
+      return 3;
+    case 'done':
+      return 4;
+  }
+}
+
 const FAULT_CODE: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i + 1]));
 
 /**
@@ -18,30 +57,46 @@ const FAULT_CODE: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k
  * perm[d] (symmetry reduction), without building that state.
  */
 export function encodeState(s: State, out: Uint8Array, perm?: readonly number[]): Uint8Array {
+  const frames = s.frames;
   let i = 0;
-  for (const f of s.frames) {
-    out[i++] = f.owner === null ? 0 : f.owner === 'cow' ? 1 : (perm ? perm[f.owner]! : f.owner) + 2;
-    out[i++] = f.count;
-    out[i++] = f.allocated ? 1 : 0;
-    out[i++] = f.m2p === null ? 0 : f.m2p + 1;
+  for (let m = 0; m < frames.length; m++) {
+    const f = frames[m]!;
+    const o = f.owner;
+    out[i] = o === null ? 0 : o === 'cow' ? 1 : (perm ? perm[o]! : o) + 2;
+    out[i + 1] = f.count;
+    out[i + 2] = f.allocated ? 1 : 0;
+    out[i + 3] = f.m2p === null ? 0 : f.m2p + 1;
+    i += 4;
   }
   const order = perm ? inverse(perm) : null;
-  for (let j = 0; j < s.domains.length; j++) {
-    const d = s.domains[order ? order[j]! : j]!;
-    out[i++] = LIFE_CODE[d.life]!;
-    out[i++] = d.logDirty ? 1 : 0;
-    out[i++] = d.relinquish === null ? 0 : PHASE_CODE[d.relinquish.phase]!;
-    out[i++] = d.relinquish === null ? 0 : d.relinquish.cursor;
+  const domains = s.domains;
+  for (let j = 0; j < domains.length; j++) {
+    const d = domains[order ? order[j]! : j]!;
+    const r = d.relinquish;
+    out[i] = lifeCode(d.life);
+    out[i + 1] = d.logDirty ? 1 : 0;
+    out[i + 2] = r === null ? 0 : phaseCode(r.phase);
+    out[i + 3] = r === null ? 0 : r.cursor;
+    i += 4;
   }
-  for (let j = 0; j < s.p2m.length; j++) {
-    const row = s.p2m[order ? order[j]! : j]!;
-    for (const e of row) {
-      out[i++] = e === null ? 0 : TYPE_CODE[e.type]!;
-      out[i++] = e === null ? 0 : e.mfn;
+  const p2m = s.p2m;
+  for (let j = 0; j < p2m.length; j++) {
+    const row = p2m[order ? order[j]! : j]!;
+    for (let g = 0; g < row.length; g++) {
+      const e = row[g]!;
+      if (e === null) {
+        out[i] = 0;
+        out[i + 1] = 0;
+      } else {
+        out[i] = typeCode(e.type);
+        out[i + 1] = e.mfn;
+      }
+      i += 2;
     }
   }
-  out[i++] = s.fault === null ? 0 : FAULT_CODE[s.fault.kind]!;
-  out[i++] = s.fault === null || s.fault.frame === null ? 0 : s.fault.frame + 1;
+  const fault = s.fault;
+  out[i] = fault === null ? 0 : FAULT_CODE[fault.kind]!;
+  out[i + 1] = fault === null || fault.frame === null ? 0 : fault.frame + 1;
   return out;
 }
 

@@ -20,6 +20,8 @@ import {
   type XenModel,
 } from '../model/index.js';
 import { INVARIANTS, foreignHolders } from '../invariants/index.js';
+import { lifeCode, phaseCode, typeCode } from '../model/encode.js';
+import { P2M_TYPES, RELINQUISH_PHASES } from '../model/types.js';
 import { CONFIGS, DOM0, ctxFor, deepFreeze, foreignEntries, modelFor, owned, universe } from './helpers.js';
 
 const NUM_RUNS = 300;
@@ -357,5 +359,13 @@ describe.each(CONFIGS)('laws of $version/$backend over random action sequences',
   });
   it(`breaks no invariant but ${[...mayBreak].join(', ') || 'no-hypervisor-fault'} (exhaustively within depth 3)`, () => {
     expect(transitionsUpTo(model, 3, otherInvariantsHold)).toBeGreaterThan(57 * 57);
+  });
+});
+
+describe('the encoding\'s codes', () => {
+  it('each code is the value\'s position in its list (plus one where 0 means none), as decode reads it', () => {
+    LIVES.forEach((l, i) => expect(lifeCode(l)).toBe(i));
+    P2M_TYPES.forEach((t, i) => expect(typeCode(t)).toBe(i + 1));
+    RELINQUISH_PHASES.forEach((p, i) => expect(phaseCode(p)).toBe(i + 1));
   });
 });
