@@ -96,14 +96,24 @@ export class FrontierBuffer {
     return this.shared ? new Uint8Array(new SharedArrayBuffer(bytes)) : new Uint8Array(bytes);
   }
   push(enc: Uint8Array): void {
-    const need = (this.count + 1) * this.stride;
+    this.makeRoom(1);
+    // no subarray when the encoding is exactly one state long (the explorers' scratch buffers)
+    this.buf.set(enc.length === this.stride ? enc : enc.subarray(0, this.stride), this.count * this.stride);
+    this.count += 1;
+  }
+  /** Appends states [from, to) of `src`, a buffer of encodings of the same stride. */
+  append(src: Uint8Array, from: number, to: number): void {
+    this.makeRoom(to - from);
+    this.buf.set(src.subarray(from * this.stride, to * this.stride), this.count * this.stride);
+    this.count += to - from;
+  }
+  private makeRoom(states: number): void {
+    const need = (this.count + states) * this.stride;
     if (need > this.buf.length) {
       const bigger = this.alloc(Math.max(need, this.buf.length * 2));
       bigger.set(this.buf);
       this.buf = bigger;
     }
-    this.buf.set(enc.subarray(0, this.stride), this.count * this.stride);
-    this.count += 1;
   }
   at(i: number): Uint8Array {
     return this.buf.subarray(i * this.stride, (i + 1) * this.stride);
@@ -194,6 +204,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
   generated += exploreInitial(model, visited, frontier, violated, reached, opts.symmetry ?? false);
   const encode = identityEncoder(model, opts.symmetry ?? false);
   levels.push({ depth: 0, distinct: visited.size, generated, complete: true });
+  let growth = 1; // new states per state of the level before
 
   for (let depth = 1; depth <= opts.maxDepth; depth++) {
     if (frontier.count === 0) {
@@ -208,7 +219,8 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       stopped = 'max-states';
       break;
     }
-    const next = new FrontierBuffer(stride, Math.max(1024, frontier.count));
+    // room for the next level as the last one grew (unused room is never touched, so costs nothing)
+    const next = new FrontierBuffer(stride, Math.max(1024, Math.ceil(frontier.count * growth * 1.25)));
     const before = visited.size;
     let levelGenerated = 0;
     let partial = false;
@@ -288,6 +300,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
     }
     levels.push({ depth, distinct: added, generated: levelGenerated, complete: !partial });
     if (stopped) break;
+    growth = added / frontier.count;
     levelStart = before;
     frontier = next;
   }
@@ -302,7 +315,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
  */
 export function exploreInitial<S, A, R>(
   model: Model<S, A, R>,
-  visited: VisitedSet,
+  visited: VisitedStore,
   frontier: FrontierBuffer,
   violated: Map<string, Discovery>,
   reached: Map<string, Discovery>,
@@ -329,10 +342,24 @@ export function exploreInitial<S, A, R>(
   return inits.length;
 }
 
+/** What a run's result and its traces need of the visited states. */
+export interface VisitedLinks {
+  readonly size: number;
+  path(id: number): number[];
+  root(id: number): number;
+  bytes(): number;
+}
+
+/** A visited set that can be filled (depth 0 is filled the same way by every explorer). */
+export interface VisitedStore extends VisitedLinks {
+  /** The new state's id, or -1 when it was already there (`enc`: exact mode only). */
+  insert(hi: number, lo: number, parent: number, action: number, enc: Uint8Array | null): number;
+}
+
 export interface RunState {
   t0: number;
   levels: LevelStats[];
-  visited: VisitedSet;
+  visited: VisitedLinks;
   generated: number;
   fixpoint: boolean;
   stopped: StopReason | null;
@@ -372,7 +399,7 @@ export function identityEncoder<S, A, R>(model: Model<S, A, R>, symmetry: boolea
 
 /** Records a property's discovery, with its trace rebuilt from the visited set's links. */
 export function recordDiscovery(
-  visited: VisitedSet,
+  visited: VisitedLinks,
   map: Map<string, Discovery>,
   name: string,
   depth: number,
