@@ -1,93 +1,101 @@
-// What a worker thread does with a slice of a level. Expanding: every successor of the slice's states,
-// in (parent, action) order, that is not already in the visited set of earlier levels and not a
-// repeat within the slice, with the first violation and witness of each transition property.
-// Checking: the state properties of a slice of the level's new states, once each state is known to be
-// new (so no state is checked twice, as the single-threaded explorer checks each once).
+// What a worker thread does in a level, in two phases.
+// Expanding a slice of the frontier: every successor of the slice's states, in (parent, action)
+// order, that is not already in the visited set of earlier levels and not a repeat within the slice
+// (the candidates), with the first violation and witness of each property.
+// The state properties are checked on each candidate (a state first reached at this level), on the
+// live successor: no state is decoded twice.
+// Inserting a partition: the candidates of every slice, in slice order, whose fingerprints belong to
+// the partition, into that partition's table; the first occurrence of each new state is flagged (so
+// it is the smallest (parent, action) that reaches it, as on one thread).
 import { fingerprint } from './fingerprint.js';
 import type { Model } from './model.js';
-import { hasFingerprint, VisitedSet } from './visited.js';
+import { partitionOf } from './partitioned.js';
+import { FingerprintSet, hasFingerprint } from './visited.js';
 import { identityEncoder } from './engine.js';
+
+/** In a candidate's action word: set by the partition owner when the candidate is a new state. */
+export const NEW_STATE = 0x80000000;
 
 export interface Found {
   /** invariant or witness */
   kind: 'violation' | 'witness';
   name: string;
-  /** Global id of the parent state, and the action index (a transition), or -1 for a state. */
+  /** Where: the global id of the parent state and the action index that reached the state. */
   parent: number;
   action: number;
-  /** Global id of the state (a state property), or -1 for a transition. */
-  id: number;
+  /** Found by a transition property (at a tie with a state property, it was checked first). */
+  transition: boolean;
   message?: string;
 }
 
-export interface CheckInput {
-  /** The level's new states, encoded. */
-  frontier: Uint8Array;
-  stride: number;
-  /** Global id of frontier[0]. */
-  firstId: number;
-  from: number;
-  to: number;
-  doneNames: readonly string[];
-}
-
-/** The first violation and witness of each state property among the states [from, to). */
-export function checkSlice<S, A, R>(model: Model<S, A, R>, inp: CheckInput): Found[] {
-  const found: Found[] = [];
-  const done = new Set(inp.doneNames);
-  const invs = model.invariants.filter((i) => i.state && !done.has(i.name));
-  const wits = model.witnesses.filter((w) => w.state && !done.has(w.name));
-  for (let i = inp.from; i < inp.to && (invs.length > 0 || wits.length > 0); i++) {
-    const s = model.decode(inp.frontier.subarray(i * inp.stride, (i + 1) * inp.stride));
-    const id = inp.firstId + i;
-    for (let k = invs.length - 1; k >= 0; k--) {
-      const msg = invs[k]!.state!(s);
-      if (msg === null) continue;
-      found.push({ kind: 'violation', name: invs[k]!.name, parent: -1, action: -1, id, message: msg });
-      invs.splice(k, 1);
-    }
-    for (let k = wits.length - 1; k >= 0; k--) {
-      if (!wits[k]!.state!(s)) continue;
-      found.push({ kind: 'witness', name: wits[k]!.name, parent: -1, action: -1, id });
-      wits.splice(k, 1);
-    }
-  }
-  return found;
-}
-
 export interface SliceResult {
-  /** Per candidate: fingerprint hi, lo, parent id, action index. */
+  /** Per candidate, in shared memory: fingerprint hi, lo, parent id, action index (| NEW_STATE). */
   meta: Uint32Array;
-  /** Per candidate: its encoding (stride bytes). */
+  /** Per candidate, in shared memory: its encoding (stride bytes). */
   encodings: Uint8Array;
   count: number;
   generated: number;
   found: Found[];
 }
 
-export interface SliceInput {
-  frontier: Uint8Array;
-  stride: number;
-  /** Global id of frontier[0]. */
-  levelStart: number;
+/**
+ * A level's states as the parallel explorer keeps them: the previous level's candidate buffers,
+ * whose candidates flagged NEW_STATE are the states, with consecutive ids from `firstId`.
+ */
+export interface Segment {
+  meta: Uint32Array;
+  encodings: Uint8Array;
+  /** Candidates in the buffers. */
+  count: number;
+  /** States among them, and the id of the first. */
+  states: number;
+  firstId: number;
+}
+
+/** The states of ranks [from, to) of a segment (ranks count its states only). */
+export interface Piece extends Segment {
   from: number;
   to: number;
-  table: Uint32Array;
-  mask: number;
+}
+
+export interface SliceInput {
+  /** The slice: consecutive states, in id order. */
+  pieces: Piece[];
+  stride: number;
+  /** The visited set's partitions (read only during expansion). */
+  tables: Uint32Array[];
   /** Names already violated or reached in earlier levels. */
   doneNames: readonly string[];
   /** Identify symmetric states. */
   symmetry: boolean;
+  /** Expected number of candidates: room is made for them up front. */
+  expected: number;
+}
+
+/** One table per worker thread for the repeats within a slice, emptied for each slice. */
+let sliceRepeats: FingerprintSet | null = null;
+
+function sharedU32(n: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(n * 4));
+}
+
+function sharedU8(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(n));
 }
 
 export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): SliceResult {
   const { stride } = inp;
   const fp = new Uint32Array(2);
   const scratch = new Uint8Array(stride);
-  const local = new VisitedSet(stride, false, 1 << 10);
+  const local = (sliceRepeats ??= new FingerprintSet(1 << 16));
+  local.clear();
+  const tables = inp.tables;
+  const masks = tables.map((t) => t.length / 2 - 1);
+  const partitions = tables.length;
   const encode = identityEncoder(model, inp.symmetry);
-  let meta = new Uint32Array(1024 * 4);
-  let encodings = new Uint8Array(1024 * stride);
+  let cap = Math.max(64, Math.ceil(inp.expected));
+  let meta = sharedU32(cap * 4);
+  let encodings = sharedU8(cap * stride);
   let count = 0;
   let generated = 0;
   const found: Found[] = [];
@@ -100,18 +108,18 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
   const witDone = witNames.map((n) => inp.doneNames.includes(n));
   const transInv = model.invariants.map((inv, k) => ({ inv, k })).filter(({ inv }) => inv.transition);
   const transWit = model.witnesses.map((w, k) => ({ w, k })).filter(({ w }) => w.transition);
-  const noteViolation = (k: number, parent: number, action: number, message: string) => {
+  const stateInv = model.invariants.map((inv, k) => ({ inv, k })).filter(({ inv }) => inv.state);
+  const stateWit = model.witnesses.map((w, k) => ({ w, k })).filter(({ w }) => w.state);
+  const noteViolation = (k: number, parent: number, action: number, message: string, transition: boolean) => {
     invDone[k] = true;
-    found.push({ kind: 'violation', name: invNames[k]!, parent, action, id: -1, message });
+    found.push({ kind: 'violation', name: invNames[k]!, parent, action, transition, message });
   };
-  const noteWitness = (k: number, parent: number, action: number) => {
+  const noteWitness = (k: number, parent: number, action: number, transition: boolean) => {
     witDone[k] = true;
-    found.push({ kind: 'witness', name: witNames[k]!, parent, action, id: -1 });
+    found.push({ kind: 'witness', name: witNames[k]!, parent, action, transition });
   };
 
-  for (let i = inp.from; i < inp.to; i++) {
-    const parentId = inp.levelStart + i;
-    const parentEnc = inp.frontier.subarray(i * stride, (i + 1) * stride);
+  const expandState = (parentId: number, parentEnc: Uint8Array) => {
     const s = model.decode(parentEnc);
     const acts = model.actions(s);
     for (let ai = 0; ai < acts.length; ai++) {
@@ -130,23 +138,25 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
         const { inv, k } = transInv[t]!;
         if (invDone[k]) continue;
         const msg = inv.transition!(s, a, result, n, unchanged);
-        if (msg !== null) noteViolation(k, parentId, ai, msg);
+        if (msg !== null) noteViolation(k, parentId, ai, msg, true);
       }
       for (let t = 0; t < transWit.length; t++) {
         const { w, k } = transWit[t]!;
-        if (!witDone[k] && w.transition!(s, a, result, n)) noteWitness(k, parentId, ai);
+        if (!witDone[k] && w.transition!(s, a, result, n)) noteWitness(k, parentId, ai, true);
       }
       if (unchanged) continue;
       fingerprint(scratch, stride, fp);
       const hi = fp[0]!;
       const lo = fp[1]!;
-      if (hasFingerprint(inp.table, inp.mask, hi, lo)) continue;
-      if (local.insert(hi, lo, 0, 0, null) < 0) continue;
-      if (count * 4 === meta.length) {
-        const m2 = new Uint32Array(meta.length * 2);
+      const p = partitionOf(hi, partitions);
+      if (hasFingerprint(tables[p]!, masks[p]!, hi, lo)) continue;
+      if (!local.add(hi, lo)) continue;
+      if (count === cap) {
+        cap *= 2;
+        const m2 = sharedU32(cap * 4);
         m2.set(meta);
         meta = m2;
-        const e2 = new Uint8Array(encodings.length * 2);
+        const e2 = sharedU8(cap * stride);
         e2.set(encodings);
         encodings = e2;
       }
@@ -156,7 +166,73 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
       meta[count * 4 + 3] = ai;
       encodings.set(scratch, count * stride);
       count += 1;
+      // A candidate is a state first reached at this level (maybe from another slice too, where it
+      // is checked as well): its state properties are checked here, on the live successor.
+      for (let t = 0; t < stateInv.length; t++) {
+        const { inv, k } = stateInv[t]!;
+        if (invDone[k]) continue;
+        const msg = inv.state!(n);
+        if (msg !== null) noteViolation(k, parentId, ai, msg, false);
+      }
+      for (let t = 0; t < stateWit.length; t++) {
+        const { w, k } = stateWit[t]!;
+        if (!witDone[k] && w.state!(n)) noteWitness(k, parentId, ai, false);
+      }
+    }
+  };
+
+  for (const piece of inp.pieces) {
+    const pm = piece.meta;
+    let rank = 0;
+    for (let c = 0; c < piece.count && rank < piece.to; c++) {
+      if ((pm[c * 4 + 3]! & NEW_STATE) === 0) continue;
+      const r = rank++;
+      if (r >= piece.from) expandState(piece.firstId + r, piece.encodings.subarray(c * stride, (c + 1) * stride));
     }
   }
   return { meta, encodings, count, generated, found };
+}
+
+export interface PartitionInput {
+  partition: number;
+  partitions: number;
+  /** The partition's table and how many fingerprints it holds. */
+  table: Uint32Array;
+  used: number;
+  /** Every slice's candidates, in slice order. */
+  slices: { meta: Uint32Array; count: number }[];
+  /** The share of candidates expected to be new (the last level's): room is made for them up front. */
+  newShare: number;
+}
+
+export interface PartitionResult {
+  /** The partition's table (a new one when it had to grow) and its fill. */
+  table: Uint32Array;
+  used: number;
+  /** Per slice, how many of its candidates this partition flagged as new. */
+  newCounts: number[];
+}
+
+export function insertPartition(inp: PartitionInput): PartitionResult {
+  const { partition, partitions } = inp;
+  const table = FingerprintSet.over(inp.table, inp.used, true);
+  const newCounts: number[] = [];
+  // Room up front: growing while inserting would rehash several times. Not for every candidate
+  // (repeats across slices are common): a table one size too large would stay so.
+  let mine = 0;
+  for (const sl of inp.slices) for (let c = 0; c < sl.count; c++) if (partitionOf(sl.meta[c * 4]!, partitions) === partition) mine += 1;
+  table.reserve(table.used + Math.ceil(mine * inp.newShare));
+  for (const sl of inp.slices) {
+    const meta = sl.meta;
+    let fresh = 0;
+    for (let c = 0; c < sl.count; c++) {
+      const hi = meta[c * 4]!;
+      if (partitionOf(hi, partitions) !== partition) continue;
+      if (!table.add(hi, meta[c * 4 + 1]!)) continue;
+      meta[c * 4 + 3] = (meta[c * 4 + 3]! | NEW_STATE) >>> 0;
+      fresh += 1;
+    }
+    newCounts.push(fresh);
+  }
+  return { table: table.fps, used: table.used, newCounts };
 }

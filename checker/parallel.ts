@@ -1,18 +1,23 @@
 // Parallel exploration with worker threads, giving the same result as `explore` for any number of
 // workers: per-level counts, every verdict, its depth and its chosen trace.
 //
-// Each level's frontier (in shared memory) is cut into slices of consecutive states; workers expand
-// slices in any order and return, per slice, the successors not already visited at an earlier level
-// (read from the fingerprint table in shared memory, which nobody writes during a level), in
-// (parent, action) order, with the first violation and witness of each property in the slice. The
-// main thread then inserts the slices' successors in slice order: ids are assigned exactly as the
-// single-threaded explorer assigns them, and the first slice reporting a property holds its smallest
-// (parent, action) at that depth. Limits are checked at level boundaries.
+// The visited set is partitioned by fingerprint, one partition per worker (checker/partitioned.ts).
+// A level runs in three phases. (1) Expand: the level's states are cut into slices of consecutive
+// states; workers expand slices in any order and return, per slice, the successors not visited at an
+// earlier level and not repeated within the slice (the candidates), in (parent, action) order, in
+// shared memory, with the first violation and witness of each property in the slice (state
+// properties on the candidates: a state reached from two slices is checked in both). (2) Insert: each
+// worker takes one partition and inserts the candidates that belong to it, slice after slice: the
+// first occurrence of a new state is then its smallest (parent, action), exactly the one the
+// single-threaded explorer keeps, and it is flagged. (3) On this thread: ids in slice order and
+// candidate order (so exactly as one thread gives them) and the trace links. The candidate buffers,
+// with their flags, are the next level's states: nothing is copied. Per property, the smallest (parent, action) among the slices'
+// reports is the one one thread would have found first. Limits are checked at level boundaries.
 import { Worker } from 'node:worker_threads';
-import type { Found, SliceResult } from './expand.js';
+import { NEW_STATE, type Found, type PartitionResult, type Piece, type Segment, type SliceResult } from './expand.js';
 import { assembleResult, exploreInitial, FrontierBuffer, recordDiscovery, type Discovery, type ExploreOptions, type ExploreResult, type LevelStats, type StopReason } from './engine.js';
 import type { Model } from './model.js';
-import { VisitedSet } from './visited.js';
+import { PartitionedVisited } from './partitioned.js';
 
 /** Where a worker finds the model: a module URL, the factory it exports, and its (cloneable) argument. */
 export interface ModelSpec {
@@ -29,7 +34,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   if (opts.exact) throw new Error('exact mode runs on one worker');
   const t0 = performance.now();
   const stride = model.encodedSize;
-  const visited = new VisitedSet(stride, false, 1 << 12, true);
+  const visited = new PartitionedVisited(workers);
   const violated = new Map<string, Discovery>();
   const reached = new Map<string, Discovery>();
   const levels: LevelStats[] = [];
@@ -39,17 +44,23 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   let peakRss = process.memoryUsage().rss;
   const interval = opts.progressIntervalMs ?? 1000;
   let nextProgress = t0 + interval;
+  // the last level's ratios, to make room up front: candidates per parent, new states per candidate
+  let candidatesPerParent = 8;
+  let newShare = 1;
 
   const pool = await startWorkers(spec, workers);
   try {
-    // depth 0, on this thread
-    let frontier = new FrontierBuffer(stride, 1024, true);
-    let levelStart = 0;
-    generated += exploreInitial(model, visited, frontier, violated, reached, opts.symmetry ?? false);
+    // depth 0, on this thread; the initial states make the first segment
+    const init = new FrontierBuffer(stride, 16, true);
+    generated += exploreInitial(model, visited, init, violated, reached, opts.symmetry ?? false);
     levels.push({ depth: 0, distinct: visited.size, generated, complete: true });
+    const initMeta = new Uint32Array(new SharedArrayBuffer(Math.max(1, init.count) * 16));
+    for (let c = 0; c < init.count; c++) initMeta[c * 4 + 3] = NEW_STATE;
+    let frontier: Segment[] = [{ meta: initMeta, encodings: init.buf, count: init.count, states: init.count, firstId: 0 }];
+    let frontierStates = init.count;
 
     for (let depth = 1; depth <= opts.maxDepth; depth++) {
-      if (frontier.count === 0) {
+      if (frontierStates === 0) {
         fixpoint = true;
         break;
       }
@@ -59,90 +70,142 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       else if (opts.shouldStop?.()) stopped = 'interrupted';
       if (stopped) break;
 
-      const { table, mask } = visited.sharedTable();
       const doneNames = [...violated.keys(), ...reached.keys()];
-      // few slices: a state reached from two slices is checked twice (dedup happens on insert)
-      const nSlices = Math.min(frontier.count, workers * 2);
-      const bounds = Array.from({ length: nSlices + 1 }, (_, k) => Math.floor((k * frontier.count) / nSlices));
-      const results = await runSlices<SliceResult>(pool, nSlices, (k) => ({
-        task: 'expand',
-        slice: k,
-        frontier: frontier.buf,
-        stride,
-        levelStart,
-        from: bounds[k]!,
-        to: bounds[k + 1]!,
-        table,
-        mask,
-        doneNames,
-        symmetry: opts.symmetry ?? false,
-      }), () => {
+      const queue = frontierStates;
+      const progress = () => {
         const now = performance.now();
         if (opts.progress && now >= nextProgress) {
           nextProgress = now + interval;
-          opts.progress({ depth, distinct: visited.size, generated, elapsedMs: now - t0, statesPerSecond: visited.size / ((now - t0) / 1000), queue: frontier.count });
+          opts.progress({ depth, distinct: visited.size, generated, elapsedMs: now - t0, statesPerSecond: visited.size / ((now - t0) / 1000), queue });
         }
-      });
+      };
 
+      // (1) expand
+      const tables = visited.tables();
+      const sizes = sliceSizes(frontierStates, workers);
+      const nSlices = sizes.length;
+      const slicePieces = cutSlices(frontier, sizes);
+      const slices = await runTasks<SliceResult>(pool, nSlices, (k) => ({
+        task: 'expand',
+        slice: k,
+        pieces: slicePieces[k]!,
+        stride,
+        tables,
+        doneNames,
+        symmetry: opts.symmetry ?? false,
+        expected: sizes[k]! * candidatesPerParent * 1.2,
+      }), progress);
+
+      // (2) insert, one partition per worker
+      const sliceCandidates = slices.map((r) => ({ meta: r.meta, count: r.count }));
+      const parts = await runTasks<PartitionResult>(pool, workers, (p) => ({
+        task: 'insert',
+        slice: p,
+        partition: p,
+        partitions: workers,
+        table: tables[p]!,
+        used: visited.parts[p]!.used,
+        slices: sliceCandidates,
+        newShare,
+      }), progress);
+      parts.forEach((r, p) => visited.adopt(p, r.table, r.used));
+
+      // (3) ids and links, in slice and candidate order; the candidate buffers are the next frontier
       const before = visited.size;
-      const next = new FrontierBuffer(stride, Math.max(1024, frontier.count), true);
+      let candidates = 0;
       let levelGenerated = 0;
-      for (const r of results) {
+      const next: Segment[] = [];
+      let firstId = before;
+      for (let k = 0; k < nSlices; k++) {
+        const r = slices[k]!;
+        let states = 0;
+        for (const q of parts) states += q.newCounts[k]!;
+        next.push({ meta: r.meta, encodings: r.encodings, count: r.count, states, firstId });
+        firstId += states;
+        candidates += r.count;
         levelGenerated += r.generated;
+      }
+      const added = firstId - before;
+      visited.links.reserve(before + added);
+      for (const r of slices) {
+        const meta = r.meta;
         for (let c = 0; c < r.count; c++) {
-          const id = visited.insert(r.meta[c * 4]!, r.meta[c * 4 + 1]!, r.meta[c * 4 + 2]!, r.meta[c * 4 + 3]!, null);
-          if (id >= 0) next.push(r.encodings.subarray(c * stride, (c + 1) * stride));
+          const action = meta[c * 4 + 3]!;
+          if (action & NEW_STATE) visited.links.add(meta[c * 4 + 2]!, action & 0xffff);
         }
       }
-      // The state properties of the new states, each checked once, in parallel too (unless all are
-      // already found).
-      const stateLeft = [...model.invariants.filter((i) => i.state && !violated.has(i.name)), ...model.witnesses.filter((w) => w.state && !reached.has(w.name))];
-      const checked: Found[][] = [];
-      if (stateLeft.length > 0 && next.count > 0) {
-        const nCheck = Math.min(next.count, workers * 2);
-        const cb = Array.from({ length: nCheck + 1 }, (_, k) => Math.floor((k * next.count) / nCheck));
-        const replies = await runSlices<{ found: Found[] }>(pool, nCheck, (k) => ({
-          task: 'check',
-          slice: k,
-          frontier: next.buf,
-          stride,
-          firstId: before,
-          from: cb[k]!,
-          to: cb[k + 1]!,
-          doneNames,
-        }), () => {});
-        for (const r of replies) checked.push(r.found.map((f) => ({ ...f, parent: visited.parent(f.id), action: visited.action(f.id) })));
+      if (visited.size !== firstId || visited.fingerprints() !== visited.size) {
+        throw new Error(`internal: ${visited.fingerprints()} fingerprints and ${visited.size} links for ${firstId} states`);
       }
-      // Per property, the smallest (parent, action) among the first report of each slice of either
-      // phase; at a tie the transition part wins (the single-threaded explorer checks it first).
+
+      // Per property, the smallest (parent, action) among the first reports of every slice; at a tie the transition part wins (the single-threaded explorer checks it first).
       const best = new Map<string, Found>();
       const consider = (f: Found) => {
         const b = best.get(f.name);
-        if (!b || f.parent < b.parent || (f.parent === b.parent && (f.action < b.action || (f.action === b.action && b.id >= 0 && f.id < 0)))) best.set(f.name, f);
+        if (!b || f.parent < b.parent || (f.parent === b.parent && (f.action < b.action || (f.action === b.action && !b.transition && f.transition)))) best.set(f.name, f);
       };
-      for (const r of results) for (const f of r.found) consider(f);
-      for (const fs of checked) for (const f of fs) consider(f);
+      for (const r of slices) for (const f of r.found) consider(f);
       for (const f of [...best.values()].sort((x, y) => x.parent - y.parent || x.action - y.action)) {
         const map = f.kind === 'violation' ? violated : reached;
         if (!map.has(f.name)) recordDiscovery(visited, map, f.name, depth, f.parent, f.action, f.message);
       }
       generated += levelGenerated;
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      const added = visited.size - before;
       if (added === 0) {
         fixpoint = true;
         break;
       }
+      candidatesPerParent = candidates / frontierStates;
+      newShare = added / Math.max(1, candidates);
       levels.push({ depth, distinct: added, generated: levelGenerated, complete: true });
-      levelStart = before;
       frontier = next;
+      frontierStates = added;
     }
-    if (!stopped && !fixpoint && frontier.count === 0) fixpoint = true;
+    if (!stopped && !fixpoint && frontierStates === 0) fixpoint = true;
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }
 
   return assembleResult(model, { t0, levels, visited, generated, fixpoint, stopped, violated, reached, exact: false, peakRss });
+}
+
+/**
+ * How many states each slice of a level gets, in order: large slices first (few slices: a state
+ * reached from two slices is a candidate twice, and checked twice), shrinking towards the end, so
+ * that a worker that runs slower (another tenant on its core, a collection) is caught up by the
+ * others taking the small last slices. Depends on the level's size only, never on timing.
+ */
+export function sliceSizes(total: number, workers: number): number[] {
+  const sizes: number[] = [];
+  const smallest = Math.max(64, Math.ceil(total / (workers * 16)));
+  let left = total;
+  while (left > 0) {
+    const size = Math.min(left, Math.max(smallest, Math.ceil(left / (workers * 2))));
+    sizes.push(size);
+    left -= size;
+  }
+  return sizes;
+}
+
+/** Cuts the level's states (ranks 0..total-1 across the segments) into slices of the given sizes. */
+export function cutSlices(segments: Segment[], sizes: readonly number[]): Piece[][] {
+  const out: Piece[][] = [];
+  let seg = 0;
+  let offset = 0; // rank of segments[seg]'s first state
+  let from = 0;
+  for (const size of sizes) {
+    const to = from + size;
+    const pieces: Piece[] = [];
+    while (from < to) {
+      while (offset + segments[seg]!.states <= from) offset += segments[seg++]!.states;
+      const s = segments[seg]!;
+      const end = Math.min(to, offset + s.states);
+      pieces.push({ ...s, from: from - offset, to: end - offset });
+      from = end;
+    }
+    out.push(pieces);
+  }
+  return out;
 }
 
 async function startWorkers(spec: ModelSpec, n: number): Promise<Worker[]> {
@@ -165,8 +228,8 @@ async function startWorkers(spec: ModelSpec, n: number): Promise<Worker[]> {
   );
 }
 
-/** Sends slices 0..n-1 to whichever worker is free; resolves with the results in slice order. */
-function runSlices<T>(pool: Worker[], n: number, input: (k: number) => object, onSlice: () => void): Promise<T[]> {
+/** Sends tasks 0..n-1 to whichever worker is free; resolves with the results in task order. */
+function runTasks<T>(pool: Worker[], n: number, input: (k: number) => object, onDone: () => void): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const results: T[] = new Array(n);
     let sent = 0;
@@ -186,7 +249,7 @@ function runSlices<T>(pool: Worker[], n: number, input: (k: number) => object, o
         }
         results[m.slice as number] = m as unknown as T;
         done += 1;
-        onSlice();
+        onDone();
         if (done === n) {
           cleanup();
           resolve(results);

@@ -7,107 +7,41 @@
 import { fingerprint } from './fingerprint.js';
 
 const MAX_LOAD = 0.75;
+/** (0, 0) marks an empty slot: that one fingerprint is stored with this high half instead. */
+const EMPTY_ALIAS = 0x9e3779b9;
 
-export class VisitedSet {
-  /** slot → fingerprint (hi, lo interleaved); (0, 0) marks an empty slot. */
-  private fps: Uint32Array;
-  /** exact mode: slot → id + 1 (0: empty). */
-  private ids: Int32Array | null;
-  private mask: number;
+/** Per state: the parent's id and the action index that reached it (-1 parent: an initial state). */
+export class TraceLinks {
   private parents: Int32Array;
   private actionIdx: Uint16Array;
-  private encodings: Uint8Array | null;
-  private used = 0;
   size = 0;
 
-  constructor(
-    readonly stride: number,
-    readonly exact: boolean,
-    initialCapacity = 1 << 12,
-    /** Keep the fingerprint table in shared memory, for worker threads to read between writes. */
-    readonly shared = false,
-  ) {
+  constructor(initialCapacity = 1 << 12) {
     const cap = Math.max(16, initialCapacity);
     this.parents = new Int32Array(cap);
     this.actionIdx = new Uint16Array(cap);
-    const slots = ceilPow2(Math.ceil(cap / MAX_LOAD));
-    this.mask = slots - 1;
-    this.fps = this.table32(exact ? 0 : slots * 2);
-    this.ids = exact ? new Int32Array(slots) : null;
-    this.encodings = exact ? new Uint8Array(cap * stride) : null;
   }
 
-  /**
-   * Adds a state unless present. Returns its new id, or -1 when it was already there.
-   * `enc` is needed in exact mode only.
-   */
-  insert(hi: number, lo: number, parent: number, action: number, enc: Uint8Array | null): number {
-    if (this.exact) return this.insertExact(lo, parent, action, enc!);
-    // (0, 0) is the empty mark: move that one fingerprint aside
-    if (hi === 0 && lo === 0) hi = 0x9e3779b9;
-    const fps = this.fps;
-    let slot = lo & this.mask;
-    for (;;) {
-      const h = fps[2 * slot]!;
-      const l = fps[2 * slot + 1]!;
-      if (h === 0 && l === 0) break;
-      if (h === hi && l === lo) return -1;
-      slot = (slot + 1) & this.mask;
-    }
-    fps[2 * slot] = hi;
-    fps[2 * slot + 1] = lo;
-    const id = this.added(parent, action);
-    this.maybeGrowTable();
-    return id;
+  get capacity(): number {
+    return this.parents.length;
   }
 
-  /** Whether a fingerprint is present (fingerprint mode). */
-  has(hi: number, lo: number): boolean {
-    return hasFingerprint(this.fps, this.mask, hi, lo);
-  }
-
-  /**
-   * The fingerprint table, for readers in other threads (a set made with `shared`). It must not be
-   * written while they read: the parallel explorer inserts only between the expansion of levels.
-   */
-  sharedTable(): { table: Uint32Array; mask: number } {
-    if (!this.shared) throw new Error('the visited set was not made shared');
-    return { table: this.fps, mask: this.mask };
-  }
-
-  private table32(words: number): Uint32Array {
-    return this.shared ? new Uint32Array(new SharedArrayBuffer(words * 4)) : new Uint32Array(words);
-  }
-
-  private insertExact(lo: number, parent: number, action: number, enc: Uint8Array): number {
-    const ids = this.ids!;
-    let slot = lo & this.mask;
-    for (;;) {
-      const v = ids[slot]!;
-      if (v === 0) break;
-      if (this.sameEncoding(v - 1, enc)) return -1;
-      slot = (slot + 1) & this.mask;
-    }
-    const id = this.added(parent, action);
-    ids[slot] = id + 1;
-    this.encodings!.set(enc.subarray(0, this.stride), id * this.stride);
-    // grow only once the new state is complete: the rehash reads its encoding
-    this.maybeGrowTable();
-    return id;
-  }
-
-  private added(parent: number, action: number): number {
+  /** Appends a state; returns its id. */
+  add(parent: number, action: number): number {
     const id = this.size;
-    if (id === this.parents.length) this.growIds();
+    // 1.5x: the links are 6 bytes a state, kept within a third of that in slack
+    if (id === this.parents.length) this.reserve(Math.ceil(id * 1.5));
     this.parents[id] = parent;
     this.actionIdx[id] = action;
     this.size = id + 1;
-    this.used += 1;
     return id;
   }
 
-  private maybeGrowTable(): void {
-    if (this.used > (this.mask + 1) * MAX_LOAD) this.growTable();
+  /** Makes room for `n` states in all, without growing again on the way. */
+  reserve(n: number): void {
+    if (n <= this.parents.length) return;
+    this.parents = grow(this.parents, new Int32Array(n));
+    this.actionIdx = grow(this.actionIdx, new Uint16Array(n));
   }
 
   parent(id: number): number {
@@ -136,12 +70,166 @@ export class VisitedSet {
     return this.actionIdx[cur]!;
   }
 
+  bytes(): number {
+    return this.parents.byteLength + this.actionIdx.byteLength;
+  }
+}
+
+/**
+ * A set of 64-bit fingerprints (hi, lo interleaved in one typed array), growing at load 3/4. With
+ * `shared`, the table lives in shared memory; another thread may take it over (`over`), as the
+ * parallel explorer's partition owners do.
+ */
+export class FingerprintSet {
+  fps: Uint32Array;
+  mask: number;
+  used = 0;
+
+  constructor(
+    capacity = 1 << 10,
+    readonly shared = false,
+  ) {
+    const slots = ceilPow2(Math.ceil(Math.max(16, capacity) / MAX_LOAD));
+    this.fps = newTable(slots * 2, shared);
+    this.mask = slots - 1;
+  }
+
+  /** A set over an existing table (e.g. a shared one made by another thread). */
+  static over(fps: Uint32Array, used: number, shared: boolean): FingerprintSet {
+    const s = new FingerprintSet(16, shared);
+    s.fps = fps;
+    s.mask = fps.length / 2 - 1;
+    s.used = used;
+    return s;
+  }
+
+  /** Adds a fingerprint unless present; false when it was there. */
+  add(hi: number, lo: number): boolean {
+    if (!addFingerprint(this.fps, this.mask, hi, lo)) return false;
+    this.used += 1;
+    if (this.used > (this.mask + 1) * MAX_LOAD) this.resize((this.mask + 1) * 2);
+    return true;
+  }
+
+  has(hi: number, lo: number): boolean {
+    return hasFingerprint(this.fps, this.mask, hi, lo);
+  }
+
+  /** Makes room for `n` fingerprints in all, so that adding them rehashes at most once, now. */
+  reserve(n: number): void {
+    const slots = ceilPow2(Math.ceil(n / MAX_LOAD));
+    if (slots > this.mask + 1) this.resize(slots);
+  }
+
+  /** Empties the set, keeping its capacity. */
+  clear(): void {
+    if (this.used > 0) this.fps.fill(0);
+    this.used = 0;
+  }
+
+  bytes(): number {
+    return this.fps.byteLength;
+  }
+
+  private resize(slots: number): void {
+    const old = this.fps;
+    const fps = newTable(slots * 2, this.shared);
+    const mask = slots - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      const h = old[s]!;
+      const l = old[s + 1]!;
+      if (h === 0 && l === 0) continue;
+      let slot = l & mask;
+      while (fps[2 * slot] !== 0 || fps[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      fps[2 * slot] = h;
+      fps[2 * slot + 1] = l;
+    }
+    this.fps = fps;
+    this.mask = mask;
+  }
+}
+
+export class VisitedSet {
+  /** Fingerprint mode: the fingerprints. */
+  private table: FingerprintSet | null;
+  /** Exact mode: slot → id + 1 (0: empty). */
+  private ids: Int32Array | null;
+  private idMask: number;
+  private links: TraceLinks;
+  private encodings: Uint8Array | null;
+
+  constructor(
+    readonly stride: number,
+    readonly exact: boolean,
+    initialCapacity = 1 << 12,
+  ) {
+    const cap = Math.max(16, initialCapacity);
+    this.links = new TraceLinks(cap);
+    this.table = exact ? null : new FingerprintSet(cap);
+    const slots = ceilPow2(Math.ceil(cap / MAX_LOAD));
+    this.idMask = slots - 1;
+    this.ids = exact ? new Int32Array(slots) : null;
+    this.encodings = exact ? new Uint8Array(cap * stride) : null;
+  }
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  /**
+   * Adds a state unless present. Returns its new id, or -1 when it was already there.
+   * `enc` is needed in exact mode only.
+   */
+  insert(hi: number, lo: number, parent: number, action: number, enc: Uint8Array | null): number {
+    if (this.table === null) return this.insertExact(lo, parent, action, enc!);
+    if (!this.table.add(hi, lo)) return -1;
+    return this.links.add(parent, action);
+  }
+
+  /** Whether a fingerprint is present (fingerprint mode). */
+  has(hi: number, lo: number): boolean {
+    return this.table!.has(hi, lo);
+  }
+
+  private insertExact(lo: number, parent: number, action: number, enc: Uint8Array): number {
+    const ids = this.ids!;
+    let slot = lo & this.idMask;
+    for (;;) {
+      const v = ids[slot]!;
+      if (v === 0) break;
+      if (this.sameEncoding(v - 1, enc)) return -1;
+      slot = (slot + 1) & this.idMask;
+    }
+    const id = this.links.add(parent, action);
+    if (this.links.capacity * this.stride > this.encodings!.length) {
+      this.encodings = grow(this.encodings!, new Uint8Array(this.links.capacity * this.stride));
+    }
+    ids[slot] = id + 1;
+    this.encodings!.set(enc.subarray(0, this.stride), id * this.stride);
+    // grow only once the new state is complete: the rehash reads its encoding
+    if (this.size > (this.idMask + 1) * MAX_LOAD) this.growIdTable();
+    return id;
+  }
+
+  parent(id: number): number {
+    return this.links.parent(id);
+  }
+
+  action(id: number): number {
+    return this.links.action(id);
+  }
+
+  path(id: number): number[] {
+    return this.links.path(id);
+  }
+
+  root(id: number): number {
+    return this.links.root(id);
+  }
+
   /** Bytes held by the structures (typed arrays at their current capacity). */
   bytes(): number {
-    return (
-      this.fps.byteLength + (this.ids?.byteLength ?? 0) + this.parents.byteLength + this.actionIdx.byteLength +
-      (this.encodings?.byteLength ?? 0)
-    );
+    return (this.table?.bytes() ?? 0) + (this.ids?.byteLength ?? 0) + this.links.bytes() + (this.encodings?.byteLength ?? 0);
   }
 
   private sameEncoding(id: number, enc: Uint8Array): boolean {
@@ -151,41 +239,18 @@ export class VisitedSet {
     return true;
   }
 
-  private growIds(): void {
-    // 1.5x: the links are 6 bytes a state, kept within a third of that in slack
-    const cap = Math.ceil(this.parents.length * 1.5);
-    this.parents = grow(this.parents, new Int32Array(cap));
-    this.actionIdx = grow(this.actionIdx, new Uint16Array(cap));
-    if (this.encodings) this.encodings = grow(this.encodings, new Uint8Array(cap * this.stride));
-  }
-
-  private growTable(): void {
-    const slots = (this.mask + 1) * 2;
+  private growIdTable(): void {
+    const slots = (this.idMask + 1) * 2;
     const mask = slots - 1;
-    if (this.ids) {
-      const ids = new Int32Array(slots);
-      for (let id = 0; id < this.size; id++) {
-        const enc = this.encodings!.subarray(id * this.stride, (id + 1) * this.stride);
-        let slot = exactHashLo(enc) & mask;
-        while (ids[slot] !== 0) slot = (slot + 1) & mask;
-        ids[slot] = id + 1;
-      }
-      this.ids = ids;
-    } else {
-      const old = this.fps;
-      const fps = this.table32(slots * 2);
-      for (let s = 0; s < old.length; s += 2) {
-        const h = old[s]!;
-        const l = old[s + 1]!;
-        if (h === 0 && l === 0) continue;
-        let slot = l & mask;
-        while (fps[2 * slot] !== 0 || fps[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
-        fps[2 * slot] = h;
-        fps[2 * slot + 1] = l;
-      }
-      this.fps = fps;
+    const ids = new Int32Array(slots);
+    for (let id = 0; id < this.size; id++) {
+      const enc = this.encodings!.subarray(id * this.stride, (id + 1) * this.stride);
+      let slot = exactHashLo(enc) & mask;
+      while (ids[slot] !== 0) slot = (slot + 1) & mask;
+      ids[slot] = id + 1;
     }
-    this.mask = mask;
+    this.ids = ids;
+    this.idMask = mask;
   }
 }
 
@@ -196,9 +261,25 @@ function exactHashLo(enc: Uint8Array): number {
   return fpScratch[1]!;
 }
 
-/** Membership in a fingerprint table (also from a worker thread, on a shared copy). */
+/** Adds a fingerprint to a table unless present; false when it was there. The caller keeps the load below 1. */
+export function addFingerprint(fps: Uint32Array, mask: number, hi: number, lo: number): boolean {
+  if (hi === 0 && lo === 0) hi = EMPTY_ALIAS;
+  let slot = lo & mask;
+  for (;;) {
+    const h = fps[2 * slot]!;
+    const l = fps[2 * slot + 1]!;
+    if (h === 0 && l === 0) break;
+    if (h === hi && l === lo) return false;
+    slot = (slot + 1) & mask;
+  }
+  fps[2 * slot] = hi;
+  fps[2 * slot + 1] = lo;
+  return true;
+}
+
+/** Membership in a fingerprint table (also from a worker thread, on a shared one). */
 export function hasFingerprint(fps: Uint32Array, mask: number, hi: number, lo: number): boolean {
-  if (hi === 0 && lo === 0) hi = 0x9e3779b9;
+  if (hi === 0 && lo === 0) hi = EMPTY_ALIAS;
   let slot = lo & mask;
   for (;;) {
     const h = fps[2 * slot]!;
@@ -207,6 +288,10 @@ export function hasFingerprint(fps: Uint32Array, mask: number, hi: number, lo: n
     if (h === hi && l === lo) return true;
     slot = (slot + 1) & mask;
   }
+}
+
+function newTable(words: number, shared: boolean): Uint32Array {
+  return shared ? new Uint32Array(new SharedArrayBuffer(words * 4)) : new Uint32Array(words);
 }
 
 function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(from: T, to: T): T {

@@ -1,7 +1,7 @@
-// A worker thread of the parallel explorer: builds the model from its spec, then expands the frontier
-// slices it is sent.
+// A worker thread of the parallel explorer: builds the model from its spec, then does the tasks it is
+// sent: expand a slice of the frontier, or insert a partition of the level's candidates.
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkSlice, expandSlice, type CheckInput, type SliceInput } from './expand.js';
+import { expandSlice, insertPartition, type PartitionInput, type SliceInput } from './expand.js';
 import type { Model } from './model.js';
 import type { ModelSpec } from './parallel.js';
 
@@ -11,14 +11,13 @@ const factory = mod[spec.exportName];
 if (typeof factory !== 'function') throw new Error(`${spec.module} exports no function ${spec.exportName}`);
 const model = await factory(spec.args);
 
-parentPort!.on('message', (msg: (SliceInput & { slice: number; task: 'expand' }) | (CheckInput & { slice: number; task: 'check' })) => {
+type Task = (SliceInput & { slice: number; task: 'expand' }) | (PartitionInput & { slice: number; task: 'insert' });
+
+parentPort!.on('message', (msg: Task) => {
   try {
-    if (msg.task === 'check') {
-      parentPort!.postMessage({ slice: msg.slice, found: checkSlice(model, msg) });
-      return;
-    }
-    const r = expandSlice(model, msg);
-    parentPort!.postMessage({ slice: msg.slice, ...r }, [r.meta.buffer as ArrayBuffer, r.encodings.buffer as ArrayBuffer]);
+    // the results' arrays are in shared memory: posting them shares, never copies
+    const r = msg.task === 'insert' ? insertPartition(msg) : expandSlice(model, msg);
+    parentPort!.postMessage({ slice: msg.slice, ...r });
   } catch (e) {
     parentPort!.postMessage({ slice: msg.slice, error: (e as Error).stack ?? String(e) });
   }
