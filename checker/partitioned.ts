@@ -4,23 +4,19 @@
 // insertions every worker reads every table (is a successor already visited at an earlier level?).
 // The trace links (parent id, action index) stay on the main thread, which gives the ids.
 import type { VisitedStore } from './engine.js';
-import { FingerprintSet, TraceLinks } from './visited.js';
+import { FingerprintSet, LinkedStates, TraceLinks } from './visited.js';
 
 /** The partition a fingerprint belongs to (the slot within it comes from the low half). */
 export function partitionOf(hi: number, partitions: number): number {
   return hi % partitions;
 }
 
-export class PartitionedVisited implements VisitedStore {
+export class PartitionedVisited extends LinkedStates implements VisitedStore {
   readonly parts: FingerprintSet[];
-  readonly links = new TraceLinks();
 
   constructor(readonly partitions: number) {
+    super(new TraceLinks());
     this.parts = Array.from({ length: partitions }, () => new FingerprintSet(1 << 10, true));
-  }
-
-  get size(): number {
-    return this.links.size;
   }
 
   /** Inserts on this thread (the initial states). */
@@ -42,22 +38,6 @@ export class PartitionedVisited implements VisitedStore {
   /** How many fingerprints the tables hold in all. */
   fingerprints(): number {
     return this.parts.reduce((n, t) => n + t.used, 0);
-  }
-
-  parent(id: number): number {
-    return this.links.parent(id);
-  }
-
-  action(id: number): number {
-    return this.links.action(id);
-  }
-
-  path(id: number): number[] {
-    return this.links.path(id);
-  }
-
-  root(id: number): number {
-    return this.links.root(id);
   }
 
   bytes(): number {

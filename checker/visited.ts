@@ -149,13 +149,39 @@ export class FingerprintSet {
   }
 }
 
-export class VisitedSet {
+/** What every visited set answers from its trace links: ids, parents, paths and roots. */
+export abstract class LinkedStates {
+  constructor(readonly links: TraceLinks) {}
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  parent(id: number): number {
+    return this.links.parent(id);
+  }
+
+  action(id: number): number {
+    return this.links.action(id);
+  }
+
+  /** The action-index path from the initial state to `id` (not including the initial state). */
+  path(id: number): number[] {
+    return this.links.path(id);
+  }
+
+  /** The index, among the model's initial states, of the one `id` descends from. */
+  root(id: number): number {
+    return this.links.root(id);
+  }
+}
+
+export class VisitedSet extends LinkedStates {
   /** Fingerprint mode: the fingerprints. */
   private table: FingerprintSet | null;
   /** Exact mode: slot → id + 1 (0: empty). */
   private ids: Int32Array | null;
   private idMask: number;
-  private links: TraceLinks;
   private encodings: Uint8Array | null;
 
   constructor(
@@ -164,16 +190,12 @@ export class VisitedSet {
     initialCapacity = 1 << 12,
   ) {
     const cap = Math.max(16, initialCapacity);
-    this.links = new TraceLinks(cap);
+    super(new TraceLinks(cap));
     this.table = exact ? null : new FingerprintSet(cap);
     const slots = ceilPow2(Math.ceil(cap / MAX_LOAD));
     this.idMask = slots - 1;
     this.ids = exact ? new Int32Array(slots) : null;
     this.encodings = exact ? new Uint8Array(cap * stride) : null;
-  }
-
-  get size(): number {
-    return this.links.size;
   }
 
   /**
@@ -209,22 +231,6 @@ export class VisitedSet {
     // grow only once the new state is complete: the rehash reads its encoding
     if (this.size > (this.idMask + 1) * MAX_LOAD) this.growIdTable();
     return id;
-  }
-
-  parent(id: number): number {
-    return this.links.parent(id);
-  }
-
-  action(id: number): number {
-    return this.links.action(id);
-  }
-
-  path(id: number): number[] {
-    return this.links.path(id);
-  }
-
-  root(id: number): number {
-    return this.links.root(id);
   }
 
   /** Bytes held by the structures (typed arrays at their current capacity). */
