@@ -228,8 +228,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       const parentId = levelStart + i;
       const parentEnc = frontier.at(i);
       const s = model.decode(parentEnc);
-      const acts = model.actions(s);
-      if (acts.length > MAX_ACTIONS) throw new RangeError(`a state has ${acts.length} actions; action indices are 16-bit (at most ${MAX_ACTIONS})`);
+      const acts = enabledActions(model, s);
       for (let ai = 0; ai < acts.length; ai++) {
         const a = acts[ai]!;
         const { next: n, result } = model.step(s, a);
@@ -414,7 +413,15 @@ export function recordDiscovery(
   map.set(name, d);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+/** The actions of `s`, refusing more than action indices can hold (both explorers store 16 bits). */
+export function enabledActions<S, A, R>(model: Model<S, A, R>, s: S): readonly A[] {
+  const acts = model.actions(s);
+  if (acts.length > MAX_ACTIONS) throw new RangeError(`a state has ${acts.length} actions; action indices are 16-bit (at most ${MAX_ACTIONS})`);
+  return acts;
+}
+
+/** Whether the first n bytes agree (a successor equal to its parent is a self-loop). */
+export function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }

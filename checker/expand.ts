@@ -11,7 +11,7 @@ import { fingerprint } from './fingerprint.js';
 import type { Model } from './model.js';
 import { partitionOf } from './partitioned.js';
 import { FingerprintSet, hasFingerprint } from './visited.js';
-import { identityEncoder, MAX_ACTIONS } from './engine.js';
+import { enabledActions, identityEncoder, sameBytes } from './engine.js';
 
 /** In a candidate's action word: set by the partition owner when the candidate is a new state. */
 export const NEW_STATE = 0x80000000;
@@ -121,20 +121,13 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): Sl
 
   const expandState = (parentId: number, parentEnc: Uint8Array) => {
     const s = model.decode(parentEnc);
-    const acts = model.actions(s);
-    if (acts.length > MAX_ACTIONS) throw new RangeError(`a state has ${acts.length} actions; action indices are 16-bit (at most ${MAX_ACTIONS})`);
+    const acts = enabledActions(model, s);
     for (let ai = 0; ai < acts.length; ai++) {
       const a = acts[ai]!;
       const { next: n, result } = model.step(s, a);
       generated += 1;
       encode(n, scratch);
-      let unchanged = true;
-      for (let b = 0; b < stride; b++) {
-        if (scratch[b] !== parentEnc[b]) {
-          unchanged = false;
-          break;
-        }
-      }
+      const unchanged = sameBytes(scratch, parentEnc, stride);
       for (let t = 0; t < transInv.length; t++) {
         const { inv, k } = transInv[t]!;
         if (invDone[k]) continue;
