@@ -15,7 +15,7 @@ import { naiveExplore } from './naive.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
-const CLI = fileURLToPath(new URL('../checker/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../checker/cli/index.js', import.meta.url));
 
 interface Run {
   distinct: number;

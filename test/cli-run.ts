@@ -1,4 +1,4 @@
-// Running the built command line (dist/checker/cli.js) from tests, as a user would. `npm test`
+// Running the built command line (dist/checker/cli/index.js) from tests, as a user would. `npm test`
 // builds dist/ before vitest runs.
 import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(ROOT, 'dist', 'checker', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'checker', 'cli', 'index.js');
 
 export interface Run {
   args: string[];

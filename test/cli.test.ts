@@ -1,4 +1,4 @@
-// The built command line (dist/checker/cli.js), spawned as a user would run it: the sanity anchors
+// The built command line (dist/checker/cli/index.js), spawned as a user would run it: the sanity anchors
 // of MODEL.md §8 through --json, the text report, exit codes, limits, ITF traces and replay, and
 // bad input (exit 2, one line, never a stack trace). `npm test` builds dist/ before vitest runs.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,8 +2,8 @@
 // per-level counts, the fixpoint, shortest traces with the smallest-action-index-path tie break,
 // witnesses, transition invariants, stopAtFirst, maxStates and exact mode.
 import { describe, expect, it } from 'vitest';
-import { explore, replayPath, type ExploreOptions, type ExploreResult } from '../checker/engine.js';
-import type { EngineInvariant, EngineWitness, Model } from '../checker/model.js';
+import { explore, replayPath, type ExploreOptions, type ExploreResult } from '../checker/engine/index.js';
+import type { EngineInvariant, EngineWitness, Model } from '../checker/engine/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Toy 1: an explicit graph. A state is a node number (encoded in 2 bytes, little-endian); the

@@ -2,8 +2,8 @@
 // the same verdicts where Xen behaves the same, and the insert-into-a-dying-domain window of
 // xen-foreign-protocol.md §3.6 H where it does not.
 import { describe, expect, it } from 'vitest';
-import { explore } from '../checker/engine.js';
-import { wire } from '../checker/cli/wiring.js';
+import { explore } from '../checker/engine/index.js';
+import { wire } from '../checker/xen-model.js';
 import { apply, makeUniverse, makeXenModel, type Action, type Version } from '../model/index.js';
 
 function verdicts(version: Version, backend: 'ept' | 'pt', preemptibleTeardown: boolean, depth: number, gfns = 2) {

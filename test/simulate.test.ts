@@ -1,4 +1,4 @@
-// `checker simulate` through the built command line (dist/checker/cli.js), spawned as a user would
+// `checker simulate` through the built command line (dist/checker/cli/index.js), spawned as a user would
 // run it: random walks find the seed's teardown leak and shrink it to the short counterexample, the
 // written trace replays, a fixed seed is deterministic, --seed/--path reproduces, xen-4.19 is clean,
 // bad input is one line and exit 2. `npm test` builds dist/ before vitest runs.

@@ -3,10 +3,10 @@
 // states, the same verdicts at the same shortest depths, the same witnesses, and traces that are
 // real runs reproducing the violation.
 import { describe, expect, it } from 'vitest';
-import { explore } from '../checker/engine.js';
-import { buildTrace } from '../checker/cli/trace.js';
-import { resolveTarget } from '../checker/cli/explore.js';
-import { wire } from '../checker/cli/wiring.js';
+import { explore } from '../checker/engine/index.js';
+import { buildTrace } from '../checker/trace/build.js';
+import { resolveTarget } from '../checker/xen-model.js';
+import { wire } from '../checker/xen-model.js';
 import { judgeStep } from '../invariants/index.js';
 import { BACKENDS, domainPermutations, makeUniverse, MUTANTS, permuteState, encodeState, VERSIONS } from '../model/index.js';
 

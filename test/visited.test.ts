@@ -2,12 +2,12 @@
 // another owner), trace links, the parallel explorer's partitions and its cutting of a level into
 // slices.
 import { describe, expect, it } from 'vitest';
-import type { Segment } from '../checker/expand.js';
-import { NEW_STATE } from '../checker/expand.js';
-import { cutSlices, sliceSizes } from '../checker/parallel.js';
-import { PartitionedVisited, partitionOf } from '../checker/partitioned.js';
-import { fingerprint } from '../checker/fingerprint.js';
-import { FingerprintSet, TraceLinks, VisitedSet } from '../checker/visited.js';
+import type { Segment } from '../checker/engine/index.js';
+import { NEW_STATE } from '../checker/engine/index.js';
+import { cutSlices, sliceSizes } from '../checker/engine/index.js';
+import { PartitionedVisited, partitionOf } from '../checker/engine/index.js';
+import { fingerprint } from '../checker/engine/index.js';
+import { FingerprintSet, TraceLinks, VisitedSet } from '../checker/engine/index.js';
 
 /** Deterministic pseudo-random 32-bit values. */
 function* words(seed: number): Generator<number> {

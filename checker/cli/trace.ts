@@ -1,111 +1,68 @@
-// Counterexample traces: rebuilt by replaying the action-index path through the public, immer-based
-// apply, with the cells each step changed and the reference ledger recorded as the model runs.
-import type { Discovery } from '../engine.js';
-import {
-  actionArgs,
-  canonicalEncode,
-  diffStates,
-  domainPermutations,
-  invertPerm,
-  permuteAction,
-  formatAction,
-  formatRc,
-  Ledger,
-  makeXenModel,
-  tracedTable,
-  withLedger,
-  type Action,
-  type Change,
-  type LedgerEvent,
-  type Rc,
-  type State,
-} from '../../model/index.js';
-import type { Wired } from './wiring.js';
-import { judgeStep } from '../../invariants/index.js';
+// `checker trace show FILE` and `checker trace export-test FILE`.
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { domainName, type Universe } from '../../model/index.js';
+import { exportTestSource } from '../trace/export-test.js';
+import { readTraceFile, rebuildTrace } from '../trace/load.js';
+import { renderTrace, TRACE_FORMATS, type Projection, type TraceFormat } from '../trace/render.js';
+import { UsageError } from './common.js';
+import { ensureDir } from './output.js';
 
-export interface TraceStep {
-  index: number;
-  actionIndex: number;
-  action: Action;
-  text: string;
-  args: Record<string, string | number>;
-  rc: Rc;
-  rcText: string;
-  changes: Change[];
-  /** Every reference taken or dropped during the step, in order, with the Xen function. */
-  ledger: LedgerEvent[];
+export interface TraceShowFlags {
+  format?: string;
+  full?: boolean;
+  frame?: string;
+  domain?: string;
+  color?: boolean;
 }
 
-export interface Trace {
-  property: string;
-  depth: number;
-  message: string | undefined;
-  path: number[];
-  states: State[];
-  steps: TraceStep[];
-  /** The frame the violation is about, for a reference-count property (its ledger is shown). */
-  frame: number | null;
+/** Whether colour is wanted: a terminal, NO_COLOR unset, and not --no-color. */
+export function useColor(flag: boolean | undefined, stream: { isTTY?: boolean }): boolean {
+  if (flag === false) return false;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  return stream.isTTY === true;
 }
 
-/**
- * With symmetry reduction the explorer's path applies each action to the representative of the
- * state's class. This maps it back to the actions a real run takes from the booted state: at each
- * step, the representative is sigma(r) for the real state r, and the action a on it is
- * sigma⁻¹(a) on r.
- */
-export function realizePath(w: Wired, path: readonly number[]): number[] {
-  if (!w.symmetric) return [...path];
-  const xm = w.xm;
-  const perms = domainPermutations(xm.u);
-  const out = new Uint8Array(xm.encodedSize);
-  const scratch = new Uint8Array(xm.encodedSize);
-  const index = new Map(xm.actions.map((a, i) => [JSON.stringify(a), i]));
-  let r = xm.init();
-  return path.map((ai) => {
-    const sigma = canonicalEncode(r, perms, out, scratch);
-    const real = permuteAction(xm.actions[ai]!, invertPerm(sigma));
-    r = xm.applyFast(r, real).next;
-    return index.get(JSON.stringify(real))!;
-  });
+export async function runTraceShow(file: string, f: TraceShowFlags, out: (s: string) => void, color: boolean): Promise<number> {
+  const format = f.format ?? 'text';
+  if (!(TRACE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${TRACE_FORMATS.join(', ')}, got "${format}"`);
+  const tf = await readTraceFile(file);
+  const u = tf.target.u;
+  const proj = projection(u, f);
+  const t = rebuildTrace(tf);
+  out(renderTrace(t, u, format as TraceFormat, proj, { full: f.full === true, color }));
+  return 0;
 }
 
-export function buildTrace(w: Wired, discovery: Discovery): Trace {
-  const path = realizePath(w, discovery.path);
-  const d: Discovery = { ...discovery, path };
-  const ledger = new Ledger();
-  // The human-facing trace goes through immer's produce (the public route), with every Xen function
-  // of the table naming itself on the ledger's stack.
-  const xm = makeXenModel(w.xm.u, tracedTable(w.xm.ctx.xen, ledger));
-  const states: State[] = [xm.init()];
-  const steps: TraceStep[] = [];
-  d.path.forEach((ai, k) => {
-    const a = xm.actions[ai];
-    if (a === undefined) throw new RangeError(`step ${k + 1}: action index ${ai} does not exist`);
-    ledger.stack.push(a.op);
-    const { next, rc } = withLedger(ledger, () => xm.apply(states[k]!, a));
-    ledger.stack.pop();
-    states.push(next);
-    steps.push({
-      index: k + 1,
-      actionIndex: ai,
-      action: a,
-      text: formatAction(xm.u, a),
-      args: actionArgs(xm.u, a),
-      rc,
-      rcText: formatRc(rc),
-      changes: diffStates(xm.u, states[k]!, next),
-      ledger: ledger.take(),
-    });
-  });
-  const inv = w.invariants.find((i) => i.name === d.name);
-  const last = states[states.length - 1]!;
-  const frame = inv?.subjectFrame ? inv.subjectFrame(last, w.pc) : null;
-  // with symmetry the explorer judged a symmetric state: say it of the real one (domain names)
-  let message = d.message;
-  if (w.symmetric && inv && d.message !== undefined && steps.length > 0) {
-    const k = steps.length;
-    const again = judgeStep(inv, states[k - 1]!, steps[k - 1]!.action, steps[k - 1]!.rc, last, w.pc);
-    if (again !== null) message = again;
+function projection(u: Universe, f: TraceShowFlags): Projection {
+  let frame: number | null = null;
+  let domain: number | null = null;
+  if (f.frame !== undefined) {
+    const n = /^\d+$/.test(f.frame) ? Number(f.frame) : NaN;
+    const frames = u.domains.length * u.gfns + u.spareFrames;
+    if (!(n < frames)) throw new UsageError(`--frame: expected a frame number from 0 to ${frames - 1}, got "${f.frame}"`);
+    frame = n;
   }
-  return { property: d.name, depth: d.depth, message, path: d.path, states, steps, frame };
+  if (f.domain !== undefined) {
+    const name = /^\d+$/.test(f.domain) ? `dom${f.domain}` : f.domain;
+    const i = u.domains.findIndex((_, k) => domainName(u, k) === name);
+    if (i < 0) throw new UsageError(`--domain: no domain "${f.domain}" in this trace (${u.domains.map((_, k) => domainName(u, k)).join(', ')})`);
+    domain = i;
+  }
+  return { frame, domain };
+}
+
+export interface ExportTestFlags {
+  out?: string;
+}
+
+export async function runExportTest(file: string, f: ExportTestFlags, out: (s: string) => void): Promise<number> {
+  const tf = await readTraceFile(file);
+  const outFile = resolve(f.out ?? `${basename(file).replace(/\.itf\.json$|\.json$/, '')}.test.ts`);
+  if (!outFile.endsWith('.ts')) throw new UsageError('--out: the test file must end in .ts (e.g. leak.test.ts)');
+  const src = exportTestSource(tf, outFile);
+  ensureDir(dirname(outFile), '--out');
+  writeFileSync(outFile, src);
+  out(`wrote ${outFile}: run it with npx vitest run ${relative(process.cwd(), outFile) || outFile}\n`);
+  return 0;
 }

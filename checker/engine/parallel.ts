@@ -14,10 +14,11 @@
 // with their flags, are the next level's states: nothing is copied. Per property, the smallest (parent, action) among the slices'
 // reports is the one one thread would have found first. Limits are checked at level boundaries.
 import { Worker } from 'node:worker_threads';
-import { NEW_STATE, type Found, type PartitionResult, type Piece, type Segment, type SliceResult } from './expand.js';
-import { assembleResult, exploreInitial, FrontierBuffer, recordDiscovery, type Discovery, type ExploreOptions, type ExploreResult, type LevelStats, type StopReason } from './engine.js';
+import { FrontierBuffer } from './frontier.js';
 import type { Model } from './model.js';
 import { PartitionedVisited } from './partitioned.js';
+import { Run, type ExploreOptions, type ExploreResult } from './run.js';
+import { NEW_STATE, type Found, type PartitionResult, type Piece, type Segment, type SliceResult } from './slices.js';
 
 /** Where a worker finds the model: a module URL, the factory it exports, and its (cloneable) argument. */
 export interface ModelSpec {
@@ -32,18 +33,9 @@ type WorkerReply = { slice: number; error: string } | { ready: true } | ({ slice
 
 export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: ModelSpec, workers: number, opts: ExploreOptions): Promise<ExploreResult> {
   if (opts.exact) throw new Error('exact mode runs on one worker');
-  const t0 = performance.now();
   const stride = model.encodedSize;
   const visited = new PartitionedVisited(workers);
-  const violated = new Map<string, Discovery>();
-  const reached = new Map<string, Discovery>();
-  const levels: LevelStats[] = [];
-  let generated = 0;
-  let stopped: StopReason | null = null;
-  let fixpoint = false;
-  let peakRss = process.memoryUsage().rss;
-  const interval = opts.progressIntervalMs ?? 1000;
-  let nextProgress = t0 + interval;
+  const run = new Run(model, opts, visited);
   // the last level's ratios, to make room up front: candidates per parent, new states per candidate
   let candidatesPerParent = 8;
   let newShare = 1;
@@ -52,8 +44,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   try {
     // depth 0, on this thread; the initial states make the first segment
     const init = new FrontierBuffer(stride, 16, true);
-    generated += exploreInitial(model, visited, init, violated, reached, opts.symmetry ?? false);
-    levels.push({ depth: 0, distinct: visited.size, generated, complete: true });
+    run.initial(init);
     const initMeta = new Uint32Array(new SharedArrayBuffer(Math.max(1, init.count) * 16));
     for (let c = 0; c < init.count; c++) initMeta[c * 4 + 3] = NEW_STATE;
     let frontier: Segment[] = [{ meta: initMeta, encodings: init.buf, count: init.count, states: init.count, firstId: 0 }];
@@ -61,24 +52,14 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
 
     for (let depth = 1; depth <= opts.maxDepth; depth++) {
       if (frontierStates === 0) {
-        fixpoint = true;
+        run.fixpoint = true;
         break;
       }
-      if (opts.stopAtFirst && violated.size > 0) stopped = 'stop-at-first';
-      else if (opts.maxStates !== undefined && visited.size >= opts.maxStates) stopped = 'max-states';
-      else if (opts.memoryLimitBytes !== undefined && process.memoryUsage().rss > opts.memoryLimitBytes) stopped = 'memory';
-      else if (opts.shouldStop?.()) stopped = 'interrupted';
-      if (stopped) break;
+      if (run.stopBeforeLevel(true)) break;
 
-      const doneNames = [...violated.keys(), ...reached.keys()];
+      const doneNames = [...run.violated.keys(), ...run.reached.keys()];
       const queue = frontierStates;
-      const progress = () => {
-        const now = performance.now();
-        if (opts.progress && now >= nextProgress) {
-          nextProgress = now + interval;
-          opts.progress({ depth, distinct: visited.size, generated, elapsedMs: now - t0, statesPerSecond: visited.size / ((now - t0) / 1000), queue });
-        }
-      };
+      const progress = () => run.progress(depth, 0, queue);
 
       // (1) expand
       const tables = visited.tables();
@@ -138,7 +119,8 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         throw new Error(`internal: ${visited.fingerprints()} fingerprints and ${visited.size} links for ${firstId} states`);
       }
 
-      // Per property, the smallest (parent, action) among the first reports of every slice; at a tie the transition part wins (the single-threaded explorer checks it first).
+      // Per property, the smallest (parent, action) among the first reports of every slice; at a tie
+      // the transition part wins (the one expansion routine checks it first).
       const best = new Map<string, Found>();
       const consider = (f: Found) => {
         const b = best.get(f.name);
@@ -146,27 +128,25 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       };
       for (const r of slices) for (const f of r.found) consider(f);
       for (const f of [...best.values()].sort((x, y) => x.parent - y.parent || x.action - y.action)) {
-        const map = f.kind === 'violation' ? violated : reached;
-        if (!map.has(f.name)) recordDiscovery(visited, map, f.name, depth, f.parent, f.action, f.message);
+        run.record(f.kind, f.name, depth, f.parent, f.action, f.message);
       }
-      generated += levelGenerated;
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      run.generated += levelGenerated;
+      run.notePeakRss();
       if (added === 0) {
-        fixpoint = true;
+        run.fixpoint = true;
         break;
       }
       candidatesPerParent = candidates / frontierStates;
       newShare = added / Math.max(1, candidates);
-      levels.push({ depth, distinct: added, generated: levelGenerated, complete: true });
+      run.levels.push({ depth, distinct: added, generated: levelGenerated, complete: true });
       frontier = next;
       frontierStates = added;
     }
-    if (!stopped && !fixpoint && frontierStates === 0) fixpoint = true;
+    if (!run.stopped && !run.fixpoint && frontierStates === 0) run.fixpoint = true;
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
   }
-
-  return assembleResult(model, { t0, levels, visited, generated, fixpoint, stopped, violated, reached, exact: false, peakRss });
+  return run.result();
 }
 
 /**

@@ -1,7 +1,7 @@
 // A worker thread of the parallel explorer: builds the model from its spec, then does the tasks it is
 // sent: expand a slice of the frontier, or insert a partition of the level's candidates.
 import { parentPort, workerData } from 'node:worker_threads';
-import { expandSlice, insertPartition, type PartitionInput, type SliceInput } from './expand.js';
+import { expandSlice, insertPartition, type PartitionInput, type SliceInput } from './slices.js';
 import type { Model } from './model.js';
 import type { ModelSpec } from './parallel.js';
 

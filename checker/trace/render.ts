@@ -1,78 +1,30 @@
-// `checker trace show FILE`: an ITF counterexample rendered for a person (text, with the changed
-// cells highlighted on a terminal), or as JSON, Graphviz dot, or a Markdown table.
+// A counterexample rendered for a person (text, with the changed cells highlighted on a terminal),
+// or as JSON, Graphviz dot, or a Markdown table; each can be projected onto one frame or domain.
 import { describeEvent, domainName, formatEntry, formatOwner, type Change, type State, type Universe } from '../../model/index.js';
-import { UsageError } from './common.js';
-import { itfToState, TraceFormatError } from './itf.js';
-import { readTraceFile, sameState } from './replay.js';
 import { renderLedger } from './report.js';
-import { buildTrace, type Trace, type TraceStep } from './trace.js';
-import { wire } from './wiring.js';
-import { findInvariant } from '../../invariants/index.js';
+import type { Trace, TraceStep } from './build.js';
 
-export interface TraceShowFlags {
-  format?: string;
-  full?: boolean;
-  frame?: string;
-  domain?: string;
-  color?: boolean;
-}
+export const TRACE_FORMATS = ['text', 'json', 'dot', 'md'] as const;
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
-const FORMATS = ['text', 'json', 'dot', 'md'] as const;
-
-interface Projection {
+/** What a rendering keeps: one frame, one domain (an index), or everything (both null). */
+export interface Projection {
   frame: number | null;
   domain: number | null;
 }
 
-/** Whether colour is wanted: a terminal, NO_COLOR unset, and not --no-color. */
-export function useColor(flag: boolean | undefined, stream: { isTTY?: boolean }): boolean {
-  if (flag === false) return false;
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  return stream.isTTY === true;
-}
-
-export async function runTraceShow(file: string, f: TraceShowFlags, out: (s: string) => void, color: boolean): Promise<number> {
-  const format = f.format ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got "${format}"`);
-  const { meta, states, target } = await readTraceFile(file);
-  const u = target.u;
-  const proj = projection(u, f);
-  const inv = findInvariant(meta.property);
-  if (!inv) throw new TraceFormatError(`${file}: #meta.property "${meta.property}" is not an invariant of this checker`);
-  const w = wire(u, { xen: target.xen, invariants: [inv] });
-  if (meta.path.some((ai) => ai >= w.xm.actions.length)) throw new TraceFormatError(`${file}: an action index of #meta.path is out of range`);
-  const t = buildTrace(w, { name: meta.property, depth: meta.path.length, root: 0, path: meta.path, message: meta.message });
-  // the file must describe this model's run: the recorded states are the replayed ones
-  t.states.forEach((s, k) => {
-    if (!sameState(s, itfToState(u, states[k], `${file}: states[${k}]`), w.xm.encodedSize)) {
-      throw new TraceFormatError(`${file}: step ${k}: the recorded state is not what the model gives (see checker replay ${file})`);
-    }
-  });
-  const text =
-    format === 'json' ? JSON.stringify(renderJsonTrace(t, u, proj), null, 2) + '\n'
-    : format === 'dot' ? renderDot(t, u, proj)
-    : format === 'md' ? renderMarkdown(t, u, proj)
-    : renderTextTrace(t, u, proj, f.full === true, color);
-  out(text);
-  return 0;
-}
-
-function projection(u: Universe, f: TraceShowFlags): Projection {
-  let frame: number | null = null;
-  let domain: number | null = null;
-  if (f.frame !== undefined) {
-    const n = /^\d+$/.test(f.frame) ? Number(f.frame) : NaN;
-    const frames = u.domains.length * u.gfns + u.spareFrames;
-    if (!(n < frames)) throw new UsageError(`--frame: expected a frame number from 0 to ${frames - 1}, got "${f.frame}"`);
-    frame = n;
+/** Renders a trace in one of the formats. */
+export function renderTrace(t: Trace, u: Universe, format: TraceFormat, p: Projection, o: { full?: boolean; color?: boolean } = {}): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(renderJsonTrace(t, u, p), null, 2) + '\n';
+    case 'dot':
+      return renderDot(t, u, p);
+    case 'md':
+      return renderMarkdown(t, u, p);
+    case 'text':
+      return renderTextTrace(t, u, p, o.full === true, o.color === true);
   }
-  if (f.domain !== undefined) {
-    const name = /^\d+$/.test(f.domain) ? `dom${f.domain}` : f.domain;
-    const i = u.domains.findIndex((d) => `dom${d.id}` === name);
-    if (i < 0) throw new UsageError(`--domain: no domain "${f.domain}" in this trace (${u.domains.map((d) => `dom${d.id}`).join(', ')})`);
-    domain = i;
-  }
-  return { frame, domain };
 }
 
 /**
@@ -148,7 +100,7 @@ export function renderTextTrace(t: Trace, u: Universe, p: Projection, full: bool
   return lines.join('\n') + '\n';
 }
 
-function renderJsonTrace(t: Trace, u: Universe, p: Projection): unknown {
+export function renderJsonTrace(t: Trace, u: Universe, p: Projection): unknown {
   return {
     property: t.property,
     message: t.message ?? null,

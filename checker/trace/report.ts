@@ -1,9 +1,9 @@
 // What a person reads and what a machine reads.
-import type { ExploreResult } from '../engine.js';
+import type { ExploreResult } from '../engine/index.js';
 import { describeEvent, formatChange, type Universe } from '../../model/index.js';
 import type { Invariant, Witness } from '../../invariants/index.js';
 import { universeToConfig } from './itf.js';
-import type { Trace } from './trace.js';
+import type { Trace } from './build.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -172,4 +172,17 @@ export function renderJson(info: RunInfo): unknown {
     notes: info.notes,
     exitCode: info.exitCode,
   };
+}
+
+/** Notes a reader needs beside the verdicts. */
+export function runNotes(u: Universe, label: string | null, messages: string[]): string[] {
+  const notes: string[] = [];
+  if (label) notes.push(`checking ${label}`);
+  if (u.version === 'head' && messages.some((m) => m.includes('p2m_entry_modify puts an old foreign entry'))) {
+    notes.push(
+      'head: the p2m_entry_modify fault (ac607edc2e versus relinquish_p2m_mapping) is inferred from reading ' +
+        "Xen's source; no bug report confirms it. A release build would return -EILSEQ instead and leave the domain dying forever.",
+    );
+  }
+  return notes;
 }

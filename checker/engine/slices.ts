@@ -1,17 +1,16 @@
 // What a worker thread does in a level, in two phases.
-// Expanding a slice of the frontier: every successor of the slice's states, in (parent, action)
-// order, that is not already in the visited set of earlier levels and not a repeat within the slice
-// (the candidates), with the first violation and witness of each property.
-// The state properties are checked on each candidate (a state first reached at this level), on the
-// live successor: no state is decoded twice.
+// Expanding a slice of the frontier (through the one expansion routine, checker/engine/expand.ts):
+// every successor of the slice's states, in (parent, action) order, that is not already in the
+// visited set of earlier levels and not a repeat within the slice (the candidates), with the first
+// violation and witness of each property. The state properties are checked on each candidate (a
+// state first reached at this level), on the live successor: no state is decoded twice.
 // Inserting a partition: the candidates of every slice, in slice order, whose fingerprints belong to
 // the partition, into that partition's table; the first occurrence of each new state is flagged (so
 // it is the smallest (parent, action) that reaches it, as on one thread).
-import { fingerprint } from './fingerprint.js';
+import { Expander, type ExpansionSink } from './expand.js';
 import type { Model } from './model.js';
 import { partitionOf } from './partitioned.js';
 import { FingerprintSet, hasFingerprint } from './visited.js';
-import { enabledActions, identityEncoder, sameBytes } from './engine.js';
 
 /** In a candidate's action word: set by the partition owner when the candidate is a new state. */
 export const NEW_STATE = 0x80000000;
@@ -83,108 +82,78 @@ function sharedU8(n: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(n));
 }
 
+/** The slice's sink: a successor not visited at an earlier level, and first in the slice, is a candidate. */
+class SliceSink implements ExpansionSink {
+  meta: Uint32Array;
+  encodings: Uint8Array;
+  count = 0;
+  readonly found: Found[] = [];
+  private cap: number;
+  private readonly masks: number[];
+  constructor(
+    private readonly tables: Uint32Array[],
+    private readonly local: FingerprintSet,
+    private readonly stride: number,
+    expected: number,
+    private readonly invNames: string[],
+    private readonly witNames: string[],
+  ) {
+    this.cap = Math.max(64, Math.ceil(expected));
+    this.meta = sharedU32(this.cap * 4);
+    this.encodings = sharedU8(this.cap * stride);
+    this.masks = tables.map((t) => t.length / 2 - 1);
+  }
+  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array): boolean {
+    const p = partitionOf(hi, this.tables.length);
+    if (hasFingerprint(this.tables[p]!, this.masks[p]!, hi, lo)) return false;
+    if (!this.local.add(hi, lo)) return false;
+    const count = this.count;
+    if (count === this.cap) this.grow();
+    const meta = this.meta;
+    meta[count * 4] = hi;
+    meta[count * 4 + 1] = lo;
+    meta[count * 4 + 2] = parent;
+    meta[count * 4 + 3] = action;
+    this.encodings.set(enc, count * this.stride);
+    this.count = count + 1;
+    // A candidate is a state first reached at this level (maybe from another slice too, where it is
+    // checked as well): its state properties are checked here, on the live successor.
+    return true;
+  }
+  violation(k: number, parent: number, action: number, message: string, transition: boolean): void {
+    this.found.push({ kind: 'violation', name: this.invNames[k]!, parent, action, transition, message });
+  }
+  witness(k: number, parent: number, action: number, transition: boolean): void {
+    this.found.push({ kind: 'witness', name: this.witNames[k]!, parent, action, transition });
+  }
+  private grow(): void {
+    this.cap *= 2;
+    const m2 = sharedU32(this.cap * 4);
+    m2.set(this.meta);
+    this.meta = m2;
+    const e2 = sharedU8(this.cap * this.stride);
+    e2.set(this.encodings);
+    this.encodings = e2;
+  }
+}
+
 export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): SliceResult {
   const { stride } = inp;
-  const fp = new Uint32Array(2);
-  const scratch = new Uint8Array(stride);
   const local = (sliceRepeats ??= new FingerprintSet(1 << 16));
   local.clear();
-  const tables = inp.tables;
-  const masks = tables.map((t) => t.length / 2 - 1);
-  const partitions = tables.length;
-  const encode = identityEncoder(model, inp.symmetry);
-  let cap = Math.max(64, Math.ceil(inp.expected));
-  let meta = sharedU32(cap * 4);
-  let encodings = sharedU8(cap * stride);
-  let count = 0;
-  let generated = 0;
-  const found: Found[] = [];
-  // Per property, whether it is already found (earlier level, or earlier in this slice): flat
-  // boolean arrays, as the single-threaded loop keeps them. An invariant with a state part and a
-  // transition part shares one flag.
-  const invNames = model.invariants.map((i) => i.name);
-  const invDone = invNames.map((n) => inp.doneNames.includes(n));
-  const witNames = model.witnesses.map((w) => w.name);
-  const witDone = witNames.map((n) => inp.doneNames.includes(n));
-  const transInv = model.invariants.map((inv, k) => ({ inv, k })).filter(({ inv }) => inv.transition);
-  const transWit = model.witnesses.map((w, k) => ({ w, k })).filter(({ w }) => w.transition);
-  const stateInv = model.invariants.map((inv, k) => ({ inv, k })).filter(({ inv }) => inv.state);
-  const stateWit = model.witnesses.map((w, k) => ({ w, k })).filter(({ w }) => w.state);
-  const noteViolation = (k: number, parent: number, action: number, message: string, transition: boolean) => {
-    invDone[k] = true;
-    found.push({ kind: 'violation', name: invNames[k]!, parent, action, transition, message });
-  };
-  const noteWitness = (k: number, parent: number, action: number, transition: boolean) => {
-    witDone[k] = true;
-    found.push({ kind: 'witness', name: witNames[k]!, parent, action, transition });
-  };
-
-  const expandState = (parentId: number, parentEnc: Uint8Array) => {
-    const s = model.decode(parentEnc);
-    const acts = enabledActions(model, s);
-    for (let ai = 0; ai < acts.length; ai++) {
-      const a = acts[ai]!;
-      const { next: n, result } = model.step(s, a);
-      generated += 1;
-      encode(n, scratch);
-      const unchanged = sameBytes(scratch, parentEnc, stride);
-      for (let t = 0; t < transInv.length; t++) {
-        const { inv, k } = transInv[t]!;
-        if (invDone[k]) continue;
-        const msg = inv.transition!(s, a, result, n, unchanged);
-        if (msg !== null) noteViolation(k, parentId, ai, msg, true);
-      }
-      for (let t = 0; t < transWit.length; t++) {
-        const { w, k } = transWit[t]!;
-        if (!witDone[k] && w.transition!(s, a, result, n)) noteWitness(k, parentId, ai, true);
-      }
-      if (unchanged) continue;
-      fingerprint(scratch, stride, fp);
-      const hi = fp[0]!;
-      const lo = fp[1]!;
-      const p = partitionOf(hi, partitions);
-      if (hasFingerprint(tables[p]!, masks[p]!, hi, lo)) continue;
-      if (!local.add(hi, lo)) continue;
-      if (count === cap) {
-        cap *= 2;
-        const m2 = sharedU32(cap * 4);
-        m2.set(meta);
-        meta = m2;
-        const e2 = sharedU8(cap * stride);
-        e2.set(encodings);
-        encodings = e2;
-      }
-      meta[count * 4] = hi;
-      meta[count * 4 + 1] = lo;
-      meta[count * 4 + 2] = parentId;
-      meta[count * 4 + 3] = ai;
-      encodings.set(scratch, count * stride);
-      count += 1;
-      // A candidate is a state first reached at this level (maybe from another slice too, where it
-      // is checked as well): its state properties are checked here, on the live successor.
-      for (let t = 0; t < stateInv.length; t++) {
-        const { inv, k } = stateInv[t]!;
-        if (invDone[k]) continue;
-        const msg = inv.state!(n);
-        if (msg !== null) noteViolation(k, parentId, ai, msg, false);
-      }
-      for (let t = 0; t < stateWit.length; t++) {
-        const { w, k } = stateWit[t]!;
-        if (!witDone[k] && w.state!(n)) noteWitness(k, parentId, ai, false);
-      }
-    }
-  };
-
+  const done = new Set(inp.doneNames);
+  const expander = new Expander(model, inp.symmetry, (name) => done.has(name));
+  const sink = new SliceSink(inp.tables, local, stride, inp.expected, model.invariants.map((i) => i.name), model.witnesses.map((w) => w.name));
   for (const piece of inp.pieces) {
     const pm = piece.meta;
     let rank = 0;
     for (let c = 0; c < piece.count && rank < piece.to; c++) {
       if ((pm[c * 4 + 3]! & NEW_STATE) === 0) continue;
       const r = rank++;
-      if (r >= piece.from) expandState(piece.firstId + r, piece.encodings.subarray(c * stride, (c + 1) * stride));
+      if (r >= piece.from) expander.expand(piece.firstId + r, piece.encodings.subarray(c * stride, (c + 1) * stride), sink);
     }
   }
-  return { meta, encodings, count, generated, found };
+  return { meta: sink.meta, encodings: sink.encodings, count: sink.count, generated: expander.generated, found: sink.found };
 }
 
 export interface PartitionInput {

@@ -1,35 +1,19 @@
 #!/usr/bin/env node
 // The command line: explore, replay, list. Bad input gets one line and exit 2, never a stack trace.
 import { Command, CommanderError } from 'commander';
-import { ConfigError, OPERATIONS, VERSIONS, BACKENDS, DEFAULT_DOMAINS, MUTANTS } from '../model/index.js';
-import { INVARIANTS, WITNESSES } from '../invariants/index.js';
-import { EXIT, TOOL_VERSION, UsageError } from './cli/common.js';
-import { DEFAULT_DEPTH, runExplore, type ExploreFlags } from './cli/explore.js';
-import { TraceFormatError } from './cli/itf.js';
-import { VariantError } from '../model/index.js';
-import { runReplay } from './cli/replay.js';
-import { runExportTest, type ExportTestFlags } from './cli/export-test.js';
-import { runTraceShow, useColor, type TraceShowFlags } from './cli/trace-show.js';
-import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './cli/simulate.js';
-import { runRegress, type RegressFlags } from './cli/regress.js';
+import { ConfigError, VariantError } from '../../model/index.js';
+import { TraceFormatError } from '../trace/itf.js';
+import { EXIT, TOOL_VERSION, UsageError } from './common.js';
+import { runExplore, type ExploreFlags } from './explore.js';
+import { DEFAULT_DEPTH, universeOptions } from './flags.js';
+import { runList } from './list.js';
+import { runRegress, type RegressFlags } from './regress.js';
+import { runReplay } from './replay.js';
+import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
+import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
 
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
-
-function universeOptions(cmd: Command): Command {
-  return cmd
-    .option('--version <name>', `Xen version: ${VERSIONS.join(', ')} (default: seed)`)
-    .option('--backend <name>', `the host's p2m backend: ${BACKENDS.join(', ')} (default: ept)`)
-    .option('--domains <list>', 'domains as domN:kind[:hw], comma-separated (dom0 must be the hardware domain)', DEFAULT_DOMAINS)
-    .option('--gfns <n>', 'gfns per domain', '2')
-    .option('--spare-frames <n>', 'free frames beyond one per domain gfn', '1')
-    .option(
-      '--ops <list>',
-      `operations to enumerate, from ${OPERATIONS.join(', ')} (default: the four hypercalls and destroy, or kill_begin and relinquish_step with --preemptible-teardown; set_log_dirty is optional)`,
-    )
-    .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)')
-    .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls');
-}
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -151,7 +135,7 @@ Examples:
   program
     .command('regress')
     .description('run the regression matrix (versions × backends, mutants, variants) against its committed expectations')
-    .option('--matrix <file>', 'a matrix file of your own (default: the project\'s, checker/cli/regress-matrix.json)')
+    .option('--matrix <file>', 'a matrix file of your own (default: the project\'s, checker/regress/matrix.json)')
     .option('--only <text>', 'run only the entries whose name contains this')
     .option('--junit <file>', 'also write JUnit XML')
     .option('--json', 'print one JSON summary instead of the report')
@@ -175,24 +159,7 @@ Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix f
     .argument('[what]', 'invariants | witnesses | operations | versions | mutants | all', 'all')
     .option('--verbose', 'with mutants: say which Xen change each undoes')
     .action((what: string, o: { verbose?: boolean }) => {
-      const sections: Record<string, string[]> = {
-        invariants: INVARIANTS.map((i) => `${i.name.padEnd(28)} ${i.description}`),
-        witnesses: WITNESSES.map((w) => `${w.name.padEnd(38)} ${w.description}`),
-        operations: [...OPERATIONS],
-        versions: [...VERSIONS],
-        mutants: MUTANTS.map((m) => `${m.name.padEnd(44)} ${m.base}${m.universe?.backend ? '/' + m.universe.backend : ''}: expect ${m.expect.invariant} at depth ${m.expect.depth}`),
-      };
-      const keys = what === 'all' ? Object.keys(sections) : [what];
-      for (const k of keys) {
-        const lines = sections[k];
-        if (!lines) throw new UsageError(`list: unknown list "${what}"; choose invariants, witnesses, operations, versions, mutants or all`);
-        if (k === 'mutants' && o.verbose) {
-          out(MUTANTS.map((m) => `${m.name} (${m.base}): expect ${m.expect.invariant} at depth ${m.expect.depth}\n  ${m.description}`).join('\n\n') + '\n');
-          continue;
-        }
-        if (what === 'all') out(`${k}:\n`);
-        out(lines.map((l) => (what === 'all' ? `  ${l}` : l)).join('\n') + '\n');
-      }
+      runList(what, o.verbose === true, out);
     });
   return program;
 }

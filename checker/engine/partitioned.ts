@@ -3,7 +3,7 @@
 // partition, so no two threads ever write the same table and no atomics are needed. Between
 // insertions every worker reads every table (is a successor already visited at an earlier level?).
 // The trace links (parent id, action index) stay on the main thread, which gives the ids.
-import type { VisitedStore } from './engine.js';
+import type { VisitedStore } from './run.js';
 import { FingerprintSet, LinkedStates, TraceLinks } from './visited.js';
 
 /** The partition a fingerprint belongs to (the slot within it comes from the low half). */

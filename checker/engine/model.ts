@@ -1,5 +1,5 @@
 // What the engine sees of a model (in the spirit of stateright's `Model` trait). The engine knows
-// nothing else: the Xen model is wired to it in checker/cli/.
+// nothing else: the Xen model is wired to it in checker/xen-model.ts.
 
 export interface Model<S, A, R = unknown> {
   /** The initial states (depth 0), in a fixed order. */

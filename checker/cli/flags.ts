@@ -1,0 +1,52 @@
+// Flags that several commands share: the universe, depth, counts and invariant selection.
+import type { Command } from 'commander';
+import { BACKENDS, DEFAULT_DOMAINS, OPERATIONS, VERSIONS } from '../../model/index.js';
+import { INVARIANTS, type Invariant } from '../../invariants/index.js';
+import { UsageError } from './common.js';
+
+export const DEFAULT_DEPTH = 6;
+
+export function universeOptions(cmd: Command): Command {
+  return cmd
+    .option('--version <name>', `Xen version: ${VERSIONS.join(', ')} (default: seed)`)
+    .option('--backend <name>', `the host's p2m backend: ${BACKENDS.join(', ')} (default: ept)`)
+    .option('--domains <list>', 'domains as domN:kind[:hw], comma-separated (dom0 must be the hardware domain)', DEFAULT_DOMAINS)
+    .option('--gfns <n>', 'gfns per domain', '2')
+    .option('--spare-frames <n>', 'free frames beyond one per domain gfn', '1')
+    .option(
+      '--ops <list>',
+      `operations to enumerate, from ${OPERATIONS.join(', ')} (default: the four hypercalls and destroy, or kill_begin and relinquish_step with --preemptible-teardown; set_log_dirty is optional)`,
+    )
+    .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)')
+    .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls');
+}
+
+export function parseDepth(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_DEPTH;
+  if (v === 'all') return Infinity;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--depth: expected a whole number ≥ 0 or "all", got "${v}"`);
+  return Number(v);
+}
+
+export function parsePositive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${name}: expected a whole number ≥ 1, got "${v}"`);
+  return Number(v);
+}
+
+export function selectInvariants(spec: string | undefined): Invariant[] {
+  if (spec === undefined) return [...INVARIANTS];
+  const names = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError('--invariants: name at least one invariant (see checker list invariants)');
+  for (const name of names) {
+    if (!INVARIANTS.some((i) => i.name === name)) {
+      throw new UsageError(`--invariants: unknown invariant "${name}"; known: ${INVARIANTS.map((i) => i.name).join(', ')}`);
+    }
+  }
+  return INVARIANTS.filter((i) => names.includes(i.name));
+}
+
+/** Default memory ceiling: 60% of the machine's memory (the run stops cleanly, exit 3). */
+export function defaultMemoryLimit(totalBytes: number): number {
+  return Math.floor(totalBytes * 0.6);
+}

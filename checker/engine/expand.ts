@@ -1,0 +1,136 @@
+// The one expansion routine: every successor of one state, in action order, with the properties
+// judged on it. The single-threaded explorer and the worker threads both expand through it; what
+// they do with a successor (insert it into the visited set, or keep it as a candidate for the
+// partition owners) is the sink's business.
+//
+// Per successor, in this order: step, encode, self-loop test, the transition parts of invariants and
+// witnesses, then (not a self-loop) fingerprint and hand to the sink; when the sink says the state is
+// new here, the state parts. Each property is reported at most once per expander: its first finding in
+// (parent, action) order, which is the one a single thread keeps.
+import { fingerprint } from './fingerprint.js';
+import type { EngineInvariant, EngineWitness, Model } from './model.js';
+
+/** Action indices are stored in 16 bits. */
+export const MAX_ACTIONS = 0xffff;
+
+export interface ExpansionSink {
+  /**
+   * A successor that differs from its parent. `enc` is its encoding (overwritten after the call).
+   * Returns true when the state is new here: its state properties are then checked.
+   */
+  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array): boolean;
+  /** The first violation of invariant `k` (its index in the model's invariants). */
+  violation(k: number, parent: number, action: number, message: string, transition: boolean): void;
+  /** The first time witness `k` holds. */
+  witness(k: number, parent: number, action: number, transition: boolean): void;
+}
+
+interface Indexed<T> {
+  p: T;
+  k: number;
+}
+
+export class Expander<S, A, R> {
+  /** Per invariant (model order): already found, by this expander or before it. */
+  readonly invDone: boolean[];
+  /** Per witness (model order): already reached. */
+  readonly witDone: boolean[];
+  /** Successors computed (self-loops and failing calls included). */
+  generated = 0;
+  private readonly stride: number;
+  private readonly scratch: Uint8Array;
+  private readonly fp = new Uint32Array(2);
+  private readonly encode: (s: S, out: Uint8Array) => void;
+  private readonly transInv: Indexed<EngineInvariant<S, A, R>>[];
+  private readonly transWit: Indexed<EngineWitness<S, A, R>>[];
+  private readonly stateInv: Indexed<EngineInvariant<S, A, R>>[];
+  private readonly stateWit: Indexed<EngineWitness<S, A, R>>[];
+
+  /** `done`: names already violated or reached (at an earlier level). */
+  constructor(
+    private readonly model: Model<S, A, R>,
+    symmetry: boolean,
+    done: (name: string) => boolean = () => false,
+  ) {
+    this.stride = model.encodedSize;
+    this.scratch = new Uint8Array(this.stride);
+    this.encode = identityEncoder(model, symmetry);
+    this.invDone = model.invariants.map((i) => done(i.name));
+    this.witDone = model.witnesses.map((w) => done(w.name));
+    const indexed = <T>(xs: readonly T[]) => xs.map((p, k) => ({ p, k }));
+    this.transInv = indexed(model.invariants).filter(({ p }) => p.transition);
+    this.stateInv = indexed(model.invariants).filter(({ p }) => p.state);
+    this.transWit = indexed(model.witnesses).filter(({ p }) => p.transition);
+    this.stateWit = indexed(model.witnesses).filter(({ p }) => p.state);
+  }
+
+  /** Expands the state with id `parentId` and encoding `parentEnc`. */
+  expand(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink): void {
+    const { model, stride, scratch, fp, invDone, witDone, transInv, transWit, stateInv, stateWit } = this;
+    const s = model.decode(parentEnc);
+    const acts = enabledActions(model, s);
+    for (let ai = 0; ai < acts.length; ai++) {
+      const a = acts[ai]!;
+      const { next: n, result } = model.step(s, a);
+      this.generated += 1;
+      this.encode(n, scratch);
+      const unchanged = sameBytes(scratch, parentEnc, stride);
+      for (let t = 0; t < transInv.length; t++) {
+        const { p, k } = transInv[t]!;
+        if (invDone[k]) continue;
+        const msg = p.transition!(s, a, result, n, unchanged);
+        if (msg !== null) {
+          invDone[k] = true;
+          sink.violation(k, parentId, ai, msg, true);
+        }
+      }
+      for (let t = 0; t < transWit.length; t++) {
+        const { p, k } = transWit[t]!;
+        if (!witDone[k] && p.transition!(s, a, result, n)) {
+          witDone[k] = true;
+          sink.witness(k, parentId, ai, true);
+        }
+      }
+      if (unchanged) continue; // a self-loop: already visited
+      fingerprint(scratch, stride, fp);
+      if (!sink.successor(fp[0]!, fp[1]!, parentId, ai, scratch)) continue;
+      for (let t = 0; t < stateInv.length; t++) {
+        const { p, k } = stateInv[t]!;
+        if (invDone[k]) continue;
+        const msg = p.state!(n);
+        if (msg !== null) {
+          invDone[k] = true;
+          sink.violation(k, parentId, ai, msg, false);
+        }
+      }
+      for (let t = 0; t < stateWit.length; t++) {
+        const { p, k } = stateWit[t]!;
+        if (!witDone[k] && p.state!(n)) {
+          witDone[k] = true;
+          sink.witness(k, parentId, ai, false);
+        }
+      }
+    }
+  }
+}
+
+/** How states are identified: their encoding, or with symmetry their class's canonical encoding. */
+export function identityEncoder<S, A, R>(model: Model<S, A, R>, symmetry: boolean): (s: S, out: Uint8Array) => void {
+  if (!symmetry) return (s, out) => model.encode(s, out);
+  const canon = model.canonicalEncode;
+  if (!canon) throw new Error('this model has no canonical encoding: symmetry reduction is not available');
+  return (s, out) => canon.call(model, s, out);
+}
+
+/** The actions of `s`, refusing more than action indices can hold (16 bits). */
+export function enabledActions<S, A, R>(model: Model<S, A, R>, s: S): readonly A[] {
+  const acts = model.actions(s);
+  if (acts.length > MAX_ACTIONS) throw new RangeError(`a state has ${acts.length} actions; action indices are 16-bit (at most ${MAX_ACTIONS})`);
+  return acts;
+}
+
+/** Whether the first n bytes agree (a successor equal to its parent is a self-loop). */
+export function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,14 @@
+// The generic explorer. Everything here knows only the Model interface: it imports nothing from
+// model/, invariants/ or the rest of checker/ (test/house.test.ts fails if it ever does).
+export type { Model, EngineInvariant, EngineWitness } from './model.js';
+export { explore, exploreAsync } from './bfs.js';
+export { exploreParallel, sliceSizes, cutSlices, type ModelSpec } from './parallel.js';
+export { Expander, enabledActions, identityEncoder, sameBytes, MAX_ACTIONS, type ExpansionSink } from './expand.js';
+export { FrontierBuffer } from './frontier.js';
+export { Run, type ExploreOptions, type ExploreResult, type Discovery, type LevelStats, type Progress, type StopReason, type VisitedLinks, type VisitedStore } from './run.js';
+export { VisitedSet, FingerprintSet, TraceLinks, LinkedStates, addFingerprint, hasFingerprint } from './visited.js';
+export { fingerprint, collisionProbability } from './fingerprint.js';
+export { PartitionedVisited, partitionOf } from './partitioned.js';
+export { NEW_STATE, expandSlice, insertPartition, type Segment, type Piece, type Found } from './slices.js';
+export { replayPath } from './replay.js';
+export { makeWalker, randomWalks, WalkPathError, type Walker, type WalkOptions, type WalkReport, type WalkResult, type WalkViolation } from './walk.js';

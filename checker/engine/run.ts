@@ -1,0 +1,225 @@
+// What every explorer shares around its levels: the options, the discoveries, the level statistics,
+// progress, limits and the result. The single-threaded and the parallel explorer both set a run up
+// here and differ only in how a level is expanded.
+import { collisionProbability, fingerprint } from './fingerprint.js';
+import type { FrontierBuffer } from './frontier.js';
+import { identityEncoder } from './expand.js';
+import type { Model } from './model.js';
+
+export interface ExploreOptions {
+  /** Deepest level to compute; Infinity runs to the fixpoint. */
+  maxDepth: number;
+  /** Stop (exit 3) once this many distinct states are stored. */
+  maxStates?: number;
+  /** Stop once the process's resident memory passes this many bytes. */
+  memoryLimitBytes?: number;
+  /** Stop once this many milliseconds have passed. */
+  timeLimitMs?: number;
+  /** End at the level of the first violation. */
+  stopAtFirst?: boolean;
+  /** Compare full encodings instead of trusting 64-bit fingerprints. */
+  exact?: boolean;
+  /** Identify symmetric states (the model's canonicalEncode). */
+  symmetry?: boolean;
+  /** Called about every `progressIntervalMs`. */
+  progress?: (p: Progress) => void;
+  progressIntervalMs?: number;
+  /** Polled during a level: true ends the run with a partial report (Ctrl-C). */
+  shouldStop?: () => boolean;
+}
+
+export interface Progress {
+  depth: number;
+  distinct: number;
+  generated: number;
+  elapsedMs: number;
+  statesPerSecond: number;
+  /** States still to expand at this level plus those already queued for the next. */
+  queue: number;
+}
+
+export interface LevelStats {
+  depth: number;
+  /** New distinct states first reached at this depth. */
+  distinct: number;
+  /** Successors computed while expanding the previous level (1 per initial state at depth 0). */
+  generated: number;
+  /** False when the run stopped before the level was fully expanded. */
+  complete: boolean;
+}
+
+export interface Discovery {
+  name: string;
+  depth: number;
+  /** Index of the initial state the trace starts from. */
+  root: number;
+  /** Action indices from the initial state. */
+  path: number[];
+  /** The property's message (violations only). */
+  message?: string;
+}
+
+export type StopReason = 'max-states' | 'memory' | 'time' | 'interrupted' | 'stop-at-first';
+
+export interface ExploreResult {
+  levels: LevelStats[];
+  distinct: number;
+  generated: number;
+  /** True when a level added no new state: the reachable graph is fully explored. */
+  fixpoint: boolean;
+  stopped: StopReason | null;
+  violations: Discovery[];
+  witnesses: Discovery[];
+  elapsedMs: number;
+  statesPerSecond: number;
+  collisionProbability: number;
+  /** Bytes of the visited set and trace links (typed arrays at their capacity). */
+  visitedBytes: number;
+  peakRssBytes: number;
+}
+
+/** What a run's result and its traces need of the visited states. */
+export interface VisitedLinks {
+  readonly size: number;
+  path(id: number): number[];
+  root(id: number): number;
+  bytes(): number;
+}
+
+/** A visited set that can be filled (depth 0 is filled the same way by every explorer). */
+export interface VisitedStore extends VisitedLinks {
+  /** The new state's id, or -1 when it was already there (`enc`: exact mode only). */
+  insert(hi: number, lo: number, parent: number, action: number, enc: Uint8Array | null): number;
+}
+
+/** A run under way: its discoveries, levels, counters and limits. */
+export class Run<S, A, R> {
+  readonly t0 = performance.now();
+  readonly violated = new Map<string, Discovery>();
+  readonly reached = new Map<string, Discovery>();
+  readonly levels: LevelStats[] = [];
+  generated = 0;
+  stopped: StopReason | null = null;
+  fixpoint = false;
+  private peakRss = process.memoryUsage().rss;
+  private nextProgress: number;
+  private readonly interval: number;
+
+  constructor(
+    readonly model: Model<S, A, R>,
+    readonly opts: ExploreOptions,
+    readonly visited: VisitedStore,
+  ) {
+    this.interval = opts.progressIntervalMs ?? 1000;
+    this.nextProgress = this.t0 + this.interval;
+  }
+
+  /** Whether a property (by name) is already violated or reached. */
+  done(name: string): boolean {
+    return this.violated.has(name) || this.reached.has(name);
+  }
+
+  /** Records a property's discovery, with its trace rebuilt from the visited set's links. */
+  record(kind: 'violation' | 'witness', name: string, depth: number, parent: number, action: number, message?: string): void {
+    const map = kind === 'violation' ? this.violated : this.reached;
+    if (map.has(name)) return;
+    const path = parent < 0 ? [] : [...this.visited.path(parent), action];
+    const root = parent < 0 ? action : this.visited.root(parent);
+    const d: Discovery = { name, depth, root, path };
+    if (message !== undefined) d.message = message;
+    map.set(name, d);
+  }
+
+  /**
+   * Depth 0: stores the initial states in `frontier` and checks their state properties (an initial
+   * state has no parent: its discovery's root is its index).
+   */
+  initial(frontier: FrontierBuffer): void {
+    const model = this.model;
+    const stride = model.encodedSize;
+    const scratch = new Uint8Array(stride);
+    const fp = new Uint32Array(2);
+    const encode = identityEncoder(model, this.opts.symmetry ?? false);
+    const inits = model.init();
+    inits.forEach((s, i) => {
+      encode(s, scratch);
+      fingerprint(scratch, stride, fp);
+      if (this.visited.insert(fp[0]!, fp[1]!, -1, i, scratch) < 0) return;
+      frontier.push(scratch);
+      for (const inv of model.invariants) {
+        const msg = inv.state && !this.violated.has(inv.name) ? inv.state(s) : null;
+        if (msg !== null) this.record('violation', inv.name, 0, -1, i, msg);
+      }
+      for (const w of model.witnesses) {
+        if (w.state && !this.reached.has(w.name) && w.state(s)) this.record('witness', w.name, 0, -1, i);
+      }
+    });
+    this.generated += inits.length;
+    this.levels.push({ depth: 0, distinct: this.visited.size, generated: inits.length, complete: true });
+  }
+
+  /**
+   * Whether the run must end before the next level: --stop-at-first, or a limit. `interrupts`: poll
+   * Ctrl-C here too (an explorer that polls it only during a level would otherwise miss it).
+   */
+  stopBeforeLevel(interrupts: boolean): boolean {
+    if (this.opts.stopAtFirst && this.violated.size > 0) this.stopped = 'stop-at-first';
+    else this.stopped = this.limitReached(interrupts);
+    return this.stopped !== null;
+  }
+
+  /** A limit that ends the run now, if any (polled during a level too). */
+  limitReached(interrupts = true): StopReason | null {
+    const o = this.opts;
+    if (interrupts && o.shouldStop?.()) return 'interrupted';
+    if (o.maxStates !== undefined && this.visited.size >= o.maxStates) return 'max-states';
+    const rss = process.memoryUsage().rss;
+    if (rss > this.peakRss) this.peakRss = rss;
+    if (o.memoryLimitBytes !== undefined && rss > o.memoryLimitBytes) return 'memory';
+    if (o.timeLimitMs !== undefined && performance.now() - this.t0 > o.timeLimitMs) return 'time';
+    return null;
+  }
+
+  /** Reports progress when the interval has passed. `generated`: this level's so far. */
+  progress(depth: number, levelGenerated: number, queue: number): void {
+    if (!this.opts.progress) return;
+    const now = performance.now();
+    if (now < this.nextProgress) return;
+    this.nextProgress = now + this.interval;
+    const elapsedMs = now - this.t0;
+    this.opts.progress({
+      depth,
+      distinct: this.visited.size,
+      generated: this.generated + levelGenerated,
+      elapsedMs,
+      statesPerSecond: this.visited.size / (elapsedMs / 1000),
+      queue,
+    });
+  }
+
+  notePeakRss(): void {
+    const rss = process.memoryUsage().rss;
+    if (rss > this.peakRss) this.peakRss = rss;
+  }
+
+  /** The result of the run, properties in the model's order. */
+  result(): ExploreResult {
+    const elapsedMs = performance.now() - this.t0;
+    const order = (names: readonly { name: string }[], m: Map<string, Discovery>) => names.filter((p) => m.has(p.name)).map((p) => m.get(p.name)!);
+    const visited = this.visited;
+    return {
+      levels: this.levels,
+      distinct: visited.size,
+      generated: this.generated,
+      fixpoint: this.fixpoint,
+      stopped: this.stopped,
+      violations: order(this.model.invariants, this.violated),
+      witnesses: order(this.model.witnesses, this.reached),
+      elapsedMs,
+      statesPerSecond: visited.size / Math.max(elapsedMs / 1000, 1e-9),
+      collisionProbability: this.opts.exact ? 0 : collisionProbability(visited.size, this.generated),
+      visitedBytes: visited.bytes(),
+      peakRssBytes: Math.max(this.peakRss, process.memoryUsage().rss),
+    };
+  }
+}

@@ -1,0 +1,135 @@
+// The regression matrix: configurations (versions × backends, mutants, variants) explored and
+// compared with committed expectations, every deviation named.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { explore } from '../engine/index.js';
+import { ConfigError, findMutant } from '../../model/index.js';
+import { packageRoot } from '../paths.js';
+import { resolveTarget, wire, type TargetFlags } from '../xen-model.js';
+
+export interface MatrixEntry {
+  name: string;
+  version?: string;
+  backend?: string;
+  domains?: string;
+  gfns?: number;
+  spareFrames?: number;
+  ops?: string[];
+  preemptibleTeardown?: boolean;
+  destroyableDom0?: boolean;
+  mutant?: string;
+  /** A --variant file, relative to the matrix file. */
+  variant?: string;
+  depth: number;
+  expect?: Expectations;
+}
+
+export interface Expectations {
+  distinct: number;
+  /** Every violated invariant with its shortest depth; any other invariant must hold. */
+  violations: Record<string, number>;
+  /** Every reached witness with its depth; any other must stay unreached. */
+  witnesses: Record<string, number>;
+}
+
+export interface Matrix {
+  entries: MatrixEntry[];
+}
+
+export interface EntryOutcome {
+  name: string;
+  observed: Expectations;
+  deviations: string[];
+  elapsedMs: number;
+}
+
+/** The project's own matrix: every version × backend, every mutant, the worked variant. */
+export function defaultMatrixPath(): string {
+  return join(packageRoot(), 'checker', 'regress', 'matrix.json');
+}
+
+export function readMatrix(file: string): Matrix {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read the matrix (${(e as Error).message.split('\n')[0]})`);
+  }
+  const entries = (v as Matrix | null)?.entries;
+  if (!Array.isArray(entries)) throw new ConfigError(`${file}: expected { "entries": [ ... ] }`);
+  entries.forEach((e, i) => {
+    if (typeof e?.name !== 'string') throw new ConfigError(`${file}: entries[${i}] needs a "name"`);
+    if (!Number.isInteger(e.depth) || e.depth < 0) throw new ConfigError(`${file}: entry "${e.name}" needs a whole "depth"`);
+  });
+  return { entries };
+}
+
+export async function runEntry(e: MatrixEntry, matrixDir: string): Promise<EntryOutcome> {
+  const flags: TargetFlags = {
+    version: e.version,
+    backend: e.backend,
+    domains: e.domains,
+    gfns: e.gfns === undefined ? undefined : String(e.gfns),
+    spareFrames: e.spareFrames === undefined ? undefined : String(e.spareFrames),
+    ops: e.ops?.join(','),
+    preemptibleTeardown: e.preemptibleTeardown,
+    destroyableDom0: e.destroyableDom0,
+    mutant: e.mutant,
+    variant: e.variant === undefined ? undefined : isAbsolute(e.variant) ? e.variant : resolve(matrixDir, e.variant),
+  };
+  const target = await resolveTarget(flags);
+  const w = wire(target.u, { xen: target.xen });
+  const r = explore(w.model, { maxDepth: e.depth });
+  const observed: Expectations = {
+    distinct: r.distinct,
+    violations: Object.fromEntries(r.violations.map((v) => [v.name, v.depth])),
+    witnesses: Object.fromEntries(r.witnesses.map((v) => [v.name, v.depth])),
+  };
+  const deviations: string[] = [];
+  const x = e.expect;
+  if (!x) {
+    deviations.push('no expectations recorded (run with --update to record them)');
+  } else {
+    if (x.distinct !== observed.distinct) {
+      deviations.push(`distinct states changed: expected ${x.distinct}, got ${observed.distinct}`);
+    }
+    for (const inv of w.invariants) {
+      const want = x.violations[inv.name];
+      const got = observed.violations[inv.name];
+      if (want === undefined && got !== undefined) deviations.push(`${inv.name}: expected to hold, violated at depth ${got}`);
+      else if (want !== undefined && got === undefined) deviations.push(`${inv.name}: expected violated at depth ${want}, now holds (no longer caught)`);
+      else if (want !== got) deviations.push(`${inv.name}: expected violated at depth ${want}, now at depth ${got}`);
+    }
+    for (const wt of w.witnesses) {
+      const want = x.witnesses[wt.name];
+      const got = observed.witnesses[wt.name];
+      if (want !== undefined && got === undefined) deviations.push(`witness ${wt.name}: no longer reached (a vacuous model?)`);
+      else if (want === undefined && got !== undefined) deviations.push(`witness ${wt.name}: now reached at depth ${got}, expected unreached`);
+      else if (want !== got) deviations.push(`witness ${wt.name}: expected at depth ${want}, reached at ${got}`);
+    }
+  }
+  if (e.mutant !== undefined) {
+    const m = findMutant(e.mutant)!;
+    const got = observed.violations[m.expect.invariant];
+    if (got !== m.expect.depth) {
+      deviations.push(`mutant ${m.name}: its catalogue expects ${m.expect.invariant} at depth ${m.expect.depth}, got ${got === undefined ? 'no violation' : `depth ${got}`}`);
+    }
+  }
+  return { name: e.name, observed, deviations, elapsedMs: r.elapsedMs };
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function junitXml(outcomes: EntryOutcome[]): string {
+  const failures = outcomes.filter((o) => o.deviations.length > 0).length;
+  const total = outcomes.reduce((t, o) => t + o.elapsedMs, 0) / 1000;
+  const cases = outcomes.map((o) => {
+    const head = `  <testcase classname="checker.regress" name="${xmlEscape(o.name)}" time="${(o.elapsedMs / 1000).toFixed(3)}"`;
+    if (o.deviations.length === 0) return `${head}/>`;
+    return `${head}>\n    <failure message="${xmlEscape(o.deviations[0]!)}">${xmlEscape(o.deviations.join('\n'))}</failure>\n  </testcase>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="checker regress" tests="${outcomes.length}" failures="${failures}" time="${total.toFixed(3)}">\n${cases.join('\n')}\n</testsuite>\n`;
+}
+
