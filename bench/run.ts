@@ -1,21 +1,29 @@
-// npm run bench: throughput and memory of the explorer, side by side with the naive baseline.
-//   npm run bench                 the default universe (depth 7), the baseline at depth 6, the large universe
-//   npm run bench -- --quick      smaller bounds (a minute or two in all)
-// The large universe at depth 5 is also the memory run (about 8M states).
+// npm run bench: throughput and memory of the explorer, side by side with a naive baseline and with a
+// build of the reference commit (bench/baseline.ts), in one run.
+//   npm run bench                      every section
+//   npm run bench -- --quick           smaller bounds (a few minutes in all)
+//   npm run bench -- --only compare    one section: compare, instructions, default, naive, workers
 //
 // Every explorer run is a fresh `checker explore --json` process: a run that follows another in one
 // process inherits its heap (a second one-worker run in one process was 1.6x slower than the first),
-// which would bias the comparisons. The naive baseline runs in this process, alone.
-import { spawnSync } from 'node:child_process';
+// which would bias the comparisons. The naive baseline runs in this process, alone. This machine's
+// speed drifts (neighbours on the host, up to 2x over minutes): comparisons alternate their runs and
+// report medians and ratios, never a single pair.
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeUniverse } from '../model/index.js';
+import { baselineCli, REFERENCE_COMMIT } from './baseline.js';
 import { naiveExplore } from './naive.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const want = (section: string) => only === undefined || only === section;
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const CLI = fileURLToPath(new URL('../checker/cli/index.js', import.meta.url));
+const ROOT = join(dirname(CLI), '..', '..', '..');
 
 interface Run {
   distinct: number;
@@ -26,54 +34,133 @@ interface Run {
 }
 
 /** One `checker explore` in its own process. */
-function explore(label: string, flags: string[], depth: number): Run {
-  const p = spawnSync(process.execPath, [CLI, 'explore', ...flags, '--depth', String(depth), '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+function exploreWith(cli: string, flags: string[], depth: number): Run {
+  const p = spawnSync(process.execPath, [cli, 'explore', ...flags, '--depth', String(depth), '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (p.status !== 0 && p.status !== 12) throw new Error(`checker explore ${flags.join(' ')} exited ${p.status}: ${p.stderr}`);
   const j = JSON.parse(p.stdout);
-  const r: Run = { distinct: j.totals.distinct, generated: j.totals.generated, elapsedMs: j.elapsedMs, visitedBytes: j.visitedBytes, peakRssBytes: j.peakRssBytes };
+  return { distinct: j.totals.distinct, generated: j.totals.generated, elapsedMs: j.elapsedMs, visitedBytes: j.visitedBytes, peakRssBytes: j.peakRssBytes };
+}
+
+function describe(label: string, depth: number, r: Run): void {
   const secs = r.elapsedMs / 1000;
   console.log(
     `${label}: depth ${depth}, ${n(r.distinct)} distinct, ${n(r.generated)} generated in ${secs.toFixed(2)} s: ` +
       `${n(r.distinct / secs)} distinct/s, ${n(r.generated / secs)} generated/s; ` +
-      `${(r.visitedBytes / r.distinct).toFixed(1)} bytes/state in the visited set and links; peak RSS ${n(r.peakRssBytes / 2 ** 20)} MiB`,
+      `${(r.visitedBytes / r.distinct).toFixed(1)} bytes/state in the visited set and links; peak RSS ${n(r.peakRssBytes / 2 ** 20)} MiB ` +
+      `(${(r.peakRssBytes / r.distinct).toFixed(1)} bytes/state)`,
   );
+}
+
+function explore(label: string, flags: string[], depth: number): Run {
+  const r = exploreWith(CLI, flags, depth);
+  describe(label, depth, r);
   return r;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * This build against another, alternating (A B B A A B ...: drift that is linear over a pair cancels),
+ * `pairs` runs each; the ratio of the median throughputs, and the check that both found the same states.
+ */
+function compare(label: string, other: { name: string; cli: string; flags: string[] }, mine: string[], depth: number, pairs: number): void {
+  const a: Run[] = [];
+  const b: Run[] = [];
+  for (let k = 0; k < pairs; k++) {
+    const order = k % 2 === 0 ? ['this', 'other'] : ['other', 'this'];
+    for (const who of order) {
+      if (who === 'this') a.push(exploreWith(CLI, mine, depth));
+      else b.push(exploreWith(other.cli, other.flags, depth));
+    }
+  }
+  const rate = (r: Run) => r.distinct / (r.elapsedMs / 1000);
+  const ra = a.map(rate);
+  const rb = b.map(rate);
+  console.log(`${label}, depth ${depth}, ${pairs} runs each, alternating:`);
+  console.log(`  this build:   ${ra.map(n).join(', ')} distinct/s; median ${n(median(ra))}; peak RSS median ${n(median(a.map((r) => r.peakRssBytes)) / 2 ** 20)} MiB`);
+  console.log(`  ${other.name.padEnd(12)}  ${rb.map(n).join(', ')} distinct/s; median ${n(median(rb))}; peak RSS median ${n(median(b.map((r) => r.peakRssBytes)) / 2 ** 20)} MiB`);
+  console.log(`  ratio this / ${other.name}: ${(median(ra) / median(rb)).toFixed(3)}x (medians); per pair ${ra.map((x, i) => (x / rb[i]!).toFixed(3)).join(', ')}`);
+  const counts = new Set([...a, ...b].map((r) => r.distinct));
+  if (counts.size !== 1) console.log(`  MISMATCH: distinct states differ: ${[...counts].join(' vs ')}`);
+}
+
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, ${n(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-const dflt = ['--version', 'seed', '--backend', 'ept'];
-explore('explorer, seed/ept default universe', dflt, quick ? 6 : 7);
+const dflt: string[] = [];
 
-const baseDepth = quick ? 5 : 6;
-const mine = explore('explorer, seed/ept default universe', dflt, baseDepth);
-const naive = naiveExplore(makeUniverse({ version: 'seed', backend: 'ept' }), baseDepth);
-const ns = naive.elapsedMs / 1000;
-console.log(
-  `naive baseline (immer + JSON.stringify + Set<string>), seed/ept: depth ${baseDepth}, ${n(naive.distinct)} distinct, ${n(naive.generated)} generated in ${ns.toFixed(2)} s: ` +
-    `${n(naive.distinct / ns)} distinct/s, ${n(naive.generated / ns)} generated/s`,
-);
-if (naive.distinct !== mine.distinct) console.log(`  MISMATCH: the baseline found ${naive.distinct} states, the explorer ${mine.distinct}`);
-console.log(`ratio explorer / baseline: ${(naive.elapsedMs / mine.elapsedMs).toFixed(1)}x (same ${n(mine.distinct)} states)`);
+if (want('compare')) {
+  const ref = baselineCli(ROOT, REFERENCE_COMMIT);
+  compare(`single thread, seed/ept default universe, against ${REFERENCE_COMMIT}`, { name: REFERENCE_COMMIT, cli: ref, flags: dflt }, dflt, quick ? 6 : 7, quick ? 3 : 5);
+}
 
-const large = [...dflt, '--domains', 'dom0:pvh:hw,dom1:pvh,dom2:hvm,dom3:hvm', '--gfns', '3'];
-const largeDepth = quick ? 4 : 5;
-const label = 'explorer, seed/ept large universe (4 domains, 3 gfns)';
-// This machine's speed drifts (neighbours on the host): up to 2x over minutes. The runs go one
-// worker, two, two, one: drift that is linear over the four cancels in the ratio of the sums.
-const oneA = explore(`${label}, 1 worker`, large, largeDepth);
-if (oneA.distinct >= 5_000_000) {
+/**
+ * Instructions executed (valgrind's callgrind, V8 single-threaded so that compilation does not vary
+ * with timing): repeatable to about 0.3% on this machine, whatever the neighbours do, where wall time
+ * drifts 2x. The exploration's share is the count at `depth` minus the count at `depth - 2` (start-up
+ * and the first levels).
+ */
+async function instructions(cli: string, depth: number): Promise<number> {
+  const count = (d: number) =>
+    new Promise<number>((done, fail) => {
+      const p = spawn('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, '--single-threaded', cli, 'explore', '--depth', String(d), '--json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (b) => (err += b));
+      p.on('error', fail);
+      p.on('close', () => {
+        const m = /Collected : (\d+)/.exec(err);
+        if (m) done(Number(m[1]));
+        else fail(new Error(`callgrind gave no count: ${err.slice(-300)}`));
+      });
+    });
+  const [deep, shallow] = await Promise.all([count(depth), count(depth - 2)]);
+  return deep - shallow;
+}
+
+if (want('instructions')) {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    console.log('instructions: valgrind is not installed (apt-get install valgrind); section skipped');
+  } else {
+    const ref = baselineCli(ROOT, REFERENCE_COMMIT);
+    const depth = 5;
+    const [mine, theirs] = [await instructions(CLI, depth), await instructions(ref, depth)];
+    console.log(
+      `instructions for levels ${depth - 1}-${depth} of seed/ept (callgrind): this build ${n(mine / 1e6)}M, ${REFERENCE_COMMIT} ${n(theirs / 1e6)}M; ` +
+        `this / ${REFERENCE_COMMIT}: ${(mine / theirs).toFixed(3)} (below 1: fewer instructions)`,
+    );
+  }
+}
+
+if (want('default')) explore('explorer, seed/ept default universe', dflt, quick ? 6 : 7);
+
+if (want('naive')) {
+  const baseDepth = quick ? 5 : 6;
+  const mine = explore('explorer, seed/ept default universe', dflt, baseDepth);
+  const naive = naiveExplore(makeUniverse({ version: 'seed', backend: 'ept' }), baseDepth);
+  const ns = naive.elapsedMs / 1000;
   console.log(
-    `memory (a run of ${n(oneA.distinct)} states): ${(oneA.visitedBytes / oneA.distinct).toFixed(1)} bytes/state in the visited set and links, ` +
-      `peak RSS ${(oneA.peakRssBytes / oneA.distinct).toFixed(1)} bytes/state (the level's frontier included)`,
+    `naive baseline (immer + JSON.stringify + Set<string>), seed/ept: depth ${baseDepth}, ${n(naive.distinct)} distinct, ${n(naive.generated)} generated in ${ns.toFixed(2)} s: ` +
+      `${n(naive.distinct / ns)} distinct/s, ${n(naive.generated / ns)} generated/s`,
+  );
+  if (naive.distinct !== mine.distinct) console.log(`  MISMATCH: the baseline found ${naive.distinct} states, the explorer ${mine.distinct}`);
+  console.log(`ratio explorer / baseline: ${(naive.elapsedMs / mine.elapsedMs).toFixed(1)}x (same ${n(mine.distinct)} states)`);
+}
+
+if (want('workers')) {
+  const large = [...dflt, '--domains', 'dom0:pvh:hw,dom1:pvh,dom2:hvm,dom3:hvm', '--gfns', '3'];
+  const largeDepth = quick ? 4 : 5;
+  const label = 'explorer, seed/ept large universe (4 domains, 3 gfns)';
+  // The runs go one worker, two, two, one: drift that is linear over the four cancels in the ratio of the sums.
+  const oneA = explore(`${label}, 1 worker`, large, largeDepth);
+  const twoA = explore(`${label}, 2 workers`, [...large, '--workers', '2'], largeDepth);
+  const twoB = explore(`${label}, 2 workers`, [...large, '--workers', '2'], largeDepth);
+  const oneB = explore(`${label}, 1 worker`, large, largeDepth);
+  for (const r of [twoA, twoB, oneB]) if (r.distinct !== oneA.distinct) console.log(`  MISMATCH: ${r.distinct} states, not ${oneA.distinct}`);
+  const ones = oneA.elapsedMs + oneB.elapsedMs;
+  const twos = twoA.elapsedMs + twoB.elapsedMs;
+  console.log(
+    `2 workers / 1 worker on the large universe: ${(ones / twos).toFixed(2)}x ` +
+      `(ratio of the sums of the one, two, two, one runs; pairs ${(oneA.elapsedMs / twoA.elapsedMs).toFixed(2)}x and ${(oneB.elapsedMs / twoB.elapsedMs).toFixed(2)}x)`,
   );
 }
-const twoA = explore(`${label}, 2 workers`, [...large, '--workers', '2'], largeDepth);
-const twoB = explore(`${label}, 2 workers`, [...large, '--workers', '2'], largeDepth);
-const oneB = explore(`${label}, 1 worker`, large, largeDepth);
-for (const r of [twoA, twoB, oneB]) if (r.distinct !== oneA.distinct) console.log(`  MISMATCH: ${r.distinct} states, not ${oneA.distinct}`);
-const ones = oneA.elapsedMs + oneB.elapsedMs;
-const twos = twoA.elapsedMs + twoB.elapsedMs;
-console.log(
-  `2 workers / 1 worker on the large universe: ${(ones / twos).toFixed(2)}x ` +
-    `(ratio of the sums of the one, two, two, one runs; pairs ${(oneA.elapsedMs / twoA.elapsedMs).toFixed(2)}x and ${(oneB.elapsedMs / twoB.elapsedMs).toFixed(2)}x)`,
-);
