@@ -115,6 +115,8 @@ export interface UniverseFlags {
   ops?: string;
   destroyableDom0?: boolean;
   preemptibleTeardown?: boolean;
+  build?: string;
+  superpages?: boolean;
 }
 
 /** What a run checks: a universe, and a version, a mutant or a variant file. */
@@ -143,6 +145,8 @@ export function universeFromFlags(f: UniverseFlags): Universe {
     ops: f.ops,
     hardwareDomainDestroyable: f.destroyableDom0 ?? false,
     preemptibleTeardown: f.preemptibleTeardown ?? false,
+    build: f.build,
+    superpages: f.superpages ?? false,
   });
 }
 
@@ -163,12 +167,17 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
   if (f.version !== undefined && f.version !== m.base) {
     throw new ConfigError(`--mutant ${m.name} applies to version ${m.base}, not ${f.version}`);
   }
+  const mu = m.universe ?? {};
   const u = universeFromFlags({
     ...f,
     version: m.base,
-    backend: f.backend ?? m.universe?.backend,
-    ops: f.ops ?? (Array.isArray(m.universe?.ops) ? m.universe.ops.join(',') : m.universe?.ops),
-    preemptibleTeardown: f.preemptibleTeardown ?? m.universe?.preemptibleTeardown,
+    backend: f.backend ?? mu.backend,
+    domains: f.domains ?? (typeof mu.domains === 'string' ? mu.domains : undefined),
+    ops: f.ops ?? (Array.isArray(mu.ops) ? mu.ops.join(',') : mu.ops),
+    preemptibleTeardown: f.preemptibleTeardown ?? mu.preemptibleTeardown,
+    destroyableDom0: f.destroyableDom0 ?? mu.hardwareDomainDestroyable,
+    build: f.build ?? mu.build,
+    superpages: f.superpages ?? mu.superpages,
   });
   return { u, xen: mutantTable(m), label: `mutant ${m.name} of ${m.base}`, mutant: m.name };
 }

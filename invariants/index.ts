@@ -1,4 +1,5 @@
 // The registry: every invariant and witness of MODEL.md §7, in a fixed order.
+import { cleanupPossibleInvariant } from './cleanup-possible.js';
 import { failedCallHasNoEffect } from './failed-call-has-no-effect.js';
 import { foreignEntryShape } from './foreign-entry-shape.js';
 import { m2pConsistent } from './m2p-consistent.js';
@@ -13,6 +14,7 @@ import { domainDestroyed, foreignMappingExists, foreignRemovedByRemoveFromPhysma
 
 export * from './types.js';
 export { foreignHolders, freeableDeadDomains } from './holders.js';
+export { cleanupPossible, cleanupActions, isClean, describeLeftovers, encodingMemo, type CleanupMemo } from './cleanup-possible.js';
 
 export const INVARIANTS: readonly Invariant[] = [
   refcountMatchesHolders,
@@ -23,6 +25,7 @@ export const INVARIANTS: readonly Invariant[] = [
   noHypervisorFault,
   noOrphanReference,
   failedCallHasNoEffect,
+  cleanupPossibleInvariant,
 ];
 
 export const WITNESSES: readonly Witness[] = [

@@ -4,6 +4,8 @@ import type { Action, Rc, State, Universe, XenFunctions } from '../model/index.j
 export interface PropertyContext {
   readonly u: Universe;
   readonly xen: XenFunctions;
+  /** cleanup-possible's memo of decided states (the explorer gives a fingerprint-keyed one). */
+  readonly cleanupMemo?: import('./cleanup-possible.js').CleanupMemo;
 }
 
 /**

@@ -5,7 +5,7 @@ import { domainName, type OpName, type Universe } from './config.js';
 import { destroyDomain, killBegin, relinquishStep } from './domain.js';
 import { HypervisorFault } from './fault.js';
 import { cloneState, copyStateInto } from './state.js';
-import { rcName, type DomIndex, type State } from './types.js';
+import { EEXIST, rcName, type DomIndex, type State } from './types.js';
 import type { Ctx } from './xen.js';
 
 export type Action =
@@ -16,7 +16,8 @@ export type Action =
   | { op: 'destroy'; d: DomIndex }
   | { op: 'kill_begin'; d: DomIndex }
   | { op: 'relinquish_step'; d: DomIndex }
-  | { op: 'set_log_dirty'; d: DomIndex; on: boolean };
+  | { op: 'set_log_dirty'; d: DomIndex; on: boolean }
+  | { op: 'fail_next_alloc' };
 
 /** The return code of a transition: 0, a negative errno, or null when the call faulted. */
 export type Rc = number | null;
@@ -48,6 +49,9 @@ export function enumerateActions(u: Universe): Action[] {
       .with('set_log_dirty', (op) => {
         for (const d of ds) for (const on of [true, false]) out.push({ op, d, on });
       })
+      .with('fail_next_alloc', (op) => {
+        out.push({ op });
+      })
       .exhaustive();
   }
   return out;
@@ -70,7 +74,19 @@ export function compileAction(a: Action): Runner {
     .with({ op: 'kill_begin' }, ({ d }): Runner => (ctx, s) => killBegin(ctx, s, d))
     .with({ op: 'relinquish_step' }, ({ d }): Runner => (ctx, s) => relinquishStep(ctx, s, d))
     .with({ op: 'set_log_dirty' }, ({ d, on }): Runner => (ctx, s) => ctx.xen.setLogDirty(ctx, s, d, on))
+    .with({ op: 'fail_next_alloc' }, (): Runner => (_ctx, s) => failNextAlloc(s))
     .exhaustive();
+}
+
+/**
+ * Fault injection (MODEL.md §3.7): the next p2m table allocation, of any domain, fails. One failure
+ * can be armed at a time (a second arm before the first is consumed answers -EEXIST and changes
+ * nothing), which keeps the state space finite.
+ */
+export function failNextAlloc(s: State): number {
+  if (s.armedFailures > 0) return EEXIST;
+  s.armedFailures = 1;
+  return 0;
 }
 
 const runners = new WeakMap<Action, Runner>();
@@ -136,6 +152,7 @@ export function formatAction(u: Universe, a: Action): string {
       `add_to_physmap_foreign(t=${dn(t)}, gT=${gT}, f=${dn(f)}, gF=${gF})`)
     .with({ op: 'destroy' }, { op: 'kill_begin' }, { op: 'relinquish_step' }, ({ op, d }) => `${op}(${dn(d)})`)
     .with({ op: 'set_log_dirty' }, ({ d, on }) => `set_log_dirty(${dn(d)}, ${on ? 'on' : 'off'})`)
+    .with({ op: 'fail_next_alloc' }, () => 'fail_next_alloc()')
     .with({ op: 'populate_physmap' }, { op: 'decrease_reservation' }, { op: 'remove_from_physmap' }, ({ op, d, g }) =>
       `${op}(${dn(d)}, gfn=${g})`)
     .exhaustive();
@@ -152,6 +169,7 @@ export function actionArgs(u: Universe, a: Action): Record<string, string | numb
     .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) => ({ t: dn(t), gT, f: dn(f), gF }))
     .with({ op: 'destroy' }, { op: 'kill_begin' }, { op: 'relinquish_step' }, ({ d }) => ({ d: dn(d) }))
     .with({ op: 'set_log_dirty' }, ({ d, on }) => ({ d: dn(d), on: on ? 'on' : 'off' }))
+    .with({ op: 'fail_next_alloc' }, () => ({}))
     .with({ op: 'populate_physmap' }, { op: 'decrease_reservation' }, { op: 'remove_from_physmap' }, ({ d, g }) => ({
       d: dn(d),
       gfn: g,

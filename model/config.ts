@@ -15,11 +15,16 @@ export const OPERATIONS = [
   'kill_begin',
   'relinquish_step',
   'set_log_dirty',
+  'fail_next_alloc',
 ] as const;
 export type OpName = (typeof OPERATIONS)[number];
 
 export const CORE_OPERATIONS: readonly OpName[] = ['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap'];
-export const OPTIONAL_OPERATIONS: readonly OpName[] = ['set_log_dirty'];
+export const OPTIONAL_OPERATIONS: readonly OpName[] = ['set_log_dirty', 'fail_next_alloc'];
+
+/** Build modes (MODEL.md §1): debug checks every ASSERT; release compiles them out. */
+export const BUILDS = ['debug', 'release'] as const;
+export type Build = (typeof BUILDS)[number];
 const ATOMIC_TEARDOWN: readonly OpName[] = ['destroy'];
 const PREEMPTIBLE_TEARDOWN: readonly OpName[] = ['kill_begin', 'relinquish_step'];
 
@@ -33,6 +38,12 @@ export interface DomainConfig {
   kind: DomainKind;
   /** The hardware domain (only dom0 may be). */
   hardware: boolean;
+  /**
+   * The domain id of this domain's target when it is a device model (`dom1:pvh:dm=dom2`:
+   * XEN_DOMCTL_set_target, `d->target`), else null. The device model holds a reference on its target
+   * until its own complete_domain_destroy.
+   */
+  target?: number | null;
 }
 
 export interface Universe {
@@ -48,6 +59,12 @@ export interface Universe {
   hardwareDomainDestroyable: boolean;
   /** Teardown split into kill_begin, relinquish_step (one chunk each) and the automatic finish. */
   preemptibleTeardown: boolean;
+  /** debug: a failed ASSERT is a fault; release: the C's release path (MODEL.md §1). */
+  build: Build;
+  /** Each aligned gfn pair booted as one order-1 entry (MODEL.md §1, §3.8). */
+  superpages: boolean;
+  /** Per domain index: the index of its device model's target (d->target), or -1. Derived from `domains`. */
+  targets: number[];
 }
 
 export interface UniverseOptions {
@@ -59,9 +76,12 @@ export interface UniverseOptions {
   ops?: string | OpName[];
   hardwareDomainDestroyable?: boolean;
   preemptibleTeardown?: boolean;
+  build?: string;
+  superpages?: boolean;
 }
 
-export const DEFAULT_DOMAINS = 'dom0:pvh:hw,dom1:pvh,dom2:hvm';
+/** dom0 the PVH hardware domain; dom1 PVH, device model of dom2; dom2 HVM (MODEL.md §1). */
+export const DEFAULT_DOMAINS = 'dom0:pvh:hw,dom1:pvh:dm=dom2,dom2:hvm';
 
 /** Bad configuration: the message is one line meant for a person. */
 export class ConfigError extends Error {
@@ -76,7 +96,7 @@ export function domainName(u: Universe, d: number): string {
   return `dom${u.domains[d]!.id}`;
 }
 
-/** Parses `dom0:pvh:hw,dom1:pvh,dom2:hvm`. */
+/** Parses `dom0:pvh:hw,dom1:pvh:dm=dom2,dom2:hvm`. */
 export function parseDomains(spec: string): DomainConfig[] {
   const items = spec.split(',').map((s) => s.trim());
   if (items.length === 0 || (items.length === 1 && items[0] === '')) {
@@ -84,18 +104,33 @@ export function parseDomains(spec: string): DomainConfig[] {
   }
   return items.map((item) => {
     const parts = item.split(':');
-    const m = /^dom(\d+)$/.exec(parts[0] ?? '');
+    const m = /^dom(\d{1,4})$/.exec(parts[0] ?? '');
     if (!m) throw new ConfigError(`--domains: "${item}" should start with domN (e.g. dom1:pvh)`);
     const kind = parts[1] ?? 'pvh';
     if (kind !== 'pvh' && kind !== 'hvm') {
       throw new ConfigError(`--domains: "${item}" has kind "${kind}"; kinds are pvh and hvm`);
     }
-    const flags = parts.slice(2);
-    for (const f of flags) {
-      if (f !== 'hw') throw new ConfigError(`--domains: "${item}" has unknown flag "${f}"; the only flag is hw`);
+    let hardware = false;
+    let target: number | null = null;
+    for (const f of parts.slice(2)) {
+      const dm = /^dm=dom(\d{1,4})$/.exec(f);
+      if (f === 'hw') hardware = true;
+      else if (dm) {
+        if (target !== null) throw new ConfigError(`--domains: "${item}" names two targets; a device model has one (d->target)`);
+        target = Number(dm[1]);
+      } else if (f.startsWith('dm=')) {
+        throw new ConfigError(`--domains: "${item}": "${f}" should name a domain, e.g. dm=dom2`);
+      } else {
+        throw new ConfigError(`--domains: "${item}" has unknown flag "${f}"; flags are hw and dm=domN (device model of domN)`);
+      }
     }
-    return { id: Number(m[1]), kind, hardware: flags.includes('hw') };
+    return { id: Number(m[1]), kind, hardware, target };
   });
+}
+
+/** The index of the domain that `d` is the device model of, or -1. */
+export function targetOf(u: Universe, d: number): number {
+  return u.targets[d]!;
 }
 
 function parseCount(name: string, v: number | string, min: number, max: number): number {
@@ -109,7 +144,7 @@ function parseCount(name: string, v: number | string, min: number, max: number):
 export function makeUniverse(o: UniverseOptions = {}): Universe {
   const domains = typeof o.domains === 'string' || o.domains === undefined
     ? parseDomains(o.domains ?? DEFAULT_DOMAINS)
-    : o.domains.map((d) => ({ ...d }));
+    : o.domains.map((d) => ({ ...d, target: d.target ?? null }));
   if (domains.length === 0) throw new ConfigError('--domains: at least one domain is needed (0 given)');
   if (domains.length > 8) throw new ConfigError(`--domains: at most 8 domains (${domains.length} given)`);
   const seen = new Set<number>();
@@ -123,6 +158,13 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
   if (!dom0.hardware) throw new ConfigError('--domains: dom0 must be the hardware domain (write dom0:pvh:hw)');
   const otherHw = domains.find((d) => d.id !== 0 && d.hardware);
   if (otherHw) throw new ConfigError(`--domains: only dom0 can be the hardware domain, not dom${otherHw.id}`);
+  for (const d of domains) {
+    if (d.target === null) continue;
+    if (d.target === d.id) throw new ConfigError(`--domains: dom${d.id}:dm=dom${d.target}: a domain cannot be its own device model (set_target refuses d == e)`);
+    const t = domains.find((x) => x.id === d.target);
+    if (!t) throw new ConfigError(`--domains: dom${d.id}:dm=dom${d.target}: there is no dom${d.target} in the universe`);
+    if (t.hardware) throw new ConfigError(`--domains: dom${d.id}:dm=dom${d.target}: the hardware domain cannot be a device model's target`);
+  }
 
   const gfns = parseCount('--gfns', o.gfns ?? 2, 1, 8);
   const spareFrames = parseCount('--spare-frames', o.spareFrames ?? 1, 0, 16);
@@ -137,6 +179,14 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
   }
   const preemptibleTeardown = o.preemptibleTeardown ?? false;
   const ops = parseOps(o.ops, preemptibleTeardown);
+  const build = o.build ?? 'debug';
+  if (!(BUILDS as readonly string[]).includes(build)) {
+    throw new ConfigError(`--build: unknown build "${build}"; choose debug or release`);
+  }
+  const superpages = o.superpages ?? false;
+  if (superpages && gfns % 2 !== 0) {
+    throw new ConfigError(`--superpages: each superpage covers an aligned pair of gfns, so --gfns must be even (got ${gfns})`);
+  }
   const u: Universe = {
     domains,
     gfns,
@@ -146,6 +196,9 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
     ops,
     hardwareDomainDestroyable: o.hardwareDomainDestroyable ?? false,
     preemptibleTeardown,
+    build: build as Build,
+    superpages,
+    targets: domains.map((d) => (d.target === null ? -1 : domains.findIndex((x) => x.id === d.target))),
   };
   if (frameCount(u) > 64) throw new ConfigError(`the universe has ${frameCount(u)} frames; at most 64 are supported`);
   return u;

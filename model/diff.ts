@@ -19,7 +19,7 @@ export function formatOwner(u: Universe, o: Owner): string {
 }
 
 export function formatEntry(e: Entry | null): string {
-  return e === null ? 'empty' : `${e.type}(mfn ${e.mfn})`;
+  return e === null ? 'empty' : `${e.type}(mfn ${e.mfn}${e.order === 1 ? ', superpage' : ''})`;
 }
 
 export function diffStates(u: Universe, a: State, b: State): Change[] {
@@ -40,6 +40,8 @@ export function diffStates(u: Universe, a: State, b: State): Change[] {
     const ra = da.relinquish === null ? 'none' : `${da.relinquish.phase}@${da.relinquish.cursor}`;
     const rb = db.relinquish === null ? 'none' : `${db.relinquish.phase}@${db.relinquish.cursor}`;
     if (ra !== rb) out.push({ cell: `domains[${name}].relinquish`, before: ra, after: rb, domain: d });
+    if (da.tables !== db.tables) out.push({ cell: `domains[${name}].tables`, before: String(da.tables), after: String(db.tables), domain: d });
+    if (da.pool !== db.pool) out.push({ cell: `domains[${name}].pool`, before: String(da.pool), after: String(db.pool), domain: d });
   });
   a.p2m.forEach((row, d) => {
     row.forEach((ea, g) => {
@@ -54,6 +56,7 @@ export function diffStates(u: Universe, a: State, b: State): Change[] {
       }
     });
   });
+  if (a.armedFailures !== b.armedFailures) out.push({ cell: 'armedFailures', before: String(a.armedFailures), after: String(b.armedFailures) });
   const fa = a.fault === null ? 'none' : describeFault(a.fault);
   const fb = b.fault === null ? 'none' : describeFault(b.fault);
   if (fa !== fb) out.push({ cell: 'fault', before: fa, after: fb });

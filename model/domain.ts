@@ -5,20 +5,13 @@
 // `domains[d].relinquish`). Atomic teardown runs it to the end in one transition; preemptible
 // teardown gives each relinquish_step a budget of one chunk (one gfn of the p2m walk, one frame of
 // relinquish_memory, the root clear) and -ERESTART says "call again".
-import { bug } from './fault.js';
-import { completeDomainDestroy, dropAllocationReference, getPage, putPage, totPages } from './page.js';
+import { assertUnreachable, bug, xenAssert } from './fault.js';
+import { dropAllocationReference, getPage, putDomain, putPage } from './page.js';
+import { preemptCheck } from './preempt.js';
 import { EINVAL, ERESTART, ESRCH, type DomIndex, type Relinquish, type RelinquishPhase, type State } from './types.js';
 import type { Ctx, Preempt } from './xen.js';
 
-/** Unlimited budget: atomic teardown. */
-export const NO_PREEMPTION: Preempt = { budget: Infinity };
-
-/** hypercall_preempt_check(): spends one chunk of the budget, or says "preempt now". */
-export function preemptCheck(p: Preempt): boolean {
-  if (p.budget <= 0) return true;
-  p.budget -= 1;
-  return false;
-}
+export { NO_PREEMPTION, preemptCheck } from './preempt.js';
 
 function mayDestroy(ctx: Ctx, d: DomIndex): boolean {
   return !ctx.u.domains[d]!.hardware || ctx.u.hardwareDomainDestroyable;
@@ -64,8 +57,9 @@ export function relinquishStep(ctx: Ctx, s: State, d: DomIndex): number {
 
 /**
  * domain_kill(d): alive → dying (is_dying set); domain_relinquish_resources (to completion, or
- * until preempted); → dead; put_domain drops the creation reference. With tot_pages already 0 that
- * was the last reference and complete_domain_destroy runs at once.
+ * until preempted or failed: a dying domain re-enters here on the next call); → dead; put_domain
+ * drops the creation reference. With tot_pages already 0 and no device model holding it, that was
+ * the last reference and complete_domain_destroy runs at once.
  */
 export function domainKill(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
   const dom = s.domains[d]!;
@@ -77,7 +71,7 @@ export function domainKill(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number 
   if (rc !== 0) return rc;
   dom.life = 'dead';
   dom.relinquish = null;
-  if (totPages(s, d) === 0) completeDomainDestroy(ctx, s, d); // put_domain(d): refcnt reaches 0
+  putDomain(ctx, s, d); // the creation reference
   return 0;
 }
 
@@ -92,9 +86,9 @@ function enterPhase(r: Relinquish, phase: RelinquishPhase): void {
 
 /**
  * domain_relinquish_resources(d): the phases of the version (`relinquishPhases`) in order.
- * Seed and 4.5 (Xen 4.4's state machine): paging_teardown frees the HAP pool but leaves every p2m
- * entry; relinquish_shared_pages has nothing to do; relinquish_memory over page_list. The p2m stays,
- * stale, until the domain is destroyed.
+ * Seed and 4.5 (Xen 4.4's state machine): RELMEM_not_started's paging_teardown empties the HAP pool
+ * but leaves every p2m entry and table; relinquish_shared_pages has nothing to do; relinquish_memory
+ * over page_list. The p2m stays, stale, until the domain is destroyed.
  * From 845a60b63b: PROG_mappings (relinquish_p2m_mapping) runs after `shared` and before `paging`,
  * whose p2m_teardown(remove_root=false) clears the root: every remaining entry vanishes without
  * reference handling; then memory.
@@ -109,8 +103,7 @@ export function domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex, p: Pr
         rc = ctx.xen.relinquishP2mMapping(ctx, s, d, p);
         break;
       case 'paging':
-        if (preemptCheck(p)) return ERESTART;
-        ctx.xen.p2mTeardownClearRoot(ctx, s, d);
+        rc = ctx.xen.pagingTeardown(ctx, s, d, p);
         break;
       case 'memory':
         rc = ctx.xen.relinquishMemory(ctx, s, d, p);
@@ -146,10 +139,12 @@ export function relinquishMemory(ctx: Ctx, s: State, d: DomIndex, p: Preempt): n
 }
 
 /**
- * relinquish_p2m_mapping(d) (845a60b63b): from the cursor p2m->teardown_gfn, every foreign entry
- * is set to (INVALID_MFN, p2m_invalid), which puts its reference; a failure breaks out without
- * advancing, so the gfn is retried; preemption is checked per foreign entry here (Xen: every 256
- * iterations).
+ * relinquish_p2m_mapping(d) (845a60b63b, unchanged to c447b7308b): from the cursor
+ * p2m->teardown_gfn, every foreign entry is set to (INVALID_MFN, p2m_invalid), which puts its
+ * reference; a failure is ASSERT_UNREACHABLE and breaks out without advancing, so the gfn is retried;
+ * preemption is checked per foreign entry here (Xen: every 256 iterations). On the way out,
+ * `ASSERT(gfn <= p2m->max_mapped_pfn || !p2m->nr_foreign)`: a walk that reached the end with a
+ * foreign entry left (one inserted behind the cursor while the walk was preempted) fails it.
  */
 export function relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
   const r = relmem(s, d);
@@ -163,11 +158,14 @@ export function relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex, p: Preempt
     }
     const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
     if (rc !== 0) {
-      r.cursor = gfn; // ASSERT_UNREACHABLE(); break without advancing
+      assertUnreachable(ctx, 'assert-relinquish-removal-failed', e.mfn);
+      r.cursor = gfn; // break without advancing
       return rc;
     }
   }
   r.cursor = p2m.length;
+  const left = p2m.findIndex((e) => e !== null && e.type === 'map_foreign');
+  xenAssert(ctx, left < 0, 'assert-relinquish-foreign-left', left < 0 ? null : p2m[left]!.mfn);
   return 0;
 }
 

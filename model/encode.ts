@@ -1,12 +1,20 @@
 // The canonical encoding of a state: a fixed-length byte array (frames, domains, p2m entries, fault
 // in a fixed order). State identity is this encoding (or its 64-bit fingerprint).
 import { frameCount, type Universe } from './config.js';
-import { FAULT_KINDS, LIVES, RELINQUISH_PHASES as PHASES, P2M_TYPES, type Entry, type Frame, type Life, type P2mType, type RelinquishPhase, type State } from './types.js';
+import { FAULT_KINDS } from './fault.js';
+import { LIVES, RELINQUISH_PHASES as PHASES, P2M_TYPES, type Entry, type Frame, type Life, type P2mType, type RelinquishPhase, type State } from './types.js';
 
 
 export function encodedSize(u: Universe): number {
-  return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 2;
+  return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 3;
 }
+
+// A domain's flag byte: log-dirty, tables gone, pool emptied (the booted state's flags are all 0).
+const LOG_DIRTY = 1;
+const NO_TABLES = 2;
+const NO_POOL = 4;
+// An entry's type byte: its code, plus this for half of a superpage.
+const SUPERPAGE = 8;
 
 // Codes by switch: on the hot path (every successor is encoded), a switch over interned strings is
 // several times cheaper than a keyed lookup. Each code is the value's index in its list (LIVES, ...),
@@ -74,7 +82,7 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
     const d = domains[order ? order[j]! : j]!;
     const r = d.relinquish;
     out[i] = lifeCode(d.life);
-    out[i + 1] = d.logDirty ? 1 : 0;
+    out[i + 1] = (d.logDirty ? LOG_DIRTY : 0) | (d.tables ? 0 : NO_TABLES) | (d.pool ? 0 : NO_POOL);
     out[i + 2] = r === null ? 0 : phaseCode(r.phase);
     out[i + 3] = r === null ? 0 : r.cursor;
     i += 4;
@@ -88,7 +96,7 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
         out[i] = 0;
         out[i + 1] = 0;
       } else {
-        out[i] = typeCode(e.type);
+        out[i] = e.order === 1 ? typeCode(e.type) + SUPERPAGE : typeCode(e.type);
         out[i + 1] = e.mfn;
       }
       i += 2;
@@ -97,6 +105,7 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
   const fault = s.fault;
   out[i] = fault === null ? 0 : FAULT_CODE[fault.kind]!;
   out[i + 1] = fault === null || fault.frame === null ? 0 : fault.frame + 1;
+  out[i + 2] = s.armedFailures;
   return out;
 }
 
@@ -126,10 +135,16 @@ export function decodeState(u: Universe, b: Uint8Array): State {
   const domains: State['domains'] = [];
   for (let d = 0; d < u.domains.length; d++) {
     const life = LIVES[b[i++]!]!;
-    const logDirty = b[i++]! === 1;
+    const flags = b[i++]!;
     const phase = b[i++]!;
     const cursor = b[i++]!;
-    domains.push({ life, logDirty, relinquish: phase === 0 ? null : { phase: PHASES[phase - 1]!, cursor } });
+    domains.push({
+      life,
+      logDirty: (flags & LOG_DIRTY) !== 0,
+      relinquish: phase === 0 ? null : { phase: PHASES[phase - 1]!, cursor },
+      tables: (flags & NO_TABLES) === 0,
+      pool: (flags & NO_POOL) === 0,
+    });
   }
   const p2m: (Entry | null)[][] = [];
   for (let d = 0; d < u.domains.length; d++) {
@@ -137,11 +152,13 @@ export function decodeState(u: Universe, b: Uint8Array): State {
     for (let g = 0; g < u.gfns; g++) {
       const t = b[i++]!;
       const mfn = b[i++]!;
-      row.push(t === 0 ? null : { type: P2M_TYPES[t - 1] as P2mType, mfn });
+      const type = P2M_TYPES[(t & ~SUPERPAGE) - 1] as P2mType;
+      row.push(t === 0 ? null : t & SUPERPAGE ? { type, mfn, order: 1 } : { type, mfn });
     }
     p2m.push(row);
   }
   const fk = b[i++]!;
   const ff = b[i++]!;
-  return { frames, domains, p2m, fault: fk === 0 ? null : { kind: FAULT_KINDS[fk - 1]!, frame: ff === 0 ? null : ff - 1 } };
+  const armedFailures = b[i++]!;
+  return { frames, domains, p2m, armedFailures, fault: fk === 0 ? null : { kind: FAULT_KINDS[fk - 1]!, frame: ff === 0 ? null : ff - 1 } };
 }

@@ -12,8 +12,8 @@ export * from './config.js';
 export * from './actions.js';
 export { bootState, cloneState, copyStateInto, statesEqual } from './state.js';
 export { encodeState, decodeState, encodedSize } from './encode.js';
-export { describeFault, HypervisorFault } from './fault.js';
-export { totPages } from './page.js';
+export { describeFault, HypervisorFault, FAULTS, FAULT_KINDS, type FaultKindInfo, type Assertion } from './fault.js';
+export { totPages, domainHeld } from './page.js';
 export type { Ctx, XenFunctions, XenFunctionName, PageFromGfn } from './xen.js';
 export { VERSION_TABLES } from './versions.js';
 export { MUTANTS, findMutant, mutantTable, type Mutant, type Expectation } from './mutants.js';
@@ -61,6 +61,18 @@ export { diffStates, formatChange, formatEntry, formatOwner, type Change } from 
  */
 export function backendSupportsForeign(u: Universe): boolean {
   return u.backend === 'ept' || (u.version !== 'seed' && u.version !== 'xen-4.5');
+}
+
+/**
+ * Why a configuration never existed, or null. In Xen 4.4 and 4.5 a PVH guest needed VMX with HAP
+ * (hvm.c's pvh_supported, set only by vmx.c), so a seed or xen-4.5 host with PVH domains always used
+ * EPT: on `pt` the run shows what the PT code would have done (MODEL.md §1).
+ */
+export function hypotheticalConfiguration(u: Universe): string | null {
+  if (u.backend === 'pt' && (u.version === 'seed' || u.version === 'xen-4.5') && u.domains.some((d) => d.kind === 'pvh')) {
+    return `hypothetical configuration: ${u.version} on pt never existed (in Xen 4.4 and 4.5 a PVH domain needed VMX with HAP, i.e. EPT); the run shows what the PT code would have done`;
+  }
+  return null;
 }
 export { variantTable, overridableNames, VariantError, VARIANT_API, type Variant, type VariantApi, type Overrides } from './variant.js';
 export { Ledger, tracedTable, withLedger, describeEvent, type LedgerEvent } from './ledger.js';

@@ -99,6 +99,19 @@ export function removeFromPhysmap45(ctx: Ctx, s: State, d: DomIndex, gpfn: numbe
 }
 
 /**
+ * XENMEM_remove_from_physmap after XSA-222 (a0cce6048d), as in 4.19: the removal's error is returned
+ * (4.5 returned 0 whatever happened).
+ */
+export function removeFromPhysmap419(ctx: Ctx, s: State, d: DomIndex, gpfn: number): number {
+  if (isDestroyed(s, d)) return ESRCH;
+  const { page } = ctx.xen.getPageFromGfn(ctx, s, d, gpfn);
+  if (page === null) return ENOENT;
+  const rc = ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, page);
+  putPage(ctx, s, page);
+  return rc;
+}
+
+/**
  * Seed: XENMEM_add_to_physmap_range with XENMAPSPACE_gmfn_foreign, one (idx, gpfn) pair:
  * d = rcu_lock_domain_by_any_id(t); fd = get_pg_owner(f), which refuses the caller itself
  * ("Cannot specify itself as foreign domain") → -ESRCH; xsm_add_to_physmap(XSM_TARGET, current, d,

@@ -2,9 +2,9 @@
 // xen-foreign-protocol.md §4.4). Each undoes one Xen change on a base version, by overriding entries
 // of that version's function table, and names the invariant that must catch it and at which depth.
 import type { UniverseOptions } from './config.js';
-import { EBUSY, EINVAL, ERESTART, type DomIndex, type Entry, type State, type Version } from './types.js';
-import { preemptCheck } from './domain.js';
-import { getPage, pageGetOwner, pageGetOwnerAndReference, putPage } from './page.js';
+import { EBUSY, EINVAL, ENOENT, ENXIO, ERESTART, type DomIndex, type Entry, type State, type Version } from './types.js';
+import { preemptCheck } from './preempt.js';
+import { dropAllocationReference, getPage, pageGetOwner, pageGetOwnerAndReference, putPage } from './page.js';
 import * as p2m from './p2m.js';
 import { entryChanged, entryType, p2mIsForeign, p2mIsGrant, p2mIsShared } from './p2m/types.js';
 import { VERSION_TABLES } from './versions.js';
@@ -20,8 +20,11 @@ export interface Mutant {
   base: Version;
   /** Which Xen change it undoes, and what goes wrong. */
   description: string;
-  /** Universe settings the fault needs (backend, optional operations). */
-  universe?: Pick<UniverseOptions, 'backend' | 'ops' | 'preemptibleTeardown'>;
+  /**
+   * Universe settings the fault needs (backend, domains, optional operations, build, superpages):
+   * a mutant whose scenario needs another universe names it here (MODEL.md §5).
+   */
+  universe?: Pick<UniverseOptions, 'backend' | 'domains' | 'ops' | 'preemptibleTeardown' | 'build' | 'superpages' | 'hardwareDomainDestroyable'>;
   overrides: Partial<XenFunctions>;
   /** The shortest violation that must catch it. */
   expect: Expectation;
@@ -52,7 +55,7 @@ export const MUTANTS: readonly Mutant[] = [
     description:
       'The entry write never puts the reference of an old foreign entry it replaces or removes ' +
       '(p2m_entry_modify without put_page). Every unmap leaks a reference and keeps the owner a zombie.',
-    overrides: { p2mEntryModifyPutOld: () => {} }, // p2m_entry_modify's put_page(old) gone
+    overrides: { p2mEntryModifyPutOld: () => 0 }, // p2m_entry_modify's put_page(old) gone
     expect: { invariant: 'refcount-matches-holders', depth: 2 },
   },
   {
@@ -79,8 +82,15 @@ export const MUTANTS: readonly Mutant[] = [
     base: 'xen-4.19',
     description:
       'p2m_add_foreign without its `tdom == fdom` check (-EINVAL): a domain maps its own page as ' +
-      'foreign, an entry that holds a reference on a frame of its own.',
-    overrides: { p2mAddForeign: p2m.p2mAddForeignChecked419 },
+      'foreign (xsm_map_gmfn_foreign lets src == target through), an entry that holds a reference on a ' +
+      'frame of its own; removing it then trips get_page_from_gfn\'s ASSERT(fdom != d).',
+    overrides: {
+      p2mAddForeign: (ctx, s, tdom, fgfn, gpfn, fdom) => {
+        const rc = ctx.xen.xsmMapGmfnForeign(ctx, s, tdom, fdom);
+        if (rc !== 0) return rc;
+        return p2m.p2mAddForeignChecked419(ctx, s, tdom, fgfn, gpfn, fdom);
+      },
+    },
     expect: { invariant: 'foreign-entry-shape', depth: 1 },
   },
   {
@@ -109,7 +119,11 @@ export const MUTANTS: readonly Mutant[] = [
       'Foreign references are dropped by p2m_teardown at final destroy instead of by ' +
       'relinquish_p2m_mapping during domain_kill (the design 845a60b63b and Arm rejected). Two domains ' +
       'mapping each other\'s pages keep each other alive: neither tot_pages reaches 0, neither final ' +
-      'destroy runs, both are zombies forever.',
+      'destroy runs, both are zombies forever. Under XSM only the control domain and device models map ' +
+      'foreign pages, so the universe is two domains that are each other\'s device model (set_target ' +
+      'checks no cycle): their domain references already keep both from final destroy in every version, ' +
+      'but 4.19 frees every frame of theirs at kill, and the mutant leaves them held by zombies.',
+    universe: { domains: 'dom0:pvh:hw,dom1:pvh:dm=dom2,dom2:hvm:dm=dom1' },
     overrides: {
       finalTeardownReleasesForeign: true,
       relinquishPhases: ['memory'],
@@ -189,6 +203,59 @@ export const MUTANTS: readonly Mutant[] = [
         const owner = pageGetOwner(s, mfn);
         if (owner === null || !getPage(ctx, s, mfn, owner)) return EBUSY;
         return ctx.xen.setTypedP2mEntry(ctx, s, d, gfn, mfn, 'map_foreign'); // no put_page on failure
+      },
+    },
+    expect: { invariant: 'refcount-matches-holders', depth: 3 },
+  },
+  {
+    name: 'xsa-222-unchecked-removal',
+    base: 'xen-4.19',
+    description:
+      'guest_remove_page as before XSA-222 (a0cce6048d, b614f642c3): the allocation reference and the ' +
+      'temporary one are dropped whether or not the p2m removal succeeded. A removal that must split a ' +
+      'superpage and cannot allocate the table page fails, and the frame is freed while the superpage ' +
+      'still maps it.',
+    universe: { superpages: true, ops: ['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap', 'destroy', 'fail_next_alloc'] },
+    overrides: {
+      guestRemovePage: (ctx, s, d, gmfn) => {
+        const e = s.p2m[d]![gmfn]!;
+        if (e === null) return ENOENT;
+        const mfn = e.mfn;
+        if (!getPage(ctx, s, mfn, d)) return ENXIO;
+        dropAllocationReference(ctx, s, mfn);
+        ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn); // result ignored
+        putPage(ctx, s, mfn);
+        return 0;
+      },
+    },
+    expect: { invariant: 'no-dangling-mapping', depth: 2 },
+  },
+  {
+    name: 'teardown-cursor-skips-failed-entry',
+    base: 'head',
+    description:
+      'relinquish_p2m_mapping as in v1 of the 2024 patch (caught in review, not committed): the cursor ' +
+      'moves past an entry before its removal is tried, so when the removal fails the retry continues ' +
+      'after it. Here the removal fails with head\'s -EILSEQ (ac607edc2e, release build); the retried ' +
+      'destroy finishes, and the root clear drops the skipped entry without a put.',
+    universe: { build: 'release' },
+    overrides: {
+      relinquishP2mMapping: (ctx, s, d, p) => {
+        const r = s.domains[d]!.relinquish!;
+        const row = s.p2m[d]!;
+        for (let gfn = r.cursor; gfn < row.length; gfn++) {
+          const e = row[gfn]!;
+          if (e === null || e.type !== 'map_foreign') continue;
+          if (preemptCheck(p)) {
+            r.cursor = gfn;
+            return ERESTART;
+          }
+          r.cursor = gfn + 1; // gfn -= 1 << order, before the removal
+          const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
+          if (rc !== 0) return rc;
+        }
+        r.cursor = row.length;
+        return 0;
       },
     },
     expect: { invariant: 'refcount-matches-holders', depth: 3 },

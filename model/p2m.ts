@@ -12,18 +12,82 @@ import {
   p2mIsShared,
   p2mIsValid,
 } from './p2m/types.js';
-import { bug } from './fault.js';
+import { assertUnreachable, xenAssert } from './fault.js';
 import { getPage, pageGetOwnerAndReference, putPage } from './page.js';
-import { EBUSY, EINVAL, ENOMEM, EPERM, ESRCH, type DomIndex, type Entry, type P2mType, type State } from './types.js';
-import type { Ctx, PageFromGfn } from './xen.js';
+import { EBUSY, EILSEQ, EINVAL, ENOMEM, EPERM, ESRCH, type DomIndex, type Entry, type P2mType, type State } from './types.js';
+import type { Ctx, PageFromGfn, Preempt } from './xen.js';
+import { ERESTART } from './types.js';
+import { preemptCheck } from './preempt.js';
 
 export { atomicWriteEptEntry45, atomicWriteEptEntrySeed, p2mPtSetEntryRefusingForeign };
 
-/** set_p2m_entry() → p2m->set_entry(): the host's backend writes the entry. */
+/**
+ * set_p2m_entry() → p2m->set_entry(): the backend's walk to the leaf (ept_set_entry's ept_next_level,
+ * p2m-pt.c's p2m_next_level), then its leaf write. The walk needs a table page to insert into a p2m
+ * whose tables are gone, and to split a superpage one half of which changes (MODEL.md §3.8); when the
+ * allocation fails the write returns -ENOMEM and nothing changes. (Writing an entry empty never
+ * allocates for a missing table: the model removes present entries only, whose tables exist.)
+ */
 export function p2mSetEntry44(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number {
-  return ctx.u.backend === 'ept'
-    ? ctx.xen.atomicWriteEptEntry(ctx, s, d, gfn, e)
-    : ctx.xen.p2mPtSetEntry(ctx, s, d, gfn, e);
+  const rc = p2mWalkToLeaf(ctx, s, d, gfn, e !== null);
+  if (rc !== 0) return rc;
+  return p2mWriteLeaf(ctx, s, d, gfn, e);
+}
+
+/** The backend's write of the leaf entry itself, once the walk has reached it. */
+export function p2mWriteLeaf(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number {
+  return ctx.u.backend === 'ept' ? ctx.xen.atomicWriteEptEntry(ctx, s, d, gfn, e) : ctx.xen.p2mPtSetEntry(ctx, s, d, gfn, e);
+}
+
+/**
+ * The table walk of a 4k write at `gfn`: a missing table is allocated for an insert
+ * (ept_set_middle_entry, p2m_next_level), and a superpage over `gfn` is split into two 4k entries
+ * (ept_split_super_page) with one table page. A failed allocation leaves the p2m as it was (the split
+ * is built in a private copy and freed: `ept_free_entry(p2m, &split_ept_entry, i); rc = -ENOMEM`).
+ */
+export function p2mWalkToLeaf(ctx: Ctx, s: State, d: DomIndex, gfn: number, insert: boolean): number {
+  const dom = s.domains[d]!;
+  if (insert && !dom.tables) {
+    if (!p2mAllocPtp(ctx, s, d)) return ENOMEM;
+    dom.tables = true;
+  }
+  const row = s.p2m[d]!;
+  const e = row[gfn]!;
+  if (e !== null && e.order === 1) {
+    if (!p2mAllocPtp(ctx, s, d)) return ENOMEM;
+    const buddy = gfn ^ 1;
+    const b = row[buddy]!;
+    row[gfn] = { type: e.type, mfn: e.mfn };
+    row[buddy] = { type: b.type, mfn: b.mfn };
+  }
+  return 0;
+}
+
+/**
+ * p2m_alloc_ptp() → the paging pool's allocator (hap_alloc_p2m_page). An armed fail_next_alloc is
+ * consumed by the next attempt, whichever domain makes it (fault injection: MODEL.md §3.7).
+ */
+export function p2mAllocPtp(ctx: Ctx, s: State, d: DomIndex): boolean {
+  if (s.armedFailures > 0) {
+    s.armedFailures -= 1;
+    return false;
+  }
+  return ctx.xen.hapAlloc(ctx, s, d);
+}
+
+/** hap_alloc() in Xen 4.4 and 4.5: a page from the domain's pool, none once hap_teardown emptied it. */
+export function hapAlloc44(_ctx: Ctx, s: State, d: DomIndex): boolean {
+  return s.domains[d]!.pool;
+}
+
+/**
+ * hap_alloc() from ff600a8cf8 (XSA-410, "refuse new allocations for dying domains"): NULL for a
+ * dying or dead domain, before the free list is looked at; then the pool as before.
+ */
+export function hapAlloc419(_ctx: Ctx, s: State, d: DomIndex): boolean {
+  const dom = s.domains[d]!;
+  if (dom.life !== 'alive') return false; // if ( unlikely(d->is_dying) ) return NULL;
+  return dom.pool;
 }
 
 /**
@@ -64,8 +128,23 @@ export function p2mRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn:
   const e = s.p2m[d]![gfn]!;
   const t = entryType(e);
   if (!p2mIsGrant(t) && !p2mIsShared(t) && !p2mIsForeign(t)) s.frames[mfn]!.m2p = null;
-  if (p2mIsValid(t) && e!.mfn !== mfn) bug('assert-p2m-remove-page-mfn', mfn);
+  xenAssert(ctx, !(p2mIsValid(t) && e!.mfn !== mfn), 'assert-p2m-remove-page-mfn', mfn);
   return ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
+}
+
+/**
+ * p2m_remove_entry() from XSA-222 (a0cce6048d) to 4.19: as p2m_remove_page, but a failed removal puts
+ * the M2P entry back ("set_gpfn_from_mfn(mfn_x(mfn) + i, gfn_x(gfn) + i)") and returns the error.
+ */
+export function p2mRemovePage419(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number {
+  const e = s.p2m[d]![gfn]!;
+  const t = entryType(e);
+  const m2pBefore = s.frames[mfn]!.m2p;
+  if (!p2mIsGrant(t) && !p2mIsShared(t) && !p2mIsForeign(t)) s.frames[mfn]!.m2p = null;
+  xenAssert(ctx, !(p2mIsValid(t) && e!.mfn !== mfn), 'assert-p2m-remove-page-mfn', mfn);
+  const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
+  if (rc !== 0) s.frames[mfn]!.m2p = m2pBefore;
+  return rc;
 }
 
 /** guest_physmap_remove_page(): void in 4.4 (its result is ignored by every caller of that era). */
@@ -87,8 +166,10 @@ export function getPageFromGfn44(ctx: Ctx, s: State, d: DomIndex, gfn: number): 
 }
 
 /**
- * 50fe6e7370 get_page_from_gfn(): the fast path tests p2m_is_any_ram; a foreign entry's frame is
- * referenced with page_get_owner_and_reference (any owner but d).
+ * 50fe6e7370 get_page_from_gfn() (4.5 to 4.19): the fast path tests p2m_is_any_ram; a foreign entry's
+ * frame is referenced with page_get_owner_and_reference, then `ASSERT(fdom != d)`: a debug build
+ * faults on a foreign entry mapping the querying domain's own frame, a release build returns it with
+ * the reference held. A free frame (count 0) gives NULL without a reference.
  */
 export function getPageFromGfn45(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
   const e = s.p2m[d]![gfn]!;
@@ -96,12 +177,31 @@ export function getPageFromGfn45(ctx: Ctx, s: State, d: DomIndex, gfn: number): 
   if (e !== null && p2mIsAnyRam(t)) {
     if (p2mIsForeign(t)) {
       const owner = pageGetOwnerAndReference(s, e.mfn);
-      if (owner === undefined) return { page: null, t };
-      if (owner === d || owner === null) {
-        putPage(ctx, s, e.mfn);
-        return { page: null, t };
-      }
+      if (owner === undefined) return { page: null, t }; // fdom == NULL: page = NULL
+      xenAssert(ctx, owner !== d, 'assert-get-page-from-gfn-self', e.mfn);
       return { page: e.mfn, t };
+    }
+    if (getPage(ctx, s, e.mfn, d) || getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+  }
+  return { page: null, t };
+}
+
+/**
+ * a8325f981c (head) get_page_from_gfn → get_page_from_mfn_and_type, on both paths: a foreign entry
+ * whose frame the querying domain owns is ASSERT_UNREACHABLE; a release build puts the reference and
+ * returns NULL ("Don't leak the reference on release builds").
+ */
+export function getPageFromGfnHead(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
+  const e = s.p2m[d]![gfn]!;
+  const t = entryType(e);
+  if (e !== null && p2mIsAnyRam(t)) {
+    if (p2mIsForeign(t)) {
+      const fdom = pageGetOwnerAndReference(s, e.mfn);
+      if (fdom === undefined) return { page: null, t };
+      if (fdom !== d) return { page: e.mfn, t };
+      assertUnreachable(ctx, 'assert-get-page-from-mfn-and-type-self', e.mfn);
+      putPage(ctx, s, e.mfn);
+      return { page: null, t };
     }
     if (getPage(ctx, s, e.mfn, d) || getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
   }
@@ -179,7 +279,7 @@ export function p2mRemoveForeignSeed(ctx: Ctx, s: State, d: DomIndex, gpfn: numb
   if (!p2mIsForeign(entryType(e))) return EINVAL; // "Invalid type for gpfn"
   // mfn_valid(mfn) holds for every model frame
   const foreignDom = s.frames[e!.mfn]!.owner;
-  if (foreignDom === d) bug('assert-remove-foreign-owner', e!.mfn); // ASSERT(d != foreign_dom)
+  xenAssert(ctx, foreignDom !== d, 'assert-remove-foreign-owner', e!.mfn); // ASSERT(d != foreign_dom)
   ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, e!.mfn);
   // put_gfn(d, gpfn)
   return 0;
@@ -198,6 +298,8 @@ export function p2mRemoveForeignAbsent(_ctx: Ctx, _s: State, _d: DomIndex, _gpfn
 export function p2mTeardownDiscarding(_ctx: Ctx, s: State, d: DomIndex): void {
   const p2m = s.p2m[d]!;
   for (let g = 0; g < p2m.length; g++) p2m[g] = null;
+  s.domains[d]!.tables = false;
+  s.domains[d]!.pool = false;
 }
 
 /**
@@ -215,28 +317,31 @@ export function p2mEntryModify419(ctx: Ctx, s: State, d: DomIndex, gfn: number, 
     if (owner === undefined || owner === null) return EBUSY;
     // p2m->nr_foreign++ (derived in the model)
   }
-  if (p2mIsForeign(entryType(old))) {
-    ctx.xen.p2mEntryModifyPutOld(ctx, s, old!.mfn);
-  }
+  if (p2mIsForeign(entryType(old))) return ctx.xen.p2mEntryModifyPutOld(ctx, s, old!.mfn);
   return 0;
 }
 
 /** Putting an old foreign entry's reference in p2m_entry_modify, up to Xen 4.19: a plain put_page. */
-export function p2mEntryModifyPutOld419(ctx: Ctx, s: State, mfn: number): void {
+export function p2mEntryModifyPutOld419(ctx: Ctx, s: State, mfn: number): number {
   putPage(ctx, s, mfn);
+  return 0;
 }
 
 /**
  * ac607edc2e (2026-02-19, head): before putting an old foreign entry, p2m_entry_modify requires
  * `count > (allocated ? 2 : 1)`: the caller must hold an extra reference, since the put happens
- * before the PTE write. relinquish_p2m_mapping holds none (xen-foreign-protocol.md §3.6 L): this
- * fault is inferred from reading the source, not confirmed by a bug report. Debug builds hit the
- * ASSERT; the model reports the ASSERT.
+ * before the PTE write. Otherwise `ASSERT_UNREACHABLE(); return -EILSEQ;`. relinquish_p2m_mapping
+ * holds none (xen-foreign-protocol.md §3.6 L; read at master c447b7308b): this fault is inferred
+ * from reading the source, not confirmed by a bug report.
  */
-export function p2mEntryModifyPutOldHead(ctx: Ctx, s: State, mfn: number): void {
+export function p2mEntryModifyPutOldHead(ctx: Ctx, s: State, mfn: number): number {
   const pg = s.frames[mfn]!;
-  if (!(pg.count > (pg.allocated ? 2 : 1))) bug('assert-entry-modify-extra-ref', mfn);
+  if (!(pg.count > (pg.allocated ? 2 : 1))) {
+    assertUnreachable(ctx, 'assert-entry-modify-extra-ref', mfn);
+    return EILSEQ;
+  }
   putPage(ctx, s, mfn);
+  return 0;
 }
 
 /** Xen 4.19 EPT: atomic_write_ept_entry calls p2m_entry_modify for leaves, then writes. */
@@ -253,16 +358,6 @@ export function p2mPtSetEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, n
   if (rc !== 0) return rc;
   s.p2m[d]![gfn] = neu; // safe_write_pte / paging_write_p2m_entry
   return 0;
-}
-
-/**
- * From XSA-410 (ff600a8cf8, "refuse new allocations for dying domains"): hap_alloc returns NULL for a
- * dying domain, so an insert into a domain that is not alive fails with -ENOMEM and writes nothing
- * (MODEL.md §3.6: every insert is taken to need an allocation). Removals still go through.
- */
-export function p2mSetEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number {
-  if (e !== null && s.domains[d]!.life !== 'alive') return ENOMEM;
-  return p2mSetEntry44(ctx, s, d, gfn, e);
 }
 
 /**
@@ -290,8 +385,22 @@ export function setTypedP2mEntryHead(ctx: Ctx, s: State, d: DomIndex, gfn: numbe
  */
 export function p2mAddForeign419(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number, gpfn: number, fdom: DomIndex): number {
   if (tdom === fdom) return EINVAL;
-  // xsm_map_gmfn_foreign(XSM_TARGET, tdom, fdom): allowed for the privileged caller
+  const rc = ctx.xen.xsmMapGmfnForeign(ctx, s, tdom, fdom);
+  if (rc !== 0) return rc;
   return p2mAddForeignChecked419(ctx, s, tdom, fgfn, gpfn, fdom);
+}
+
+/**
+ * xsm_map_gmfn_foreign(XSM_TARGET, tdom, fdom) under the dummy policy (xen/include/xsm/dummy.h,
+ * xsm_default_action): the subject is tdom, not the caller. Allowed when tdom is fdom, or tdom's
+ * device-model target is fdom (`src->target == target`), or tdom is the control domain (on x86 only
+ * dom0, the hardware domain); else -EPERM.
+ */
+export function xsmMapGmfnForeign(ctx: Ctx, _s: State, tdom: DomIndex, fdom: DomIndex): number {
+  if (tdom === fdom) return 0;
+  if (ctx.u.targets[tdom] === fdom) return 0;
+  if (ctx.u.domains[tdom]!.hardware) return 0; // is_control_domain(src)
+  return EPERM;
 }
 
 /** The rest of p2m_add_foreign (4.19 to HEAD) once the domains have passed their checks. */
@@ -313,25 +422,42 @@ export function p2mAddForeignChecked419(ctx: Ctx, s: State, tdom: DomIndex, fgfn
   return rc;
 }
 
-/** The `paging` phase from 845a60b63b: p2m_teardown(remove_root=false) clears the root page. */
-export function p2mTeardownClearRoot(_ctx: Ctx, s: State, d: DomIndex): void {
+/**
+ * The `paging` phase (PROG_paging) from 845a60b63b: paging_teardown → hap_teardown →
+ * p2m_teardown(hostp2m, remove_root=false) zeroes the root under the p2m lock (every remaining entry
+ * vanishes, no reference is put) and frees the other table pages; then hap_set_allocation(d, 0)
+ * empties the pool. Preemptible: one chunk.
+ */
+export function pagingTeardown419(_ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
+  if (preemptCheck(p)) return ERESTART;
   const p2m = s.p2m[d]!;
   for (let g = 0; g < p2m.length; g++) p2m[g] = null;
+  s.domains[d]!.tables = false;
+  s.domains[d]!.pool = false;
+  return 0;
 }
 
-/** Seed and 4.5: hap_teardown frees the pool but leaves every entry (this phase is not listed). */
-export function p2mTeardownClearRootAbsent(_ctx: Ctx, _s: State, _d: DomIndex): void {}
+/**
+ * Xen 4.4/4.5, RELMEM_not_started: paging_teardown → hap_teardown → hap_set_allocation(d, 0, NULL)
+ * gives the pool's free pages back to the heap (not preemptible: it shares the first chunk of
+ * relinquish_memory). The p2m's entries and tables stay until the final destroy.
+ */
+export function pagingTeardown44(_ctx: Ctx, s: State, d: DomIndex, _p: Preempt): number {
+  s.domains[d]!.pool = false;
+  return 0;
+}
 
 /**
  * p2m_change_entry_type_global(d, ot, nt) as the seed's ept_change_entry_type_page does it: every
- * valid leaf of type `ot` is rewritten as `nt` through the backend's entry write. It never selects
- * foreign entries (log-dirty converts ram_rw ↔ ram_logdirty only).
+ * valid leaf of type `ot`, at whatever level (a superpage stays one), is rewritten as `nt` through
+ * the backend's leaf write: no walk, no allocation. It never selects foreign entries (log-dirty
+ * converts ram_rw ↔ ram_logdirty only).
  */
 export function p2mChangeEntryTypeGlobal(ctx: Ctx, s: State, d: DomIndex, ot: P2mType, nt: P2mType): void {
   const p2m = s.p2m[d]!;
   for (let g = 0; g < p2m.length; g++) {
     const e = p2m[g]!;
-    if (e !== null && e.type === ot) ctx.xen.p2mSetEntry(ctx, s, d, g, { type: nt, mfn: e.mfn });
+    if (e !== null && e.type === ot) p2mWriteLeaf(ctx, s, d, g, e.order === 1 ? { type: nt, mfn: e.mfn, order: 1 } : { type: nt, mfn: e.mfn });
   }
 }
 

@@ -70,9 +70,9 @@ export function dropAllocationReference(ctx: Ctx, s: State, mfn: number): void {
 
 /**
  * free_domheap_pages(): the frame leaves its owner's page_list (tot_pages - 1) and is free. When a
- * dead domain's tot_pages reaches 0, put_domain() drops its last reference and
- * complete_domain_destroy() runs: the domain is destroyed and its p2m torn down (§1.11).
- * (A dying domain still holds its creation reference: domain_kill drops it when it finishes.)
+ * domain's tot_pages reaches 0, put_domain() drops the reference its memory held; for a dead domain
+ * that may be the last one, and complete_domain_destroy() runs (§1.11). (A dying domain still holds
+ * its creation reference: domain_kill drops it when it finishes.)
  */
 export function freeDomheapPage(ctx: Ctx, s: State, mfn: number): void {
   const pg = s.frames[mfn]!;
@@ -81,9 +81,25 @@ export function freeDomheapPage(ctx: Ctx, s: State, mfn: number): void {
   pg.allocated = false;
   pg.m2p = null;
   activeLedger()?.record(mfn, 0, 'free_domheap_page');
-  if (typeof owner === 'number' && s.domains[owner]!.life === 'dead' && totPages(s, owner) === 0) {
-    completeDomainDestroy(ctx, s, owner);
-  }
+  if (typeof owner === 'number' && totPages(s, owner) === 0) putDomain(ctx, s, owner);
+}
+
+/**
+ * Whether anything still holds a reference on domain `d` besides its creation reference: its memory
+ * (tot_pages > 0), or a device model of it that is not destroyed (XEN_DOMCTL_set_target: "Hold
+ * reference on @e until we destroy @d", put in the device model's complete_domain_destroy).
+ * Derived, never stored (MODEL.md §2).
+ */
+export function domainHeld(ctx: Ctx, s: State, d: DomIndex): boolean {
+  if (totPages(s, d) > 0) return true;
+  const targets = ctx.u.targets;
+  for (let x = 0; x < targets.length; x++) if (targets[x] === d && s.domains[x]!.life !== 'destroyed') return true;
+  return false;
+}
+
+/** put_domain(d): when a dead domain's last reference goes, complete_domain_destroy runs. */
+export function putDomain(ctx: Ctx, s: State, d: DomIndex): void {
+  if (s.domains[d]!.life === 'dead' && !domainHeld(ctx, s, d)) completeDomainDestroy(ctx, s, d);
 }
 
 /** d->tot_pages: derived, never stored (MODEL.md §2). */
@@ -93,9 +109,15 @@ export function totPages(s: State, d: DomIndex): number {
   return n;
 }
 
-/** complete_domain_destroy() → arch_domain_destroy() → paging_final_teardown() → p2m_teardown(). */
+/**
+ * complete_domain_destroy() → arch_domain_destroy() → paging_final_teardown() → p2m_teardown(); then
+ * `if ( d->target != NULL ) put_domain(d->target)`: a device model's destruction may complete its
+ * target's in the same step.
+ */
 export function completeDomainDestroy(ctx: Ctx, s: State, d: DomIndex): void {
   s.domains[d]!.life = 'destroyed';
   s.domains[d]!.relinquish = null;
   ctx.xen.p2mTeardown(ctx, s, d);
+  const target = ctx.u.targets[d]!;
+  if (target >= 0) putDomain(ctx, s, target);
 }

@@ -3,8 +3,10 @@ import { frameCount, type Universe } from './config.js';
 import type { Entry, Frame, State } from './types.js';
 
 /**
- * Every domain alive; each of its gfns populated with its own frame (ram_rw, m2p = that gfn),
- * frames assigned in order (domains by id, then gfns); spare frames free.
+ * Every domain alive, with its p2m tables and paging pool; each of its gfns populated with its own
+ * frame (ram_rw, m2p = that gfn), frames assigned in order (domains by id, then gfns); spare frames
+ * free. With --superpages each aligned gfn pair is one order-1 entry (its frames are consecutive and,
+ * the gfn count being even, aligned).
  */
 export function bootState(u: Universe): State {
   const frames: Frame[] = [];
@@ -12,7 +14,7 @@ export function bootState(u: Universe): State {
   u.domains.forEach((_, d) => {
     const row: (Entry | null)[] = [];
     for (let g = 0; g < u.gfns; g++) {
-      row.push({ type: 'ram_rw', mfn: frames.length });
+      row.push(u.superpages ? { type: 'ram_rw', mfn: frames.length, order: 1 } : { type: 'ram_rw', mfn: frames.length });
       frames.push({ owner: d, count: 1, allocated: true, m2p: g });
     }
     p2m.push(row);
@@ -20,8 +22,9 @@ export function bootState(u: Universe): State {
   while (frames.length < frameCount(u)) frames.push({ owner: null, count: 0, allocated: false, m2p: null });
   return {
     frames,
-    domains: u.domains.map(() => ({ life: 'alive', logDirty: false, relinquish: null })),
+    domains: u.domains.map(() => ({ life: 'alive', logDirty: false, relinquish: null, tables: true, pool: true })),
     p2m,
+    armedFailures: 0,
     fault: null,
   };
 }
@@ -39,7 +42,7 @@ export function cloneState(s: State): State {
     const copy = new Array<Entry | null>(row.length);
     for (let g = 0; g < row.length; g++) {
       const e = row[g]!;
-      copy[g] = e === null ? null : { type: e.type, mfn: e.mfn };
+      copy[g] = e === null ? null : e.order === 1 ? { type: e.type, mfn: e.mfn, order: 1 } : { type: e.type, mfn: e.mfn };
     }
     p2m[d] = copy;
   }
@@ -49,8 +52,11 @@ export function cloneState(s: State): State {
       life: d.life,
       logDirty: d.logDirty,
       relinquish: d.relinquish === null ? null : { phase: d.relinquish.phase, cursor: d.relinquish.cursor },
+      tables: d.tables,
+      pool: d.pool,
     })),
     p2m,
+    armedFailures: s.armedFailures,
     fault: s.fault === null ? null : { kind: s.fault.kind, frame: s.fault.frame },
   };
 }
@@ -75,16 +81,20 @@ export function copyStateInto(dst: State, src: State): void {
     b.life = a.life;
     b.logDirty = a.logDirty;
     b.relinquish = a.relinquish === null ? null : { phase: a.relinquish.phase, cursor: a.relinquish.cursor };
+    b.tables = a.tables;
+    b.pool = a.pool;
     const ra = src.p2m[d]!;
     const rb = dst.p2m[d]!;
     for (let g = 0; g < ra.length; g++) rb[g] = ra[g]!;
   }
+  dst.armedFailures = src.armedFailures;
   dst.fault = src.fault;
 }
 
 /** Whether two states of one universe are equal, cell by cell (no allocation). */
 export function statesEqual(a: State, b: State): boolean {
   if (a.fault !== b.fault && (a.fault === null || b.fault === null || a.fault.kind !== b.fault.kind || a.fault.frame !== b.fault.frame)) return false;
+  if (a.armedFailures !== b.armedFailures) return false;
   for (let i = 0; i < a.frames.length; i++) {
     const x = a.frames[i]!;
     const y = b.frames[i]!;
@@ -93,7 +103,7 @@ export function statesEqual(a: State, b: State): boolean {
   for (let d = 0; d < a.domains.length; d++) {
     const x = a.domains[d]!;
     const y = b.domains[d]!;
-    if (x.life !== y.life || x.logDirty !== y.logDirty) return false;
+    if (x.life !== y.life || x.logDirty !== y.logDirty || x.tables !== y.tables || x.pool !== y.pool) return false;
     const rx = x.relinquish;
     const ry = y.relinquish;
     if (rx !== ry && (rx === null || ry === null || rx.phase !== ry.phase || rx.cursor !== ry.cursor)) return false;
@@ -102,7 +112,7 @@ export function statesEqual(a: State, b: State): boolean {
     for (let g = 0; g < ea.length; g++) {
       const p = ea[g]!;
       const q = eb[g]!;
-      if (p !== q && (p === null || q === null || p.type !== q.type || p.mfn !== q.mfn)) return false;
+      if (p !== q && (p === null || q === null || p.type !== q.type || p.mfn !== q.mfn || p.order !== q.order)) return false;
     }
   }
   return true;

@@ -16,7 +16,8 @@ export type DomPerm = readonly number[];
 export function symmetryClasses(u: Universe): number[][] {
   const groups = new Map<string, number[]>();
   u.domains.forEach((d, i) => {
-    if (d.hardware) return;
+    // a device model and its target play different parts (XSM lets only the one map the other)
+    if (d.hardware || u.targets[i]! >= 0 || u.targets.includes(i)) return;
     const key = d.kind;
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
@@ -58,6 +59,7 @@ export function permuteState(s: State, p: DomPerm): State {
     frames: s.frames.map((f) => ({ ...f, owner: typeof f.owner === 'number' ? p[f.owner]! : f.owner })),
     domains: inv.map((d) => ({ ...s.domains[d]!, relinquish: s.domains[d]!.relinquish === null ? null : { ...s.domains[d]!.relinquish! } })),
     p2m: inv.map((d) => s.p2m[d]!.map((e) => (e === null ? null : { ...e }))),
+    armedFailures: s.armedFailures,
     fault: s.fault === null ? null : { ...s.fault },
   };
 }
@@ -67,6 +69,8 @@ export function permuteAction(a: Action, p: DomPerm): Action {
   switch (a.op) {
     case 'add_to_physmap_foreign':
       return { ...a, t: m(a.t), f: m(a.f) };
+    case 'fail_next_alloc':
+      return a;
     default:
       return { ...a, d: m(a.d) };
   }

@@ -50,31 +50,29 @@ export interface Domain {
   life: Life;
   logDirty: boolean;
   relinquish: Relinquish | null;
+  /**
+   * Whether the p2m's intermediate tables exist (MODEL.md §3.8). A write into a p2m without them
+   * must allocate a table page first. From xen-4.19 they go at the root clear of teardown's
+   * `paging` phase; before, they live until the final destroy.
+   */
+  tables: boolean;
+  /** Whether the domain's paging pool still has pages (hap_teardown empties it during relinquish). */
+  pool: boolean;
 }
 
+/**
+ * A p2m entry. `order: 1` marks half of a superpage (--superpages): the aligned gfn pair 2i, 2i+1
+ * maps two consecutive frames with one entry, which must be split (a table page allocated) before
+ * one half can change. Each gfn of the pair holds its own view (its mfn) with the same type.
+ */
 export interface Entry {
   type: P2mType;
   mfn: number;
+  order?: 1;
 }
 
-/** Which hypervisor assertion failed. A faulted state has no successors. */
-export type FaultKind =
-  | 'put_page-count-zero'
-  | 'put_page-null'
-  | 'hardware-domain-crashed'
-  | 'assert-p2m-remove-page-mfn'
-  | 'assert-remove-foreign-owner'
-  | 'assert-entry-modify-extra-ref'
-  | 'bug-on-foreign-type-change';
-export const FAULT_KINDS: readonly FaultKind[] = [
-  'put_page-count-zero',
-  'put_page-null',
-  'hardware-domain-crashed',
-  'assert-p2m-remove-page-mfn',
-  'assert-remove-foreign-owner',
-  'assert-entry-modify-extra-ref',
-  'bug-on-foreign-type-change',
-];
+export type { FaultKind } from './fault.js';
+import type { FaultKind } from './fault.js';
 
 export interface Fault {
   kind: FaultKind;
@@ -87,6 +85,8 @@ export interface State {
   domains: Domain[];
   /** p2m[d][g]: null (p2m_invalid) or an entry. */
   p2m: (Entry | null)[][];
+  /** Allocation failures armed by fail_next_alloc, consumed by the next table allocation (at most 1). */
+  armedFailures: number;
   fault: Fault | null;
 }
 

@@ -6,11 +6,14 @@ import * as p2m from './p2m.js';
 import type { Version } from './types.js';
 import type { XenFunctions } from './xen.js';
 
-/** Seed V6.2 (Dec 2013) on Xen 4.4, with set_typed_p2m_entry of the committed 4/7 (243cebb3df). */
+/**
+ * Seed V6.2 (Dec 2013) on Xen 4.4, with set_typed_p2m_entry and p2m_remove_page's foreign guard of
+ * the committed patch 4/7 (243cebb3df; the V6 text of 4/7 is not available).
+ */
 export const SEED: XenFunctions = {
   version: 'seed',
   finalTeardownReleasesForeign: false,
-  relinquishPhases: ['memory'],
+  relinquishPhases: ['paging', 'memory'],
   atomicWriteEptEntry: p2m.atomicWriteEptEntrySeed,
   p2mPtSetEntry: p2m.p2mPtSetEntryRefusingForeign,
   p2mSetEntry: p2m.p2mSetEntry44,
@@ -21,8 +24,10 @@ export const SEED: XenFunctions = {
   p2mRemovePage: p2m.p2mRemovePage,
   guestPhysmapRemovePage: p2m.guestPhysmapRemovePage,
   getPageFromGfn: p2m.getPageFromGfn44,
+  hapAlloc: p2m.hapAlloc44,
   p2mAddForeign: p2m.p2mAddForeignSeed,
   p2mRemoveForeign: p2m.p2mRemoveForeignSeed,
+  xsmMapGmfnForeign: p2m.xsmMapGmfnForeign, // not called before 4.19: the seed's hook judged the caller
   guestRemovePage: memory.guestRemovePage44,
   populatePhysmap: memory.populatePhysmap,
   decreaseReservation: memory.decreaseReservation,
@@ -34,7 +39,7 @@ export const SEED: XenFunctions = {
   domainRelinquishResources: domain.domainRelinquishResources,
   relinquishP2mMapping: domain.relinquishP2mMappingAbsent,
   relinquishMemory: domain.relinquishMemory,
-  p2mTeardownClearRoot: p2m.p2mTeardownClearRootAbsent,
+  pagingTeardown: p2m.pagingTeardown44,
   p2mTeardown: p2m.p2mTeardownDiscarding,
   domainCrash: domain.domainCrash,
 };
@@ -53,10 +58,11 @@ export const XEN_4_5: XenFunctions = {
 };
 
 /**
- * Xen 4.19: 845a60b63b (any HVM/PVH target; foreign references dropped during kill by
- * relinquish_p2m_mapping, then the root cleared), XSA-222's guest_remove_page and aborting
- * previous-page removal, p2m_entry_modify on both backends (PT counts too), XSA-410's refusal of
- * inserts into dying domains.
+ * Xen 4.19: 845a60b63b (foreign references dropped during kill by relinquish_p2m_mapping, then the
+ * root cleared), XSM judging the target domain (xsm_map_gmfn_foreign: the control domain or a device
+ * model of the source), XSA-222's guest_remove_page, p2m_remove_entry and aborting previous-page
+ * removal, p2m_entry_modify on both backends (PT counts too), XSA-410's hap_alloc refusing dying
+ * domains (ff600a8cf8).
  */
 export const XEN_4_19: XenFunctions = {
   ...XEN_4_5,
@@ -64,22 +70,29 @@ export const XEN_4_19: XenFunctions = {
   relinquishPhases: ['mappings', 'paging', 'memory'],
   atomicWriteEptEntry: p2m.atomicWriteEptEntry419,
   p2mPtSetEntry: p2m.p2mPtSetEntry419,
-  p2mSetEntry: p2m.p2mSetEntry419,
   p2mEntryModify: p2m.p2mEntryModify419,
   p2mEntryModifyPutOld: p2m.p2mEntryModifyPutOld419,
   setTypedP2mEntry: p2m.setTypedP2mEntryHead,
+  p2mRemovePage: p2m.p2mRemovePage419,
+  hapAlloc: p2m.hapAlloc419,
   p2mAddForeign: p2m.p2mAddForeign419,
   guestRemovePage: memory.guestRemovePage419,
+  removeFromPhysmap: memory.removeFromPhysmap419,
   addToPhysmapForeign: memory.addToPhysmapForeign419,
   relinquishP2mMapping: domain.relinquishP2mMapping,
-  p2mTeardownClearRoot: p2m.p2mTeardownClearRoot,
+  pagingTeardown: p2m.pagingTeardown419,
 };
 
-/** HEAD: 4.19 plus ac607edc2e (§3.6 L), whose fault is inferred from the source, not reported. */
+/**
+ * HEAD (read at master c447b7308b): 4.19 plus ac607edc2e (§3.6 L; its fault at teardown is inferred
+ * from the source, not reported) and a8325f981c (get_page_from_gfn puts and returns NULL, in release
+ * builds, for a foreign entry on the querying domain's own frame).
+ */
 export const HEAD: XenFunctions = {
   ...XEN_4_19,
   version: 'head',
   p2mEntryModifyPutOld: p2m.p2mEntryModifyPutOldHead,
+  getPageFromGfn: p2m.getPageFromGfnHead,
 };
 
 export const VERSION_TABLES: Record<Version, XenFunctions> = {

@@ -33,16 +33,21 @@ export interface XenFunctions {
   p2mSetEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
   /** p2m_entry_modify (from Xen 4.13; unused by the seed and 4.5 backends). */
   p2mEntryModify(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
-  p2mEntryModifyPutOld(ctx: Ctx, s: State, mfn: number): void;
+  /** The put of an old foreign entry's reference in p2m_entry_modify: 0, or an error and nothing put. */
+  p2mEntryModifyPutOld(ctx: Ctx, s: State, mfn: number): number;
   setTypedP2mEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number;
   setForeignP2mEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number;
   p2mRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number;
   guestPhysmapRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number;
   getPageFromGfn(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn;
+  /** The paging pool's allocator (hap_alloc) for a p2m table page: true when a page was had. */
+  hapAlloc(ctx: Ctx, s: State, d: DomIndex): boolean;
 
   // xen/arch/x86/mm/p2m.c: the foreign map and unmap
   p2mAddForeign(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number, gpfn: number, fdom: DomIndex): number;
   p2mRemoveForeign(ctx: Ctx, s: State, d: DomIndex, gpfn: number): number;
+  /** xsm_map_gmfn_foreign(XSM_TARGET, tdom, fdom): 0 or -EPERM (from Xen 4.19 in the model). */
+  xsmMapGmfnForeign(ctx: Ctx, s: State, tdom: DomIndex, fdom: DomIndex): number;
 
   // xen/common/memory.c
   guestRemovePage(ctx: Ctx, s: State, d: DomIndex, gmfn: number): number;
@@ -60,8 +65,8 @@ export interface XenFunctions {
   domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   relinquishMemory(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
-  /** The `paging` phase: p2m_teardown(p2m, remove_root=false) from hap_teardown. */
-  p2mTeardownClearRoot(ctx: Ctx, s: State, d: DomIndex): void;
+  /** The `paging` phase: paging_teardown → hap_teardown (the pool emptied; from 845a60b63b the root cleared). */
+  pagingTeardown(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   /** p2m_teardown at complete_domain_destroy (final destroy). */
   p2mTeardown(ctx: Ctx, s: State, d: DomIndex): void;
   domainCrash(ctx: Ctx, s: State, d: DomIndex): void;

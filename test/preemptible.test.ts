@@ -41,16 +41,19 @@ describe('preemptible teardown reaches the verdicts of atomic destroy', () => {
 });
 
 describe('§3.6 H: a foreign insert into a dying domain', () => {
-  it('xen-4.19 atomic is clean; split, the refused insert has already removed the target\'s page', () => {
+  it('xen-4.19 atomic is clean; split, an insert after the walk and before the root clear succeeds and leaks (MODEL.md §3.6, r4)', () => {
     expect(verdicts('xen-4.19', 'ept', false, 5).names).toEqual([]);
-    const split = verdicts('xen-4.19', 'ept', true, 3);
-    expect(split.names).toEqual(['failed-call-has-no-effect']);
-    const v = split.byName.get('failed-call-has-no-effect')!;
-    expect(v.depth).toBe(2);
-    const [a1, a2] = v.path.map((ai) => split.w.xm.actions[ai]!);
-    expect(a1).toMatchObject({ op: 'kill_begin' });
-    expect(a2).toMatchObject({ op: 'add_to_physmap_foreign', t: (a1 as { d: number }).d });
-    expect(v.message).toMatch(/returned -ENOMEM/);
+    // revision 3 refused every insert into a dying domain (a spurious failed-call-has-no-effect at 2):
+    // the refusal is hap_alloc's, so an insert fails only once the tables are gone
+    expect(verdicts('xen-4.19', 'ept', true, 4).names).toEqual([]);
+    const split = verdicts('xen-4.19', 'ept', true, 5);
+    expect(split.names).toEqual(['cleanup-possible', 'refcount-matches-holders']);
+    const v = split.byName.get('refcount-matches-holders')!;
+    expect(v.depth).toBe(5);
+    const steps = v.path.map((ai) => split.w.xm.actions[ai]!);
+    expect(steps.map((a) => a.op)).toEqual(['add_to_physmap_foreign', 'kill_begin', 'relinquish_step', 'add_to_physmap_foreign', 'relinquish_step']);
+    expect(steps[3]).toMatchObject({ t: 1, f: 2 }); // the device model maps its target's page into itself, dying
+    expect(v.message).toMatch(/1 reference\(s\) held by nothing/);
   });
 
   it('seed: the insert into a dying domain succeeds, and the relinquish that follows loses it', () => {

@@ -10,15 +10,20 @@ export function universeOptions(cmd: Command): Command {
   return cmd
     .option('--version <name>', `Xen version: ${VERSIONS.join(', ')} (default: seed)`)
     .option('--backend <name>', `the host's p2m backend: ${BACKENDS.join(', ')} (default: ept)`)
-    .option('--domains <list>', 'domains as domN:kind[:hw], comma-separated (dom0 must be the hardware domain)', DEFAULT_DOMAINS)
-    .option('--gfns <n>', 'gfns per domain', '2')
-    .option('--spare-frames <n>', 'free frames beyond one per domain gfn', '1')
+    .option(
+      '--domains <list>',
+      `domains as domN:kind[:hw][:dm=domM], comma-separated: kind pvh or hvm; dom0 must be the hardware domain (hw); dm=domM makes the domain the device model of domM (XEN_DOMCTL_set_target), the one domain besides dom0 that may map domM's pages from xen-4.19 (default: ${DEFAULT_DOMAINS})`,
+    )
+    .option('--gfns <n>', 'gfns per domain (default: 2)')
+    .option('--spare-frames <n>', 'free frames beyond one per domain gfn (default: 1)')
     .option(
       '--ops <list>',
       `operations to enumerate, from ${OPERATIONS.join(', ')} (default: the four hypercalls and destroy, or kill_begin and relinquish_step with --preemptible-teardown; set_log_dirty is optional)`,
     )
     .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)')
-    .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls');
+    .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls')
+    .option('--build <mode>', 'debug: a failed ASSERT is a hypervisor fault; release: ASSERTs compiled out, the C\'s release path taken (default: debug)')
+    .option('--superpages', 'boot each aligned gfn pair as one superpage entry; changing one half splits it, which allocates a p2m table page (add fail_next_alloc to --ops to make that fail)');
 }
 
 export function parseDepth(v: string | undefined): number {

@@ -90,6 +90,8 @@ function reproFlags(f: SimulateFlags): string[] {
   if (f.ops !== undefined) args.push('--ops', f.ops);
   if (f.destroyableDom0) args.push('--destroyable-dom0');
   if (f.preemptibleTeardown) args.push('--preemptible-teardown');
+  if (f.build !== undefined) args.push('--build', f.build);
+  if (f.superpages) args.push('--superpages');
   if (f.invariants !== undefined) args.push('--invariants', f.invariants);
   if (f.steps !== undefined) args.push('--steps', f.steps);
   if (f.runs !== undefined) args.push('--runs', f.runs);

@@ -17,6 +17,8 @@ export interface MatrixEntry {
   ops?: string[];
   preemptibleTeardown?: boolean;
   destroyableDom0?: boolean;
+  build?: string;
+  superpages?: boolean;
   mutant?: string;
   /** A --variant file, relative to the matrix file. */
   variant?: string;
@@ -74,6 +76,8 @@ export async function runEntry(e: MatrixEntry, matrixDir: string): Promise<Entry
     ops: e.ops?.join(','),
     preemptibleTeardown: e.preemptibleTeardown,
     destroyableDom0: e.destroyableDom0,
+    build: e.build,
+    superpages: e.superpages,
     mutant: e.mutant,
     variant: e.variant === undefined ? undefined : isAbsolute(e.variant) ? e.variant : resolve(matrixDir, e.variant),
   };

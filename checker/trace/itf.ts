@@ -4,6 +4,7 @@
 import {
   domainName,
   actionArgs,
+  hypotheticalConfiguration,
   type Action,
   type Entry,
   type Fault,
@@ -12,7 +13,7 @@ import {
   type Rc,
   type State,
   type Universe,
-  FAULT_KINDS,
+  FAULTS,
   LIVES,
   P2M_TYPES,
   type P2mType,
@@ -21,7 +22,9 @@ import {
   type RelinquishPhase,
 } from '../../model/index.js';
 
-export const ITF_VARS = ['frames', 'domains', 'p2m', 'fault', 'action', 'rc'] as const;
+export const ITF_VARS = ['frames', 'domains', 'p2m', 'armedFailures', 'fault', 'action', 'rc'] as const;
+/** The variables a trace must have (armedFailures came with model revision 4: 0 when absent). */
+const REQUIRED_VARS = ['frames', 'domains', 'p2m', 'fault', 'action', 'rc'];
 
 type Json = null | boolean | string | number | Json[] | { [k: string]: Json };
 
@@ -34,6 +37,10 @@ export interface TraceConfig {
   ops: string[];
   hardwareDomainDestroyable: boolean;
   preemptibleTeardown: boolean;
+  build: string;
+  superpages: boolean;
+  /** Why the configuration never existed in Xen, when it did not (MODEL.md §1), else null. */
+  hypothetical: string | null;
   /** A mutant of the catalogue, when the trace is of one. */
   mutant?: string;
   /** The absolute path of a --variant file, when the trace is of one. */
@@ -53,16 +60,24 @@ export interface ItfMeta {
   path: number[];
 }
 
+/** The universe's domains as --domains spells them: `dom0:pvh:hw,dom1:pvh:dm=dom2,dom2:hvm`. */
+export function domainsSpec(u: Universe): string {
+  return u.domains.map((d) => `dom${d.id}:${d.kind}${d.hardware ? ':hw' : ''}${d.target != null ? `:dm=dom${d.target}` : ''}`).join(',');
+}
+
 export function universeToConfig(u: Universe): TraceConfig {
   return {
     version: u.version,
     backend: u.backend,
-    domains: u.domains.map((d) => `dom${d.id}:${d.kind}${d.hardware ? ':hw' : ''}`).join(','),
+    domains: domainsSpec(u),
     gfns: u.gfns,
     spareFrames: u.spareFrames,
     ops: [...u.ops],
     hardwareDomainDestroyable: u.hardwareDomainDestroyable,
     preemptibleTeardown: u.preemptibleTeardown,
+    build: u.build,
+    superpages: u.superpages,
+    hypothetical: hypotheticalConfiguration(u),
   };
 }
 
@@ -77,7 +92,8 @@ function ownerJson(u: Universe, o: Owner): Json {
 }
 
 function entryJson(e: Entry | null): Json {
-  return e === null ? { tag: 'Empty', value: { '#tup': [] } } : { tag: 'Mapped', value: { type: e.type, mfn: big(e.mfn) } };
+  if (e === null) return { tag: 'Empty', value: { '#tup': [] } };
+  return { tag: 'Mapped', value: { type: e.type, mfn: big(e.mfn), order: big(e.order ?? 0) } };
 }
 
 export function stateToItf(u: Universe, s: State, index: number, a: Action | null, actionIndex: number | null, rc: Rc | undefined): Record<string, Json> {
@@ -91,10 +107,13 @@ export function stateToItf(u: Universe, s: State, index: number, a: Action | nul
           life: d.life,
           logDirty: d.logDirty,
           relinquish: d.relinquish === null ? none : some({ phase: d.relinquish.phase, cursor: big(d.relinquish.cursor) }),
+          tables: d.tables,
+          pool: d.pool,
         },
       ]),
     },
     p2m: { '#map': s.p2m.map((row, d) => [domainName(u, d), { '#map': row.map((e, g) => [big(g), entryJson(e)]) }]) },
+    armedFailures: big(s.armedFailures),
     fault: s.fault === null ? none : some({ kind: s.fault.kind, frame: s.fault.frame === null ? none : some(big(s.fault.frame)) }),
     action: a === null ? { tag: 'Init', value: { '#tup': [] } } : { tag: a.op, value: argsJson(u, a) },
     rc: rc === undefined ? none : rc === null ? { tag: 'Fault', value: { '#tup': [] } } : some(big(rc)),
@@ -203,7 +222,7 @@ export function itfToState(u: Universe, v: unknown, where: string): State {
     const m2p = readOption(f.m2p, `${w}.m2p`);
     return { owner, count: readBig(f.count, `${w}.count`), allocated: f.allocated, m2p: m2p === undefined ? null : readBig(m2p, `${w}.m2p`) };
   });
-  const domains: State['domains'] = u.domains.map(() => ({ life: 'alive' as Life, logDirty: false, relinquish: null }));
+  const domains: State['domains'] = u.domains.map(() => ({ life: 'alive' as Life, logDirty: false, relinquish: null, tables: true, pool: true }));
   const seenDomains = new Set<number>();
   for (const [k, dv] of readMap(v.domains, `${where}.domains`)) {
     const d = dom(k, `${where}.domains`);
@@ -218,7 +237,13 @@ export function itfToState(u: Universe, v: unknown, where: string): State {
       if (!isObj(r) || !['mappings', 'paging', 'memory', 'done'].includes(r.phase as string)) return fail(`${w}.relinquish`, 'expected {phase, cursor}');
       relinquish = { phase: r.phase as RelinquishPhase, cursor: readBig(r.cursor, `${w}.relinquish.cursor`) };
     }
-    domains[d] = { life: dv.life as Life, logDirty: dv.logDirty, relinquish };
+    const flag = (k: 'tables' | 'pool'): boolean => {
+      const v = (dv as Record<string, unknown>)[k];
+      if (v === undefined) return true; // a trace of revision 3
+      if (typeof v !== 'boolean') return fail(`${w}.${k}`, 'expected a boolean');
+      return v;
+    };
+    domains[d] = { life: dv.life as Life, logDirty: dv.logDirty, relinquish, tables: flag('tables'), pool: flag('pool') };
   }
   if (seenDomains.size !== u.domains.length) fail(`${where}.domains`, `expected ${u.domains.length} domains`);
   const p2m: (Entry | null)[][] = u.domains.map(() => Array.from({ length: u.gfns }, () => null));
@@ -234,17 +259,21 @@ export function itfToState(u: Universe, v: unknown, where: string): State {
         fail(`${w}[${g}]`, 'expected Empty or Mapped {type, mfn}');
       }
       const val = e.value as Record<string, unknown>;
-      p2m[d]![g] = { type: val.type as P2mType, mfn: readBig(val.mfn, `${w}[${g}].mfn`) };
+      const order = val.order === undefined ? 0 : readBig(val.order, `${w}[${g}].order`);
+      if (order !== 0 && order !== 1) fail(`${w}[${g}].order`, 'expected 0 or 1');
+      const mfn = readBig(val.mfn, `${w}[${g}].mfn`);
+      p2m[d]![g] = order === 1 ? { type: val.type as P2mType, mfn, order: 1 } : { type: val.type as P2mType, mfn };
     }
   }
   const fv = readOption(v.fault, `${where}.fault`);
   let fault: Fault | null = null;
   if (fv !== undefined) {
-    if (!isObj(fv) || !(FAULT_KINDS as readonly unknown[]).includes(fv.kind)) fail(`${where}.fault`, 'expected {kind, frame}');
+    if (!isObj(fv) || typeof fv.kind !== 'string' || !Object.hasOwn(FAULTS, fv.kind)) fail(`${where}.fault`, 'expected {kind, frame} with a known fault kind');
     const fr = readOption((fv as Record<string, unknown>).frame, `${where}.fault.frame`);
     fault = { kind: (fv as Record<string, unknown>).kind as FaultKind, frame: fr === undefined ? null : readBig(fr, `${where}.fault.frame`) };
   }
-  return { frames, domains, p2m, fault };
+  const armedFailures = v.armedFailures === undefined ? 0 : readBig(v.armedFailures, `${where}.armedFailures`);
+  return { frames, domains, p2m, armedFailures, fault };
 }
 
 export interface ParsedTrace {
@@ -265,8 +294,8 @@ export function parseItf(text: string, file: string): ParsedTrace {
   if (!isObj(v)) return fail(file, 'expected an ITF trace object');
   const meta = v['#meta'];
   if (!isObj(meta)) return fail(file, 'missing "#meta": this is not a trace written by checker');
-  if (!Array.isArray(v.vars) || !ITF_VARS.every((x) => (v as Record<string, unknown[]>).vars!.includes(x))) {
-    fail(file, `"vars" must list ${ITF_VARS.join(', ')}`);
+  if (!Array.isArray(v.vars) || !REQUIRED_VARS.every((x) => (v as Record<string, unknown[]>).vars!.includes(x))) {
+    fail(file, `"vars" must list ${REQUIRED_VARS.join(', ')}`);
   }
   if (!Array.isArray(v.states) || v.states.length === 0) return fail(file, '"states" must be a non-empty array');
   const cfg = meta.configuration;

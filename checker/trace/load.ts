@@ -42,6 +42,8 @@ export async function readTraceFile(file: string): Promise<TraceFile> {
       ops: Array.isArray(c.ops) ? c.ops.join(',') : String(c.ops),
       destroyableDom0: c.hardwareDomainDestroyable === true,
       preemptibleTeardown: c.preemptibleTeardown === true,
+      build: c.build === undefined ? undefined : String(c.build),
+      superpages: c.superpages === true,
       mutant: typeof c.mutant === 'string' ? c.mutant : undefined,
       variant: typeof c.variant === 'string' ? c.variant : undefined,
     });

@@ -1,6 +1,6 @@
 // What a person reads and what a machine reads.
 import type { ExploreResult } from '../engine/index.js';
-import { describeEvent, formatChange, type Universe } from '../../model/index.js';
+import { describeEvent, formatChange, hypotheticalConfiguration, type Universe } from '../../model/index.js';
 import type { Invariant, Witness } from '../../invariants/index.js';
 import { universeToConfig } from './itf.js';
 import type { Trace } from './build.js';
@@ -178,6 +178,8 @@ export function renderJson(info: RunInfo): unknown {
 export function runNotes(u: Universe, label: string | null, messages: string[]): string[] {
   const notes: string[] = [];
   if (label) notes.push(`checking ${label}`);
+  const hypothetical = hypotheticalConfiguration(u);
+  if (hypothetical) notes.push(hypothetical);
   if (u.version === 'head' && messages.some((m) => m.includes('p2m_entry_modify puts an old foreign entry'))) {
     notes.push(
       'head: the p2m_entry_modify fault (ac607edc2e versus relinquish_p2m_mapping) is inferred from reading ' +
