@@ -161,7 +161,7 @@ Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix f
     .option('--port <n>', `the port (default ${DEFAULT_PORT}; 0: any free port)`)
     .option('--host <addr>', 'the address to listen on (default 127.0.0.1: this machine only)')
     .option('--variant <file>', 'a variant of yours to open traces of and explore (repeatable); a trace never loads code itself', (v: string, acc: string[] = []) => [...acc, v])
-    .addHelpText('after', '\nExample:\n  checker explore --trace-out traces/ && checker serve --trace-dir traces/')
+    .addHelpText('after', '\nExample (after checker explore --trace-out traces/):\n  checker serve --trace-dir traces/')
     .action(async (o: ServeFlags) => {
       process.exitCode = await runServe(o, out);
     });

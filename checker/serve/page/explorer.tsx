@@ -24,7 +24,9 @@ export function Explorer(props: {
   onFound: (s: SearchView) => void;
 }) {
   const { trace, cursor } = props;
-  const [succ, setSucc] = useState<SuccessorsView | null>(null);
+  // the operations, with the state they are of: those of another state are never shown as this one's
+  const [answer, setAnswer] = useState<{ trace: TraceView; cursor: number; succ: SuccessorsView } | null>(null);
+  const succ = answer !== null && answer.trace === trace && answer.cursor === cursor ? answer.succ : null;
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState('');
   const [onlyChanging, setOnlyChanging] = useState(true);
@@ -37,13 +39,12 @@ export function Explorer(props: {
   useEffect(() => {
     const ctl = new AbortController();
     let live = true;
-    setSucc(null);
     setError(null);
     setSearchNote(null);
     const timer = setTimeout(() => {
       api
         .successors(trace.target, trace.path.slice(0, cursor), ctl.signal)
-        .then((r) => live && setSucc(r))
+        .then((r) => live && setAnswer({ trace, cursor, succ: r }))
         .catch((e: Error) => {
           if (live && e.name !== 'AbortError') setError(e.message);
         });

@@ -20,6 +20,9 @@ interface Screen {
 
 const NONE: Projection = { frame: null, domain: null };
 
+/** Where to step: a step number, or a function of the current one and the trace's length. */
+type Go = number | ((cursor: number, n: number) => number);
+
 function App() {
   const [info, setInfo] = useState<Info | null>(null);
   const [list, setList] = useState<TraceList | null>(null);
@@ -62,12 +65,15 @@ function App() {
   };
   const boot = (t: TargetSpec) => load(api.walk(t, [], 'the booted state'), fresh(() => 0));
 
+  // a step number, or a move from the current one: computed on the latest cursor, so key presses
+  // and clicks that come faster than the page renders each count
   const go = useCallback(
-    (k: number) =>
+    (to: Go) =>
       setStack((s) => {
         const top = s[s.length - 1];
         if (!top) return s;
-        const cursor = Math.max(0, Math.min(top.view.steps.length, k));
+        const n = top.view.steps.length;
+        const cursor = Math.max(0, Math.min(n, typeof to === 'number' ? to : to(top.cursor, n)));
         return cursor === top.cursor ? s : [...s.slice(0, -1), { ...top, cursor }];
       }),
     [],
@@ -93,17 +99,16 @@ function App() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const tag = (e.target as HTMLElement | null)?.tagName;
-      if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || !screen) return;
-      const k = screen.cursor;
-      const n = screen.view.steps.length;
-      const to = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? k + 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? k - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? n : null;
+      if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
+      const to: Go | null =
+        e.key === 'ArrowRight' || e.key === 'ArrowDown' ? (k) => k + 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? (k) => k - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? (_, n) => n : null;
       if (to === null) return;
       e.preventDefault();
       go(to);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [screen, go]);
+  }, [go]);
 
   // a trace file dropped anywhere on the page opens
   useEffect(() => {
@@ -179,7 +184,7 @@ function TraceScreen(props: {
   projection: Projection;
   maxDepth: number;
   onBack: () => void;
-  onGo: (k: number) => void;
+  onGo: (to: Go) => void;
   onPick: (p: Pick) => void;
   onUnproject: () => void;
   onTake: (actionIndex: number) => void;
@@ -214,16 +219,16 @@ function TraceScreen(props: {
         <button class="first" onClick={() => props.onGo(0)} disabled={cursor === 0} title="booted state (Home)">
           |◀
         </button>
-        <button class="prev" onClick={() => props.onGo(cursor - 1)} disabled={cursor === 0} title="previous step (←)">
+        <button class="prev" onClick={() => props.onGo((k) => k - 1)} disabled={cursor === 0} title="previous step (←)">
           ◀
         </button>
         <span class="position">
           step <b class="cursor">{cursor}</b> of {n}
         </span>
-        <button class="next" onClick={() => props.onGo(cursor + 1)} disabled={cursor === n} title="next step (→)">
+        <button class="next" onClick={() => props.onGo((k) => k + 1)} disabled={cursor === n} title="next step (→)">
           ▶
         </button>
-        <button class="last" onClick={() => props.onGo(n)} disabled={cursor === n} title="last step (End)">
+        <button class="last" onClick={() => props.onGo((_, last) => last)} disabled={cursor === n} title="last step (End)">
           ▶|
         </button>
         <input class="slider" type="range" min={0} max={n} value={cursor} onInput={(e) => props.onGo(Number((e.target as HTMLInputElement).value))} aria-label="step" />
@@ -324,7 +329,7 @@ function TraceScreen(props: {
               ✗ {t.property}: {t.message}
             </div>
           )}
-          <div class="dim">replay token: {t.path.join(',') || '(booted state)'}</div>
+          <div class="dim token">replay token: {t.path.join(',') || '(booted state)'}</div>
         </section>
         <Explorer trace={t} cursor={cursor} maxDepth={props.maxDepth} onTake={props.onTake} onFound={props.onFound} />
       </div>

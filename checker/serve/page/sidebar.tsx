@@ -45,7 +45,9 @@ export function DropZone(props: { onFile: (f: File) => void }) {
       }}
       onDragLeave={() => setOver(false)}
       onDrop={(e) => {
+        // handled here: the page-wide drop handler must not open the file a second time
         e.preventDefault();
+        e.stopPropagation();
         setOver(false);
         const f = e.dataTransfer?.files[0];
         if (f) props.onFile(f);

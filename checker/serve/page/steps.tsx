@@ -94,7 +94,11 @@ export function StepList(props: { trace: TraceView; cursor: number; projection: 
           onGo={props.onGo}
         />
       ))}
-      {shown.length < t.steps.length && <li class="step dim">{t.steps.length - shown.length} steps do not touch the projection</li>}
+      {shown.length < t.steps.length && (
+        <li class="step dim">
+          {t.steps.length - shown.length} step{t.steps.length - shown.length === 1 ? ' does' : 's do'} not touch the projection
+        </li>
+      )}
     </ol>
   );
 }
