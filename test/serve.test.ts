@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type Serving } from '../checker/serve/server.js';
 import { loadServerVariants } from '../checker/serve/targets.js';
+import { stateView } from '../checker/serve/view.js';
+import { makeUniverse, makeXenModel } from '../model/index.js';
 import type { SearchView, SuccessorsView, TargetSpec, TraceList, TraceView } from '../checker/serve/protocol.js';
 import { CLI, cli, cliWithin, expectUsageError, ROOT } from './cli-run.js';
 
@@ -229,6 +231,26 @@ describe('exploring by hand', () => {
   it('a mutant of the catalogue runs on its base version', async () => {
     const w = await post<TraceView>('/api/walk', { target: { ...SEED, version: 'xen-4.19', mutant: 'ept-write-without-put' }, path: [] });
     expect(w.label).toMatch(/mutant ept-write-without-put/);
+  });
+});
+
+describe('states the model does not have yet', () => {
+  it('a field the page does not know is drawn as text, with the known ones', () => {
+    const u = makeUniverse();
+    const s = makeXenModel(u).init() as unknown as Record<string, any>;
+    // fields the model may gain: per-domain page tables and a device-model target, superpage
+    // entries, a machine-wide counter, and a per-frame flag
+    s.domains[1].tables = true;
+    s.domains[1].target = 2;
+    s.p2m[0][0] = { ...s.p2m[0][0], order: 1 };
+    s.armedFailures = 2;
+    s.frames[3].pinned = false;
+    const v = stateView(u, s as never);
+    expect(v.domains[1]!.fields).toEqual(expect.arrayContaining([['tables', 'true'], ['target', '2'], ['life', 'alive']]));
+    expect(v.p2m[0]![0]).toMatchObject({ type: 'ram_rw', mfn: 0, text: 'ram_rw(mfn 0, order 1)' });
+    expect(v.other).toEqual([['armedFailures', '2']]);
+    expect(v.frames[3]!.fields).toContainEqual(['pinned', 'false']);
+    expect(v.frames[3]).toMatchObject({ owner: 'dom1', count: 1, held: 1 });
   });
 });
 
