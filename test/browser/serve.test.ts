@@ -110,6 +110,16 @@ describe('a dangling arrow and a projection', () => {
     await page.locator('button.unproject').click();
     expect(await page.locator('.steps li[data-step]').count()).toBe(4);
   });
+
+  it('a domain clicked projects the trace onto it: the steps that name it or change its cells', async () => {
+    await page.locator('svg.state g.domain[data-domain="1"] g.head').click();
+    await expect(page.locator('.projection').textContent()).resolves.toContain('projected on dom1');
+    await expect(page.locator('.steps li[data-step="1"]').count()).resolves.toBe(1);
+    await expect(page.locator('.steps li[data-step="2"]').count()).resolves.toBe(1);
+    await expect(page.locator('.steps li[data-step="3"]').count()).resolves.toBe(0); // destroy(dom2) touches nothing of dom1
+    await page.locator('svg.state g.domain[data-domain="1"] g.head').click(); // clicked again: everything
+    await expect(page.locator('.projection').count()).resolves.toBe(0);
+  });
 });
 
 describe('exploring by hand', () => {
@@ -147,6 +157,23 @@ describe('exploring by hand', () => {
     await expect(page.locator('.note').first().textContent()).resolves.toContain('refcount-matches-holders, 2 steps further');
     await expect(page.locator('.steps li[data-step="1"]').textContent()).resolves.toContain('add_to_physmap_foreign(t=dom1, gT=0, f=dom2, gF=0)');
     await expect(page.locator('svg.state [data-leak="4"]').count()).resolves.toBe(1);
+  });
+});
+
+describe('a universe chosen on the page', () => {
+  it('booted with another version, its operations are listed from the booted state', async () => {
+    await page.locator('select.version').selectOption('xen-4.19');
+    await page.locator('button.boot-button').click();
+    await page.locator('.trace-head .dim', { hasText: 'xen-4.19 on ept' }).waitFor();
+    expect(await cursor()).toBe(0);
+    // failing calls are listed too once asked for: populating a gfn that is mapped is -EEXIST
+    const failing = page.locator('button.take', { hasText: 'populate_physmap(dom0, gfn=0)' });
+    await page.locator('button.take').first().waitFor();
+    await expect(failing.count()).resolves.toBe(0);
+    await page.locator('input.only-changing').uncheck();
+    await expect(failing.textContent()).resolves.toContain('→ -EEXIST');
+    await expect(page.locator('.explorer').textContent()).resolves.toContain('57 of 57 operations shown');
+    await page.locator('input.only-changing').check();
   });
 });
 
