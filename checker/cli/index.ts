@@ -9,6 +9,7 @@ import { DEFAULT_DEPTH, universeOptions } from './flags.js';
 import { runList } from './list.js';
 import { runRegress, type RegressFlags } from './regress.js';
 import { runReplay } from './replay.js';
+import { DEFAULT_PORT, runServe, type ServeFlags } from './serve.js';
 import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
 import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
 
@@ -151,6 +152,18 @@ Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix f
     )
     .action(async (o: RegressFlags) => {
       process.exitCode = await runRegress(o, out);
+    });
+
+  program
+    .command('serve')
+    .description('a web page on a local port: step through traces, see the state drawn, explore by hand, search for the nearest violation')
+    .option('--trace-dir <dir>', 'the folder of traces to list (default: ./traces when it exists)')
+    .option('--port <n>', `the port (default ${DEFAULT_PORT}; 0: any free port)`)
+    .option('--host <addr>', 'the address to listen on (default 127.0.0.1: this machine only)')
+    .option('--variant <file>', 'a variant of yours to open traces of and explore (repeatable); a trace never loads code itself', (v: string, acc: string[] = []) => [...acc, v])
+    .addHelpText('after', '\nExample (after checker explore --trace-out traces/):\n  checker serve --trace-dir traces/')
+    .action(async (o: ServeFlags) => {
+      process.exitCode = await runServe(o, out);
     });
 
   program

@@ -1,0 +1,223 @@
+// What the server runs: a universe with a version, a mutant of the catalogue, or one of the variants
+// it was started with. A page names a target with a TargetSpec and the server resolves it again on
+// every request; a trace names one in its #meta. Code is loaded only at start-up, from the variant
+// files given on the command line: a variant named inside a trace (or sent by a page) is looked up
+// among those, never loaded, so opening a trace cannot run code from it.
+import { resolve } from 'node:path';
+import { ConfigError, encodeState, type State, type Universe, type XenFunctions } from '../../model/index.js';
+import { findInvariant, INVARIANTS } from '../../invariants/index.js';
+import { itfToState, parseItf, TraceFormatError, universeToConfig, type ItfMeta } from '../trace/itf.js';
+import { buildTrace, type Trace } from '../trace/build.js';
+import { loadVariant, resolveTarget, universeFromFlags, wire, type Target, type Wired } from '../xen-model.js';
+import type { TargetSpec } from './protocol.js';
+
+/** A request the server refuses: the status (4xx) and one line for the page. */
+export class RequestError extends Error {
+  override name = 'RequestError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string) => new RequestError(400, message);
+
+/** A variant file loaded at start-up. */
+export interface ServerVariant {
+  name: string;
+  base: string;
+  /** Absolute path. */
+  file: string;
+  xen: XenFunctions;
+}
+
+/** Loads the --variant files (VariantError on a file that does not load, ConfigError on a clash). */
+export async function loadServerVariants(files: readonly string[]): Promise<ServerVariant[]> {
+  const out: ServerVariant[] = [];
+  for (const f of files) {
+    const { variant, xen } = await loadVariant(f);
+    if (out.some((v) => v.name === variant.name)) throw new ConfigError(`--variant: two variants are named "${variant.name}"`);
+    out.push({ name: variant.name, base: variant.base, file: resolve(f), xen });
+  }
+  return out;
+}
+
+/** A resolved target, wired with every invariant (what traces, steps and searches judge). */
+export interface Resolved {
+  spec: TargetSpec;
+  target: Target;
+  w: Wired;
+}
+
+export class Targets {
+  private readonly cache = new Map<string, Resolved>();
+
+  constructor(readonly variants: readonly ServerVariant[]) {}
+
+  /** The spec a page sends, checked field by field, then resolved (cached: wiring is not free). */
+  async resolve(raw: unknown): Promise<Resolved> {
+    const spec = checkSpec(raw);
+    const key = JSON.stringify(spec);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let target: Target;
+    try {
+      if (spec.variant !== null) {
+        const v = this.variants.find((x) => x.name === spec.variant);
+        if (!v) throw badRequest(`variant "${spec.variant}" is not one this server was started with (checker serve --variant FILE)`);
+        if (spec.mutant !== null) throw badRequest('a target is a mutant or a variant, not both');
+        const u = universeFromFlags({ ...flagsOf(spec), version: v.base });
+        target = { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variant: v.file };
+      } else {
+        target = await resolveTarget({ ...flagsOf(spec), mutant: spec.mutant ?? undefined });
+      }
+    } catch (e) {
+      if (e instanceof ConfigError) throw badRequest(e.message);
+      throw e;
+    }
+    const r: Resolved = { spec: specOf(target.u, target.mutant ?? null, spec.variant), target, w: wire(target.u, { xen: target.xen }) };
+    // a handful of universes at a time is what a person looks at
+    if (this.cache.size >= 32) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, r);
+    return r;
+  }
+
+  /** The variant a trace names by its file: one the server was started with, else a refusal. */
+  variantForTrace(file: string, where: string): ServerVariant {
+    const v = this.variants.find((x) => x.file === resolve(file) || x.name === file);
+    if (v) return v;
+    throw badRequest(
+      `${where} is a trace of the variant ${file}; the server never loads code named in a trace: start it with checker serve --variant ${file}`,
+    );
+  }
+
+  /**
+   * A trace file's text: its shape, its target, and the counterexample rebuilt by replaying its path
+   * (with the ledger), after checking that every recorded state is the one the model gives.
+   */
+  async readTrace(text: string, name: string): Promise<{ r: Resolved; meta: ItfMeta; trace: Trace }> {
+    let parsed;
+    try {
+      parsed = parseItf(text, name);
+    } catch (e) {
+      if (e instanceof TraceFormatError) throw badRequest(e.message);
+      throw e;
+    }
+    const { meta, states } = parsed;
+    const c = meta.configuration as unknown as Record<string, unknown>;
+    const variant = typeof c.variant === 'string' ? this.variantForTrace(c.variant, name).name : null;
+    const r = await this.resolve({
+      version: variant === null ? String(c.version) : this.variants.find((v) => v.name === variant)!.base,
+      backend: String(c.backend),
+      domains: String(c.domains),
+      gfns: Number(c.gfns),
+      spareFrames: Number(c.spareFrames),
+      ops: Array.isArray(c.ops) ? c.ops.map(String) : String(c.ops).split(','),
+      destroyableDom0: c.hardwareDomainDestroyable === true,
+      preemptibleTeardown: c.preemptibleTeardown === true,
+      mutant: typeof c.mutant === 'string' ? c.mutant : null,
+      variant,
+    } satisfies TargetSpec).catch((e: unknown) => {
+      throw e instanceof RequestError ? badRequest(`${name}: #meta.configuration: ${e.message}`) : e;
+    });
+    const inv = findInvariant(meta.property);
+    if (!inv) throw badRequest(`${name}: #meta.property "${meta.property}" is not an invariant of this checker`);
+    const { w } = r;
+    if (meta.path.some((ai) => ai >= w.xm.actions.length)) throw badRequest(`${name}: an action index of #meta.path is out of range`);
+    const trace = buildTrace(w, { name: meta.property, depth: meta.path.length, root: 0, path: meta.path, message: meta.message });
+    try {
+      trace.states.forEach((s, k) => {
+        if (!sameEncoding(w.xm.encodedSize, s, itfToState(r.target.u, states[k], `${name}: states[${k}]`))) {
+          throw new TraceFormatError(`${name}: step ${k}: the recorded state is not what the model gives (see checker replay)`);
+        }
+      });
+    } catch (e) {
+      if (e instanceof TraceFormatError) throw badRequest(e.message);
+      throw e;
+    }
+    return { r, meta, trace };
+  }
+}
+
+/** Whether two states of one universe have the same encoding (`size` bytes). */
+function sameEncoding(size: number, a: State, b: State): boolean {
+  const x = encodeState(a, new Uint8Array(size));
+  const y = encodeState(b, new Uint8Array(size));
+  return x.every((v, i) => v === y[i]);
+}
+
+function flagsOf(s: TargetSpec) {
+  return {
+    version: s.version,
+    // no backend named: the universe's default (or a mutant's own)
+    backend: s.backend === '' ? undefined : s.backend,
+    domains: s.domains,
+    gfns: s.gfns,
+    spareFrames: s.spareFrames,
+    // no operations named: the universe's default set
+    ops: s.ops.length === 0 ? undefined : s.ops.join(','),
+    destroyableDom0: s.destroyableDom0,
+    preemptibleTeardown: s.preemptibleTeardown,
+  };
+}
+
+/** The spec of a resolved universe: what the page shows and sends back. */
+export function specOf(u: Universe, mutant: string | null, variant: string | null): TargetSpec {
+  const c = universeToConfig(u);
+  return {
+    version: c.version,
+    backend: c.backend,
+    domains: c.domains,
+    gfns: c.gfns,
+    spareFrames: c.spareFrames,
+    ops: c.ops,
+    destroyableDom0: c.hardwareDomainDestroyable,
+    preemptibleTeardown: c.preemptibleTeardown,
+    mutant,
+    variant,
+  };
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A TargetSpec from untrusted JSON: every field of the right type, or a 400 naming the first that is not. */
+export function checkSpec(v: unknown): TargetSpec {
+  if (!isObj(v)) throw badRequest('target: expected an object {version, backend, domains, ...}');
+  const str = (k: string): string => {
+    if (typeof v[k] !== 'string') throw badRequest(`target.${k}: expected a string`);
+    return v[k] as string;
+  };
+  const int = (k: string): number => {
+    if (!Number.isInteger(v[k])) throw badRequest(`target.${k}: expected a whole number`);
+    return v[k] as number;
+  };
+  const bool = (k: string): boolean => {
+    if (v[k] === undefined) return false;
+    if (typeof v[k] !== 'boolean') throw badRequest(`target.${k}: expected true or false`);
+    return v[k] as boolean;
+  };
+  const opt = (k: string): string | null => {
+    if (v[k] === undefined || v[k] === null) return null;
+    return str(k);
+  };
+  if (!Array.isArray(v.ops) || !v.ops.every((o) => typeof o === 'string')) throw badRequest('target.ops: expected a list of operation names');
+  return {
+    version: str('version'),
+    backend: str('backend'),
+    domains: str('domains'),
+    gfns: int('gfns'),
+    spareFrames: int('spareFrames'),
+    ops: v.ops as string[],
+    destroyableDom0: bool('destroyableDom0'),
+    preemptibleTeardown: bool('preemptibleTeardown'),
+    mutant: opt('mutant'),
+    variant: opt('variant'),
+  };
+}
+
+/** The invariants in a fixed order (the page lists them). */
+export const INVARIANT_NAMES = INVARIANTS.map((i) => i.name);
