@@ -159,7 +159,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 function readBig(v: unknown, where: string): number {
-  if (isObj(v) && typeof v['#bigint'] === 'string' && /^-?\d+$/.test(v['#bigint'])) return Number(v['#bigint']);
+  if (isObj(v) && typeof v['#bigint'] === 'string' && /^-?\d{1,15}$/.test(v['#bigint'])) return Number(v['#bigint']);
   if (typeof v === 'number' && Number.isInteger(v)) return v; // older ITF wrote plain numbers
   return fail(where, 'expected an integer ({"#bigint": "..."})');
 }

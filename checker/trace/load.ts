@@ -1,18 +1,13 @@
 // Reading a trace file back: the ITF shape, the configuration its #meta names, and the check that
 // the recorded states are what the model gives.
 import { readFileSync } from 'node:fs';
-import { ConfigError, encodeState, type State } from '../../model/index.js';
-import { findInvariant } from '../../invariants/index.js';
+import { ConfigError } from '../../model/index.js';
+import { findInvariant, judgeStep } from '../../invariants/index.js';
 import { resolveTarget, wire, type Target } from '../xen-model.js';
 import { buildTrace, type Trace } from './build.js';
 import { itfToState, parseItf, TraceFormatError, type ItfMeta } from './itf.js';
 
-/** Whether two states of one universe have the same encoding. */
-export function sameState(a: State, b: State, size: number): boolean {
-  const x = encodeState(a, new Uint8Array(size));
-  const y = encodeState(b, new Uint8Array(size));
-  return x.every((v, i) => v === y[i]);
-}
+import { stateDifference } from './verify.js';
 
 export interface TraceFile {
   file: string;
@@ -66,9 +61,25 @@ export function rebuildTrace(tf: TraceFile): Trace {
   const t = buildTrace(w, { name: meta.property, depth: meta.path.length, root: 0, path: meta.path, message: meta.message });
   // the file must describe this model's run: the recorded states are the replayed ones
   t.states.forEach((s, k) => {
-    if (!sameState(s, itfToState(u, states[k], `${file}: states[${k}]`), w.xm.encodedSize)) {
-      throw new TraceFormatError(`${file}: step ${k}: the recorded state is not what the model gives (see checker replay ${file})`);
-    }
+    const d = stateDifference(itfToState(u, states[k], `${file}: states[${k}]`), s);
+    if (d !== null) throw new TraceFormatError(`${file}: step ${k}: the recorded state is not what the model gives (${d})`);
   });
+  // and its message is the one the model gives where the property first fails along the path
+  let message: string | null = inv.check && t.states[0]!.fault === null ? inv.check(t.states[0]!, w.pc) : null;
+  for (const st of t.steps) {
+    if (message !== null) break;
+    message = judgeStep(inv, t.states[st.index - 1]!, st.action, st.rc, t.states[st.index]!, w.pc);
+  }
+  checkMessage(file, meta, message);
   return t;
+}
+
+/** The recorded message must be the model's: an edited message is as much a tampering as an edited state. */
+export function checkMessage(file: string, meta: ItfMeta, modelMessage: string | null): void {
+  if (modelMessage === null) {
+    throw new TraceFormatError(`${file}: the model finds no violation of ${meta.property} along this trace, yet it is recorded as one (see checker replay ${file})`);
+  }
+  if (typeof meta.message !== 'string' || meta.message !== modelMessage) {
+    throw new TraceFormatError(`${file}: #meta.message is not the model's message for this trace (the model says: ${modelMessage})`);
+  }
 }
