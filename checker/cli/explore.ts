@@ -2,11 +2,11 @@
 import { totalmem } from 'node:os';
 import type { ExploreOptions } from '../engine/index.js';
 import { check } from '../check.js';
-import { renderJson, renderText, runNotes } from '../trace/report.js';
+import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
 import { resolveTarget, type TargetFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
 import { defaultMemoryLimit, parseDepth, parsePositive, selectInvariants } from './flags.js';
-import { ensureDir, writeTraces } from './output.js';
+import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
 
 export interface ExploreFlags extends TargetFlags {
   invariants?: string;
@@ -33,7 +33,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const memoryLimitBytes = memMiB !== undefined ? memMiB * 1024 * 1024 : defaultMemoryLimit(totalmem());
   const invariants = selectInvariants(f.invariants);
   // refuse an unusable --trace-out before a long run, not after it
-  if (f.traceOut !== undefined) ensureDir(f.traceOut, '--trace-out');
+  if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const workers = parsePositive('--workers', f.workers) ?? 1;
   if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
 
@@ -66,9 +66,9 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     process.off('SIGINT', onSigint);
   }
   const { w, result, traces } = checked;
-  const traceFiles = f.traceOut === undefined ? new Map<string, string>() : writeTraces(f.traceOut, u, traces, target);
-  const exitCode =
-    result.violations.length > 0 ? EXIT.violation : result.stopped !== null && result.stopped !== 'stop-at-first' ? EXIT.limit : EXIT.ok;
+  // the report first: a file that cannot be written after all must not lose it
+  const traceFiles = f.traceOut === undefined ? new Map<string, string>() : traceFileNames(f.traceOut, traces);
+  const exitCode = exitCodeOf(result);
   const info = {
     u,
     depthBound: depth,
@@ -83,5 +83,14 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     notes: runNotes(u, label, result.violations.map((v) => v.message ?? '')),
   };
   out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info));
+  if (f.traceOut !== undefined && traces.length > 0) {
+    try {
+      writeTraces(f.traceOut, u, traces, target);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      err(`checker: ${e.message}; the report above is complete\n`);
+      return EXIT.usage;
+    }
+  }
   return exitCode;
 }

@@ -102,9 +102,10 @@ Examples:
     .command('replay')
     .description('re-execute an ITF counterexample on the configuration in its #meta and say whether it still violates its property')
     .argument('<file>', 'a trace written by explore --trace-out')
+    .option('--variant <file>', 'the variant file a trace of a variant was made with (a trace records its name and hash, never loads code)')
     .addHelpText('after', '\nExit codes: 12 still violated, 0 no longer violated, 2 the trace does not match the model (with the step).')
-    .action(async (file: string) => {
-      process.exitCode = await runReplay(file, out);
+    .action(async (file: string, o: { variant?: string }) => {
+      process.exitCode = await runReplay(file, o, out);
     });
 
   const trace = program.command('trace').description('inspect counterexample traces (ITF files written by explore --trace-out)');
@@ -117,6 +118,7 @@ Examples:
     .option('--frame <n>', 'project onto one frame: only the steps and cells that touch it, and its reference ledger')
     .option('--domain <d>', 'project onto one domain (dom1 or 1): only the steps and cells that touch it')
     .option('--no-color', 'never colour (colour is used on a terminal unless NO_COLOR is set)')
+    .option('--variant <file>', 'the variant file a trace of a variant was made with')
     .addHelpText('after', '\nExamples:\n  checker trace show traces/refcount-matches-holders.itf.json\n  checker trace show T.itf.json --frame 4\n  checker trace show T.itf.json --format dot | dot -Tsvg > trace.svg')
     .action(async (file: string, o: TraceShowFlags) => {
       process.exitCode = await runTraceShow(file, o, out, useColor(o.color, process.stdout));
@@ -126,7 +128,9 @@ Examples:
     .command('export-test')
     .description('write a vitest test that replays the counterexample through the model and asserts the same violation')
     .argument('<file>', 'an ITF trace (*.itf.json)')
-    .option('--out <file>', 'the test file to write (default: ./<trace name>.test.ts)')
+    .option('--out <file>', 'the test file to write, ending in .test.ts (default: ./<trace name>.test.ts)')
+    .option('--force', 'overwrite the test file if it exists')
+    .option('--variant <file>', 'the variant file a trace of a variant was made with')
     .addHelpText('after', '\nThe test fails once the violation is gone; CHECKER_VARIANT=./fix.ts runs it against a variant of yours.')
     .action(async (file: string, o: ExportTestFlags) => {
       process.exitCode = await runExportTest(file, o, out);
@@ -150,7 +154,7 @@ witness no longer reached (a vacuous model), a changed number of distinct states
 Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix file.`,
     )
     .action(async (o: RegressFlags) => {
-      process.exitCode = await runRegress(o, out);
+      process.exitCode = await runRegress(o, out, err);
     });
 
   program

@@ -17,7 +17,7 @@ import { buildTrace, type Trace } from '../trace/build.js';
 import { resolveTarget, wire, type UniverseFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
 import { selectInvariants } from './flags.js';
-import { ensureDir, writeTraces } from './output.js';
+import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
 
 export const DEFAULT_STEPS = 50;
 export const DEFAULT_RUNS = 100;
@@ -103,7 +103,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   const givenSeed = parseSeed(f.seed);
   const path = parsePath(f.path, f.seed);
   const invariants = selectInvariants(f.invariants);
-  if (f.traceOut !== undefined) ensureDir(f.traceOut, '--trace-out');
+  if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const target = await resolveTarget(f);
   const { u, label } = target;
   const w = wire(u, { invariants, xen: target.xen });
@@ -136,7 +136,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   if (report.failure) {
     const fl = report.failure;
     const trace = buildTrace(w, { name: fl.violation.property, depth: fl.walk.length, root: 0, path: fl.walk, message: fl.violation.message });
-    const files = f.traceOut === undefined ? null : writeTraces(f.traceOut, u, [trace], target);
+    const files = f.traceOut === undefined ? null : traceFileNames(f.traceOut, [trace]);
     violation = { trace, file: files?.get(trace.property) ?? null, original: fl.original, replayPath: fl.replayPath };
   }
 
@@ -150,7 +150,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
     const j = {
       tool: 'checker',
       command: 'simulate',
-      configuration: { ...cfg, mutant: target.mutant ?? null, variant: target.variant ?? null },
+      configuration: { ...cfg, mutant: target.mutant ?? null, variant: target.variantRecord ?? null },
       actions: nActions,
       invariants: invariants.map((i) => i.name),
       maxSteps: steps,
@@ -181,7 +181,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
       exitCode,
     };
     out(JSON.stringify(j, null, 2) + '\n');
-    return exitCode;
+    return writeAfterReport(exitCode);
   }
 
   const lines: string[] = [];
@@ -208,5 +208,18 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
     lines.push('', `reproduce: ${repro}`);
   }
   out(lines.join('\n') + '\n');
-  return exitCode;
+  return writeAfterReport(exitCode);
+
+  /** The trace file, after the report (which must never be lost to a file that cannot be written). */
+  function writeAfterReport(code: number): number {
+    if (f.traceOut === undefined || violation === null) return code;
+    try {
+      writeTraces(f.traceOut, u, [violation.trace], target);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      _err(`checker: ${e.message}; the report above is complete\n`);
+      return EXIT.usage;
+    }
+    return code;
+  }
 }

@@ -21,6 +21,8 @@ import {
   type RelinquishPhase,
 } from '../../model/index.js';
 
+import type { VariantRecord } from '../xen-model.js';
+
 export const ITF_VARS = ['frames', 'domains', 'p2m', 'fault', 'action', 'rc'] as const;
 
 type Json = null | boolean | string | number | Json[] | { [k: string]: Json };
@@ -36,9 +38,15 @@ export interface TraceConfig {
   preemptibleTeardown: boolean;
   /** A mutant of the catalogue, when the trace is of one. */
   mutant?: string;
-  /** The absolute path of a --variant file, when the trace is of one. */
-  variant?: string;
+  /**
+   * A --variant's name and the SHA-256 of its file, when the trace is of one. Never a path: a trace
+   * is data, and reading one never loads code; the user names the file again (--variant FILE).
+   * (Traces of older versions recorded the file's path here, a string.)
+   */
+  variant?: VariantRecord | string;
 }
+
+export type { VariantRecord };
 
 export interface ItfMeta {
   format: 'ITF';
@@ -117,7 +125,7 @@ export interface TraceInput {
   rcs: Rc[];
   tool: string;
   mutant?: string | undefined;
-  variant?: string | undefined;
+  variant?: VariantRecord | undefined;
 }
 
 export function traceToItf(t: TraceInput): Record<string, Json> {
@@ -128,7 +136,7 @@ export function traceToItf(t: TraceInput): Record<string, Json> {
     configuration: {
       ...universeToConfig(t.u),
       ...(t.mutant === undefined ? {} : { mutant: t.mutant }),
-      ...(t.variant === undefined ? {} : { variant: t.variant }),
+      ...(t.variant === undefined ? {} : { variant: { name: t.variant.name, sha256: t.variant.sha256 } }),
     },
     property: t.property,
     status: 'violation',

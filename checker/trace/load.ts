@@ -17,8 +17,19 @@ export interface TraceFile {
   target: Target;
 }
 
-/** Reads an ITF trace file and the run target (version, mutant or variant) its #meta describes. */
-export async function readTraceFile(file: string): Promise<TraceFile> {
+export interface ReadTraceOptions {
+  /** The --variant file the user names for a trace of a variant (a trace never names code to load). */
+  variant?: string;
+}
+
+const short = (h: string) => `${h.slice(0, 12)}…`;
+
+/**
+ * Reads an ITF trace file and the run target (version, mutant or variant) its #meta describes. A
+ * trace is data: it is never a reason to load code. A trace of a variant records the variant's name
+ * and the hash of its file; the user passes the file (`--variant FILE`), which must match both.
+ */
+export async function readTraceFile(file: string, o: ReadTraceOptions = {}): Promise<TraceFile> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -27,6 +38,23 @@ export async function readTraceFile(file: string): Promise<TraceFile> {
   }
   const { meta, states } = parseItf(text, file);
   const c = meta.configuration;
+  const recorded = c.variant;
+  if (recorded !== undefined) {
+    const legacy = typeof recorded === 'string';
+    if (!legacy && !(isRecord(recorded) && typeof recorded.name === 'string' && typeof recorded.sha256 === 'string' && /^[0-9a-f]{64}$/.test(recorded.sha256))) {
+      throw new TraceFormatError(`${file}: #meta.configuration.variant must be {"name": ..., "sha256": ...}`);
+    }
+    if (o.variant === undefined) {
+      throw new TraceFormatError(
+        legacy
+          ? `${file}: the trace is of a variant (recorded by path by an older checker): pass --variant FILE to read it (a trace never loads code itself)`
+          : `${file}: the trace is of variant "${printable(recorded.name)}" (sha256 ${short(recorded.sha256)}): pass --variant FILE to read it (a trace never loads code itself)`,
+      );
+    }
+  } else if (o.variant !== undefined) {
+    throw new TraceFormatError(`--variant: ${file} is not a trace of a variant (it is of ${printable(String(c.version))}${typeof c.mutant === 'string' ? `, mutant ${printable(c.mutant)}` : ''}): drop --variant`);
+  }
+  if (typeof c.mutant === 'string' && recorded !== undefined) throw new TraceFormatError(`${file}: #meta.configuration names both a mutant and a variant`);
   try {
     const target = await resolveTarget({
       version: String(c.version),
@@ -38,13 +66,33 @@ export async function readTraceFile(file: string): Promise<TraceFile> {
       destroyableDom0: c.hardwareDomainDestroyable === true,
       preemptibleTeardown: c.preemptibleTeardown === true,
       mutant: typeof c.mutant === 'string' ? c.mutant : undefined,
-      variant: typeof c.variant === 'string' ? c.variant : undefined,
+      variant: recorded === undefined ? undefined : o.variant,
     });
+    if (recorded !== undefined && typeof recorded !== 'string') {
+      const got = target.variantRecord!;
+      if (got.name !== recorded.name) {
+        throw new TraceFormatError(`--variant: ${o.variant} is variant "${got.name}", but ${file} is a trace of "${printable(recorded.name)}"`);
+      }
+      if (got.sha256 !== recorded.sha256) {
+        throw new TraceFormatError(
+          `--variant: ${o.variant} is not the file ${file} was made with (sha256 ${short(got.sha256)}, the trace records ${short(recorded.sha256)}): the variant changed since`,
+        );
+      }
+    }
     return { file, meta, states, target };
   } catch (e) {
     if (e instanceof ConfigError) throw new TraceFormatError(`${file}: #meta.configuration: ${e.message}`);
     throw e;
   }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value from a file, safe to print on one line of a terminal. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 200);
 }
 
 /**
