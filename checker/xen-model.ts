@@ -4,7 +4,7 @@
 // rebuilds the same model.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Model, ModelSpec } from './engine/index.js';
 import {
@@ -207,8 +207,7 @@ export async function loadVariant(file: string): Promise<{ variant: Variant; xen
   }
   let mod: Record<string, unknown>;
   try {
-    const { tsImport } = await import('tsx/esm/api');
-    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+    mod = await importUserModule(path);
   } catch (e) {
     const first = String((e as Error).message ?? e).split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
     throw new VariantError(`--variant: ${file} does not load: ${first.trim()}`);
@@ -220,6 +219,41 @@ export async function loadVariant(file: string): Promise<{ variant: Variant; xen
   const looksLikeVariant = typeof v === 'object' && v !== null && ['name', 'base', 'overrides'].some((k) => k in (v as object));
   if (!looksLikeVariant) throw new VariantError(`--variant: ${file} has no default export (export default { name, base, overrides })`);
   return { ...variantTable(v, `--variant: ${file}`), sha256 };
+}
+
+/**
+ * Whether Node takes a file for an ES module: .mts/.mjs, or .ts/.js under a package.json that says
+ * "type": "module" (the rule tsx follows too).
+ */
+function isEsm(path: string): boolean {
+  if (/\.m[tj]s$/.test(path)) return true;
+  if (/\.c[tj]s$/.test(path)) return false;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+/**
+ * Loads a user's TypeScript (or JavaScript) module, compiled at run time by tsx, so that an exception
+ * thrown in it has a stack naming the user's own file and line: source maps on, and a CommonJS-style
+ * file through tsx's require (its ESM import would run it from a data: URL, without lines).
+ */
+async function importUserModule(path: string): Promise<Record<string, unknown>> {
+  process.setSourceMapsEnabled(true);
+  if (isEsm(path)) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  }
+  const { require: tsxRequire } = await import('tsx/cjs/api');
+  return tsxRequire(path, import.meta.url) as Record<string, unknown>;
 }
 
 /** Everything a worker needs to build the run's model again: the target and the run's choices. */

@@ -5,7 +5,7 @@ import { check } from '../check.js';
 import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
 import { resolveTarget, type TargetFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
-import { defaultMemoryLimit, parseDepth, parsePositive, selectInvariants } from './flags.js';
+import { defaultMemoryLimit, parseDepth, parseDuration, parsePositive, selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
 
 export interface ExploreFlags extends TargetFlags {
@@ -13,6 +13,7 @@ export interface ExploreFlags extends TargetFlags {
   depth?: string;
   maxStates?: string;
   memoryLimit?: string;
+  timeLimit?: string;
   json?: boolean;
   traceOut?: string;
   stopAtFirst?: boolean;
@@ -31,6 +32,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const maxStates = parsePositive('--max-states', f.maxStates);
   const memMiB = parsePositive('--memory-limit', f.memoryLimit);
   const memoryLimitBytes = memMiB !== undefined ? memMiB * 1024 * 1024 : defaultMemoryLimit(totalmem());
+  const timeLimitMs = parseDuration('--time-limit', f.timeLimit);
   const invariants = selectInvariants(f.invariants);
   // refuse an unusable --trace-out before a long run, not after it
   if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
@@ -50,6 +52,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
       maxDepth: depth,
       maxStates,
       memoryLimitBytes,
+      timeLimitMs,
       stopAtFirst: f.stopAtFirst ?? false,
       exact: f.exact ?? false,
       shouldStop: () => interrupted,
@@ -65,7 +68,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   } finally {
     process.off('SIGINT', onSigint);
   }
-  const { w, result, traces } = checked;
+  const { w, result, traces, hung } = checked;
   // the report first: a file that cannot be written after all must not lose it
   const traceFiles = f.traceOut === undefined ? new Map<string, string>() : traceFileNames(f.traceOut, traces);
   const exitCode = exitCodeOf(result);
@@ -80,8 +83,9 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     traceFiles,
     exact: f.exact ?? false,
     exitCode,
-    notes: runNotes(u, label, result.violations.map((v) => v.message ?? '')),
+    notes: [...(hung ? [hung] : []), ...runNotes(u, label, result.violations.map((v) => v.message ?? ''))],
   };
+  if (hung) err(`checker: warning: ${hung}\n`);
   out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info));
   if (f.traceOut !== undefined && traces.length > 0) {
     try {

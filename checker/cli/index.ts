@@ -40,6 +40,7 @@ export function buildProgram(): Command {
       .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
       .option('--max-states <n>', 'stop (exit 3) once this many distinct states are stored')
       .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')
+      .option('--time-limit <duration>', 'stop (exit 3) after this long: seconds, or 500ms, 90s, 15m, 2h')
       .option('--stop-at-first', 'end at the level of the first violation')
       .option('--exact', 'compare full state encodings instead of 64-bit fingerprints (cross-check)')
       .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): the same verdicts and depths, a little fewer states (frames stay numbered)')

@@ -1,25 +1,74 @@
-// A worker thread of the parallel explorer: builds the model from its spec, then does the tasks it is
-// sent: expand a slice of the frontier, or insert a partition of the level's candidates.
+// A worker thread of the explorer: builds the model from its spec, then either runs a whole
+// single-threaded exploration (solo), or does the tasks the parallel explorer sends: expand a slice of
+// the frontier, or insert a partition of the level's candidates.
 import { parentPort, workerData } from 'node:worker_threads';
+import { explore } from './bfs.js';
+import { ModelStepError, StepError, WATCH_BUSY } from './expand.js';
 import { expandSlice, insertPartition, type PartitionInput, type SliceInput } from './slices.js';
 import type { Model } from './model.js';
 import type { ModelSpec } from './parallel.js';
+import type { ExploreOptions } from './run.js';
 
-const spec = (workerData as { spec: ModelSpec }).spec;
-const mod = (await import(spec.module)) as Record<string, (args: unknown) => Model<unknown, unknown, unknown> | Promise<Model<unknown, unknown, unknown>>>;
-const factory = mod[spec.exportName];
-if (typeof factory !== 'function') throw new Error(`${spec.module} exports no function ${spec.exportName}`);
-const model = await factory(spec.args);
+interface Solo {
+  opts: ExploreOptions;
+  progress: boolean;
+  flag: Int32Array;
+  watch: Int32Array;
+}
 
-type Task = (SliceInput & { slice: number; task: 'expand' }) | (PartitionInput & { slice: number; task: 'insert' });
+const data = workerData as { spec: ModelSpec; solo?: Solo; flag?: Int32Array; watch?: Int32Array };
+const spec = data.spec;
+const port = parentPort!;
 
-parentPort!.on('message', (msg: Task) => {
+const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+
+let model: Model<unknown, unknown, unknown>;
+try {
+  const mod = (await import(spec.module)) as Record<string, (args: unknown) => Model<unknown, unknown, unknown> | Promise<Model<unknown, unknown, unknown>>>;
+  const factory = mod[spec.exportName];
+  if (typeof factory !== 'function') throw new Error(`${spec.module} exports no function ${spec.exportName}`);
+  model = await factory(spec.args);
+} catch (e) {
+  port.postMessage({ error: errorText(e), slice: -1 });
+  throw e;
+}
+
+if (data.solo) {
+  const { opts, flag, watch } = data.solo;
   try {
-    // the results' arrays are in shared memory: posting them shares, never copies
-    const r = msg.task === 'insert' ? insertPartition(msg) : expandSlice(model, msg);
-    parentPort!.postMessage({ slice: msg.slice, ...r });
+    const result = explore(model, {
+      ...opts,
+      stopFlag: flag,
+      watch,
+      progress: data.solo.progress ? (p) => port.postMessage({ progress: p }) : undefined,
+      onLevel: (partial) => port.postMessage({ level: partial }),
+    });
+    port.postMessage({ result });
   } catch (e) {
-    parentPort!.postMessage({ slice: msg.slice, error: (e as Error).stack ?? String(e) });
+    port.postMessage(e instanceof ModelStepError ? { failure: e.failure } : { error: errorText(e) });
   }
-});
-parentPort!.postMessage({ ready: true });
+} else {
+  type Task = (SliceInput & { slice: number; task: 'expand' }) | (PartitionInput & { slice: number; task: 'insert' });
+  const watch = data.watch ?? null;
+  port.on('message', (msg: Task) => {
+    if (watch !== null) watch[WATCH_BUSY] = 1;
+    try {
+      // the results' arrays are in shared memory: posting them shares, never copies
+      const r = msg.task === 'insert' ? insertPartition(msg) : expandSlice(model, msg, data.flag, watch);
+      port.postMessage({ slice: msg.slice, ...r });
+    } catch (e) {
+      if (e instanceof StepError) {
+        const c = e.cause instanceof Error ? e.cause : null;
+        port.postMessage({
+          slice: msg.slice,
+          step: { parent: e.parentId, action: e.action, name: c?.name ?? 'Error', message: c?.message ?? String(e.cause), stack: c?.stack ?? String(e.cause) },
+        });
+      } else {
+        port.postMessage({ slice: msg.slice, error: errorText(e) });
+      }
+    } finally {
+      if (watch !== null) watch[WATCH_BUSY] = 0;
+    }
+  });
+  port.postMessage({ ready: true });
+}

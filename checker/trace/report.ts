@@ -28,6 +28,7 @@ export interface RunInfo {
 export function stopText(r: ExploreResult, depthBound: number): string {
   if (r.stopped === 'max-states') return 'stopped by --max-states before the bound: partial result';
   if (r.stopped === 'memory') return 'stopped by the memory ceiling before the bound: partial result';
+  if (r.stopped === 'time') return 'stopped by --time-limit before the bound: partial result';
   if (r.stopped === 'interrupted') return 'interrupted: partial result';
   if (r.stopped === 'stop-at-first') return `stopped at the level of the first violation (--stop-at-first)`;
   if (r.fixpoint) return `fixpoint reached at depth ${r.levels.length - 1}: every reachable state was explored`;
