@@ -80,6 +80,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       for (const x of pool) void x.terminate();
     },
     () => (opts.maxStates !== undefined && visited.size + Atomics.load(flag, STOP_CANDIDATES) >= opts.maxStates ? 'max-states' : null),
+    run.t0,
   ).start();
   try {
     // depth 0, on this thread; the initial states make the first segment

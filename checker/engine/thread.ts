@@ -16,7 +16,6 @@ const TICK_MS = 50;
 export class Supervisor {
   private timer: NodeJS.Timeout | null = null;
   private stopAskedAt: number | null = null;
-  private readonly t0 = performance.now();
   private hungCalled = false;
 
   constructor(
@@ -26,6 +25,8 @@ export class Supervisor {
     private readonly onHung: () => void,
     /** A further limit to poll (the states stored so far, for the parallel explorer). */
     private readonly extra: () => StopReason | null = () => null,
+    /** When the run started (--time-limit counts from it). */
+    private readonly t0: number = performance.now(),
   ) {}
 
   start(): this {

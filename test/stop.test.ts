@@ -1,0 +1,132 @@
+// Limits and Ctrl-C stop a run within a level at any worker count, with the same kind of partial
+// report as on one thread; a step that never returns (a user's variant in an endless loop) does not
+// keep the run from stopping; an exception in a variant is the user's error with the path to it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, cli, cliWithin, expectUsageError, json, ROOT } from './cli-run.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'checker-stop-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function variant(name: string, body: string): string {
+  const p = join(dir, `${name}.ts`);
+  writeFileSync(
+    p,
+    `const variant = {
+  name: '${name}',
+  base: 'seed',
+  overrides: (api: any) => ({
+    p2mAddForeign(ctx: any, s: any, tdom: number, fgfn: number, gpfn: number, fdom: number) {
+      if (tdom === 1 && fdom === 2) {
+        ${body}
+      }
+      return api.p2m.p2mAddForeignSeed(ctx, s, tdom, fgfn, gpfn, fdom);
+    },
+  }),
+};
+export default variant;
+`,
+  );
+  return p;
+}
+
+const HANGS = variant('hangs', 'for (;;) {}');
+const THROWS = variant('throws', 'const none: any = undefined;\n        return none.field;');
+const OVERFLOWS = variant('overflows', 's.frames[0].count = 300;\n        return 0;');
+
+/** Runs the CLI, sends Ctrl-C once `ready` matches its stderr (or after `afterMs`), returns its exit and output. */
+function interrupt(args: string[], o: { ready?: RegExp; afterMs?: number }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const send = () => {
+      if (!sent) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+      if (o.ready && o.ready.test(stderr)) send();
+    });
+    if (o.afterMs !== undefined) setTimeout(send, o.afterMs);
+    // never leave a run behind: a run that ignores Ctrl-C is killed, and the test fails on its status
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      done({ status: code, stdout, stderr });
+    });
+  });
+}
+
+describe('limits hold within a level with workers', () => {
+  it('--max-states with 2 workers stores about that many states, not the whole level', async () => {
+    const r = await cli('explore', '--depth', '8', '--max-states', '30000', '--workers', '2', '--invariants', 'no-dangling-mapping', '--json');
+    expect(r.status, r.stderr).toBe(3);
+    const j = json(r);
+    expect(j.stopped).toBe('max-states');
+    expect(j.totals.distinct).toBeGreaterThan(25_000);
+    expect(j.totals.distinct).toBeLessThan(33_000);
+    expect(j.levels.at(-1).complete).toBe(false);
+  });
+
+  it('--memory-limit with 2 workers stops the run', async () => {
+    const r = await cliWithin(90_000, ['explore', '--depth', '10', '--memory-limit', '110', '--workers', '2', '--invariants', 'no-dangling-mapping', '--json']);
+    expect(r.status, r.stderr).toBe(3);
+    expect(json(r).stopped).toBe('memory');
+  });
+
+  it.each(['1', '2'])('--time-limit stops a run within its level (%s workers), with the partial report', async (workers) => {
+    const r = await cli('explore', '--depth', '12', '--time-limit', '1', '--workers', workers, '--invariants', 'no-dangling-mapping', '--json');
+    expect(r.status, r.stderr).toBe(3);
+    const j = json(r);
+    expect(j.stopped).toBe('time');
+    // (the stop may fall between two levels; within one, the level is reported unfinished)
+    const last = j.levels.at(-1);
+    expect(j.properties.find((p: any) => p.name === 'no-dangling-mapping').holdsToDepth).toBe(last.complete ? last.depth : last.depth - 1);
+  });
+
+  it('Ctrl-C with 2 workers stops within the level and prints the partial report', async () => {
+    const r = await interrupt(['explore', '--depth', '12', '--workers', '2', '--progress', '--invariants', 'no-dangling-mapping'], { ready: /progress: depth 6/ });
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/interrupted: partial result/);
+    expect(r.stdout).toMatch(/\(level not finished\)/);
+  });
+});
+
+describe('a variant that never returns from a step', () => {
+  it.each(['1', '2'])('--time-limit still stops it (%s workers), and the report names the step', async (workers) => {
+    // (the limit leaves the threads time to start and load the variant: the hang is in the first level)
+    const r = await cli('explore', '--variant', HANGS, '--depth', '3', '--time-limit', '4', '--workers', workers, '--json');
+    expect(r.status, r.stderr).toBe(3);
+    const j = json(r);
+    expect(j.stopped).toBe('time');
+    expect(j.notes.join('\n')).toMatch(/a step did not return .*add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\)/);
+  });
+
+  it('Ctrl-C still stops it, with the report', async () => {
+    const r = await interrupt(['explore', '--variant', HANGS, '--depth', '3'], { afterMs: 2500 });
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/interrupted: partial result/);
+    expect(r.stdout).toMatch(/a step did not return/);
+  });
+});
+
+describe('a variant that throws is the user\'s error', () => {
+  it.each(['1', '2'])('one line with the exception, file:line in the variant and the hypercall path (%s workers)', async (workers) => {
+    const r = await cli('explore', '--variant', THROWS, '--depth', '3', '--workers', workers);
+    expectUsageError(r, /--variant throws threw TypeError: Cannot read properties of undefined \(reading 'field'\) at .*throws\.ts:8:\d+; in the last step of 1\. add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\)/);
+    expect(r.stderr.length).toBeLessThan(600);
+  });
+
+  it('a state the variant makes that cannot be encoded is refused, never wrapped', async () => {
+    const r = await cli('explore', '--variant', OVERFLOWS, '--depth', '2');
+    expectUsageError(r, /--variant overflows threw EncodingRangeError: .*frame count 300.*add_to_physmap_foreign/);
+  });
+});
