@@ -1,5 +1,5 @@
 // `checker explore`: flags in, a check, the report out.
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import type { ExploreOptions } from '../engine/index.js';
 import { check } from '../check.js';
 import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
@@ -7,6 +7,9 @@ import { resolveTarget, type TargetFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
 import { defaultMemoryLimit, parseDepth, parseDuration, parsePositive, selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
+
+/** Workers beyond this are refused even with --oversubscribe (each costs a model and its buffers). */
+const MAX_WORKERS = 64;
 
 export interface ExploreFlags extends TargetFlags {
   invariants?: string;
@@ -20,6 +23,7 @@ export interface ExploreFlags extends TargetFlags {
   exact?: boolean;
   progress?: boolean;
   workers?: string;
+  oversubscribe?: boolean;
   symmetry?: boolean;
   gfns?: string;
   spareFrames?: string;
@@ -37,6 +41,12 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   // refuse an unusable --trace-out before a long run, not after it
   if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const workers = parsePositive('--workers', f.workers) ?? 1;
+  // each worker holds a model and a share of every level: more workers than cores only costs memory
+  const cores = availableParallelism();
+  if (workers > cores && !f.oversubscribe) {
+    throw new UsageError(`--workers: this machine has ${cores} core${cores === 1 ? '' : 's'}; ${workers} workers would only share them (add --oversubscribe to insist)`);
+  }
+  if (workers > MAX_WORKERS) throw new UsageError(`--workers: at most ${MAX_WORKERS}, got ${workers}`);
   if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
@@ -86,6 +96,12 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     notes: [...(hung ? [hung] : []), ...runNotes(u, label, result.violations.map((v) => v.message ?? ''))],
   };
   if (hung) err(`checker: warning: ${hung}\n`);
+  // a run that reaches no witness may be vacuous: every invariant holds of a model that does nothing
+  if (result.stopped === null && w.witnesses.length > 0 && result.witnesses.length === 0) {
+    const warning = 'no witness was reached: the invariants may hold only because nothing happens (deepen --depth, or check --ops)';
+    info.notes.push(warning);
+    err(`checker: warning: ${warning}\n`);
+  }
   out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info));
   if (f.traceOut !== undefined && traces.length > 0) {
     try {

@@ -12,8 +12,25 @@ import { runReplay } from './replay.js';
 import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
 import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
 
-const out = (s: string) => void process.stdout.write(s);
+// A reader that goes away (`checker list | head -1`) is no error of ours: the rest of the output is
+// dropped, and the command ends as it would have.
+let stdoutGone = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') stdoutGone = true;
+  else throw e;
+});
+process.stderr.on('error', () => {});
+const out = (s: string) => void (stdoutGone || process.stdout.write(s));
 const err = (s: string) => void process.stderr.write(s);
+
+/**
+ * A message for the terminal: on one line, with no control characters (a bad file's bytes, quoted in
+ * an error, must not reach the terminal raw) and of a readable length.
+ */
+export function printable(s: string): string {
+  const flat = s.replace(/\r?\n/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (c) => (c === '\ufffd' ? '?' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  return flat.length > 2000 ? `${flat.slice(0, 2000)}…` : flat;
+}
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -44,7 +61,8 @@ export function buildProgram(): Command {
       .option('--stop-at-first', 'end at the level of the first violation')
       .option('--exact', 'compare full state encodings instead of 64-bit fingerprints (cross-check)')
       .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): the same verdicts and depths, a little fewer states (frames stay numbered)')
-      .option('--workers <n>', 'worker threads expanding each level (same results for any number; default 1)')
+      .option('--workers <n>', "worker threads expanding each level (same results for any number; default 1; at most the machine's cores)")
+      .option('--oversubscribe', "allow --workers beyond the machine's cores (up to 64)")
       .option('--json', 'print one JSON object instead of the report')
       .option('--trace-out <dir>', 'write each counterexample as DIR/<invariant>.itf.json (ITF)')
       .option('--progress', 'print a progress line on stderr every second (default when stderr is a terminal)')
@@ -180,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof TraceFormatError || e instanceof VariantError) {
-      err(`checker: ${e.message}\n`);
+      err(`checker: ${printable(e.message)}\n`);
       return EXIT.usage;
     }
     err(`checker: internal error: ${(e as Error).stack ?? String(e)}\n`);

@@ -10,11 +10,11 @@
 // judges them (a faulted state by no-hypervisor-fault alone). It is deterministic in the walk, which
 // is what lets fast-check shrink it and replay it from (seed, path).
 import { DEFAULT_DOMAINS, makeUniverse } from '../../model/index.js';
-import { randomWalks, WalkPathError } from '../engine/index.js';
+import { walksOnThread } from '../engine/index.js';
 import { universeToConfig } from '../trace/itf.js';
 import { renderCounterexample, runNotes } from '../trace/report.js';
 import { buildTrace, type Trace } from '../trace/build.js';
-import { resolveTarget, wire, type UniverseFlags } from '../xen-model.js';
+import { resolveTarget, specFor, wire, type UniverseFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
 import { selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
@@ -116,15 +116,18 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   };
   const t0 = performance.now();
   process.on('SIGINT', onSigint);
-  let report;
+  // the walks run on a thread of their own: this one answers Ctrl-C with the walks so far
+  const spec = specFor({ target: { ...f, variant: target.variant }, invariants: invariants.map((i) => i.name) });
+  let found;
   try {
-    report = randomWalks(w.model, { actions: nActions, maxSteps: steps, runs, seed, path, shouldStop: () => interrupted });
+    found = await walksOnThread(spec, { actions: nActions, maxSteps: steps, runs, seed, path }, () => interrupted);
   } catch (e) {
-    if (e instanceof WalkPathError) throw new UsageError(`${e.message} with these flags (same --steps, --invariants and universe as the failing run?)`);
+    if ((e as Error).name === 'WalkPathError') throw new UsageError(`${(e as Error).message} with these flags (same --steps, --invariants and universe as the failing run?)`);
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
   }
+  const report = found;
   const elapsedMs = performance.now() - t0;
   const details = { seed: report.seed, numRuns: report.runs, numShrinks: report.failure?.shrinks ?? 0 };
   const steps0 = report.steps;
@@ -140,7 +143,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
     violation = { trace, file: files?.get(trace.property) ?? null, original: fl.original, replayPath: fl.replayPath };
   }
 
-  const exitCode = violation ? EXIT.violation : EXIT.ok;
+  const exitCode = violation ? EXIT.violation : report.interrupted ? EXIT.limit : EXIT.ok;
   const repro = violation ? ['checker', 'simulate', '--seed', String(details.seed), '--path', violation.replayPath, ...reproFlags(f)].map(shq).join(' ') : null;
   const notes = runNotes(u, label, violation ? [violation.trace.message ?? ''] : []);
   const cfg = universeToConfig(u);
@@ -163,6 +166,8 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
       stepsCounted: 'generated walks up to and including the first failing one; shrinking is counted under shrinking',
       shrinking: { shrinks: details.numShrinks, walks: shrinkWalks, steps: shrinkSteps },
       elapsedMs: Math.round(elapsedMs),
+      interrupted: report.interrupted,
+      threadEnded: found.ended,
       violation:
         violation && t
           ? {
@@ -198,6 +203,9 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
         `shrunk in ${details.numShrinks} shrink steps (${shrinkWalks} walks tried) to ${t.depth} operation${t.depth === 1 ? '' : 's'}`,
     );
     lines.push(`${plural(details.numRuns, 'run')}, ${plural(steps0, 'step')}, ${visited.size} distinct states up to the violation (shrinking not counted)`);
+  } else if (report.interrupted) {
+    lines.push(`interrupted: partial result: ${plural(details.numRuns, 'run')}, ${plural(steps0, 'step')}, ${visited.size} distinct states: no invariant violated so far`);
+    lines.push(`rerun: ${['checker', 'simulate', '--seed', String(details.seed), ...reproFlags(f)].map(shq).join(' ')}`);
   } else {
     lines.push(`${plural(details.numRuns, 'run')}, ${plural(steps0, 'step')}, ${visited.size} distinct states: no invariant violated`);
   }

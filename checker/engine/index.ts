@@ -4,7 +4,7 @@ export type { Model, EngineInvariant, EngineWitness } from './model.js';
 export { explore, exploreAsync } from './bfs.js';
 export { exploreParallel, sliceSizes, cutSlices, type ModelSpec } from './parallel.js';
 export { Expander, enabledActions, identityEncoder, sameBytes, MAX_ACTIONS, ModelStepError, StepError, type ExpansionSink, type StepFailure } from './expand.js';
-export { exploreOnThread, Supervisor, GRACE_MS } from './thread.js';
+export { exploreOnThread, walksOnThread, Supervisor, GRACE_MS } from './thread.js';
 export { FrontierBuffer } from './frontier.js';
 export { Run, newStopFlag, requestStop, stopRequested, type HungStep, type ExploreOptions, type ExploreResult, type Discovery, type LevelStats, type Progress, type StopReason, type VisitedLinks, type VisitedStore } from './run.js';
 export { VisitedSet, FingerprintSet, TraceLinks, LinkedStates, addFingerprint, hasFingerprint } from './visited.js';

@@ -4,6 +4,7 @@
 // user's variant) is ended, and the run reports what it had, with the step that never returned.
 import { Worker } from 'node:worker_threads';
 import { ModelStepError, newWatch, watchedStep, type StepFailure } from './expand.js';
+import { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_SLOTS, TALLY_STEPS, TALLY_WALKS, type WalkOptions, type WalkReport } from './walk.js';
 import type { ModelSpec } from './parallel.js';
 import { newStopFlag, requestStop, stopRequested, type ExploreOptions, type ExploreResult, type Progress, type StopReason } from './run.js';
 
@@ -27,6 +28,8 @@ export class Supervisor {
     private readonly extra: () => StopReason | null = () => null,
     /** When the run started (--time-limit counts from it). */
     private readonly t0: number = performance.now(),
+    /** How long the explorer has to answer a stop (it may ask for longer while finishing something). */
+    private readonly grace: () => number = () => GRACE_MS,
   ) {}
 
   start(): this {
@@ -52,7 +55,7 @@ export class Supervisor {
     if (stopRequested(this.flag) !== null) {
       const now = performance.now();
       this.stopAskedAt ??= now;
-      if (now - this.stopAskedAt > GRACE_MS && !this.hungCalled) {
+      if (now - this.stopAskedAt > this.grace() && !this.hungCalled) {
         this.hungCalled = true;
         this.onHung();
       }
@@ -121,5 +124,47 @@ export function exploreOnThread(spec: ModelSpec, opts: ExploreOptions): Promise<
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => finish(() => reject(new Error(`the explorer thread ended (exit ${code}) without a result`))));
+  });
+}
+
+/** How long a failing walk being shrunk may take to finish after Ctrl-C: its counterexample is the point. */
+const SHRINK_GRACE_MS = 30_000;
+
+/**
+ * Random walks on a thread of their own, so that Ctrl-C (`shouldStop`) is answered at once: the
+ * thread stops between walks, and if it does not answer (fast-check still drawing the walks it no
+ * longer runs, or a walk that never returns) it is ended and the walks so far are reported from the
+ * tally it keeps in shared memory. A failing walk being shrunk is given time to finish.
+ */
+export function walksOnThread(spec: ModelSpec, o: Omit<WalkOptions, 'shouldStop' | 'tally'>, shouldStop: () => boolean): Promise<WalkReport & { ended: boolean }> {
+  const flag = newStopFlag();
+  const tally = new Float64Array(new SharedArrayBuffer(TALLY_SLOTS * 8));
+  const worker = new Worker(new URL(spec.workerUrl), { workerData: { spec, walks: { opts: o, flag, tally } } });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      supervisor.stop();
+      f();
+      void worker.terminate();
+    };
+    const supervisor = new Supervisor(
+      { maxDepth: 0, shouldStop },
+      flag,
+      () =>
+        finish(() =>
+          resolve({ seed: o.seed, runs: tally[TALLY_WALKS]!, steps: tally[TALLY_STEPS]!, distinct: tally[TALLY_DISTINCT]!, interrupted: true, failure: null, ended: true }),
+        ),
+      () => null,
+      performance.now(),
+      () => (tally[TALLY_SHRINKING] === 1 ? SHRINK_GRACE_MS : GRACE_MS),
+    ).start();
+    worker.on('message', (m: { walks: WalkReport } | { error: string; name?: string; message?: string }) => {
+      if ('walks' in m) finish(() => resolve({ ...m.walks, ended: false }));
+      else finish(() => reject(Object.assign(new Error(m.message ?? m.error), { name: m.name ?? 'Error', stack: m.error })));
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`the walking thread ended (exit ${code}) without a result`))));
   });
 }

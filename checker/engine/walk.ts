@@ -97,7 +97,19 @@ export interface WalkOptions {
   path?: string;
   /** Polled between walks: true ends the run (Ctrl-C); the walks so far are reported. */
   shouldStop?: () => boolean;
+  /**
+   * Shared memory kept up to date after each walk (TALLY_*), so that another thread can report the
+   * walks so far if this one has to be ended.
+   */
+  tally?: Float64Array;
 }
+
+export const TALLY_WALKS = 0;
+export const TALLY_STEPS = 1;
+export const TALLY_DISTINCT = 2;
+/** 1 while a failing walk is being shrunk (a stop should let it finish). */
+export const TALLY_SHRINKING = 3;
+export const TALLY_SLOTS = 4;
 
 export interface WalkReport {
   seed: number;
@@ -121,7 +133,9 @@ export interface WalkReport {
 }
 
 /** Thrown when `path` names no walk of `seed` under these options. */
-export class WalkPathError extends Error {}
+export class WalkPathError extends Error {
+  override name = 'WalkPathError';
+}
 
 /**
  * Random walks with fast-check: the first failing walk is shrunk (fewer operations, smaller
@@ -158,6 +172,13 @@ export function randomWalks<S, A, R>(model: Model<S, A, R>, o: WalkOptions): Wal
     if (r.violation !== null) {
       shrinking = true;
       original = { run: walks, length: p.length, property: r.violation.property };
+    }
+    const t = o.tally;
+    if (t !== undefined) {
+      t[TALLY_WALKS] = walks;
+      t[TALLY_STEPS] = steps;
+      t[TALLY_DISTINCT] = visited.size;
+      t[TALLY_SHRINKING] = shrinking ? 1 : 0;
     }
     return r.violation === null;
   });

@@ -7,7 +7,8 @@ import { ModelStepError, StepError, WATCH_BUSY } from './expand.js';
 import { expandSlice, insertPartition, type PartitionInput, type SliceInput } from './slices.js';
 import type { Model } from './model.js';
 import type { ModelSpec } from './parallel.js';
-import type { ExploreOptions } from './run.js';
+import { STOP_REASON, type ExploreOptions } from './run.js';
+import { randomWalks, type WalkOptions } from './walk.js';
 
 interface Solo {
   opts: ExploreOptions;
@@ -16,7 +17,13 @@ interface Solo {
   watch: Int32Array;
 }
 
-const data = workerData as { spec: ModelSpec; solo?: Solo; flag?: Int32Array; watch?: Int32Array };
+interface Walks {
+  opts: Omit<WalkOptions, 'shouldStop' | 'tally'>;
+  flag: Int32Array;
+  tally: Float64Array;
+}
+
+const data = workerData as { spec: ModelSpec; solo?: Solo; walks?: Walks; flag?: Int32Array; watch?: Int32Array };
 const spec = data.spec;
 const port = parentPort!;
 
@@ -33,7 +40,14 @@ try {
   throw e;
 }
 
-if (data.solo) {
+if (data.walks) {
+  const { opts, flag, tally } = data.walks;
+  try {
+    port.postMessage({ walks: randomWalks(model, { ...opts, tally, shouldStop: () => Atomics.load(flag, STOP_REASON) !== 0 }) });
+  } catch (e) {
+    port.postMessage({ error: errorText(e), name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) });
+  }
+} else if (data.solo) {
   const { opts, flag, watch } = data.solo;
   try {
     const result = explore(model, {
