@@ -84,7 +84,7 @@ export function userFrame(stack: string, file: string): string | null {
  * An exception in a step: in a user's variant it is the user's error (exit 2), named with the path of
  * hypercalls that led to it and the line of their file; in the checker's own model, an internal error.
  */
-function stepError(w: Wired, target: Target, f: StepFailure): Error {
+export function stepError(w: Wired, target: Target, f: StepFailure): Error {
   const where = f.inAction ? `in the last step of ${describePath(w, f.path)}` : `listing the actions of the state after ${describePath(w, f.path)}`;
   const what = `${f.name}: ${f.message.split('\n')[0]}`;
   if (target.variant !== undefined) {

@@ -218,7 +218,15 @@ export async function loadVariant(file: string): Promise<{ variant: Variant; xen
   // (a module without a default export may still come back as its namespace, wrapped by the loader)
   const looksLikeVariant = typeof v === 'object' && v !== null && ['name', 'base', 'overrides'].some((k) => k in (v as object));
   if (!looksLikeVariant) throw new VariantError(`--variant: ${file} has no default export (export default { name, base, overrides })`);
-  return { ...variantTable(v, `--variant: ${file}`), sha256 };
+  try {
+    return { ...variantTable(v, `--variant: ${file}`), sha256 };
+  } catch (e) {
+    if (e instanceof VariantError) throw e;
+    // the variant's own overrides function threw: the user's error, with the line when the stack has it
+    const err = e instanceof Error ? e : new Error(String(e));
+    const at = (err.stack ?? '').split('\n').find((l) => l.includes(path))?.trim().replace(/^at /, '');
+    throw new VariantError(`--variant: ${file}: its overrides threw ${err.name}: ${err.message.split('\n')[0]}${at ? ` (${at})` : ''}`);
+  }
 }
 
 /**

@@ -10,7 +10,8 @@
 // judges them (a faulted state by no-hypervisor-fault alone). It is deterministic in the walk, which
 // is what lets fast-check shrink it and replay it from (seed, path).
 import { DEFAULT_DOMAINS, makeUniverse } from '../../model/index.js';
-import { walksOnThread } from '../engine/index.js';
+import { ModelStepError, walksOnThread } from '../engine/index.js';
+import { stepError } from '../check.js';
 import { universeToConfig } from '../trace/itf.js';
 import { renderCounterexample, runNotes } from '../trace/report.js';
 import { buildTrace, type Trace } from '../trace/build.js';
@@ -122,6 +123,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   try {
     found = await walksOnThread(spec, { actions: nActions, maxSteps: steps, runs, seed, path }, () => interrupted);
   } catch (e) {
+    if (e instanceof ModelStepError) throw stepError(w, target, e.failure);
     if ((e as Error).name === 'WalkPathError') throw new UsageError(`${(e as Error).message} with these flags (same --steps, --invariants and universe as the failing run?)`);
     throw e;
   } finally {

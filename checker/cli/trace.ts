@@ -77,6 +77,8 @@ export async function runExportTest(file: string, f: ExportTestFlags, out: (s: s
   if (!outFile.endsWith('.test.ts')) throw new UsageError('--out: the test file must end in .test.ts (e.g. leak.test.ts)');
   checkOutputFile(outFile, '--out', { overwrite: f.force === true });
   const tf = await readTraceFile(file, { variant: f.variant });
+  // a test of an edited trace would assert what the model never did: the trace is checked first
+  rebuildTrace(tf);
   const src = exportTestSource(tf, outFile);
   ensureDir(dirname(outFile), '--out');
   writeFileAtomic(outFile, src, '--out');

@@ -160,8 +160,9 @@ export function walksOnThread(spec: ModelSpec, o: Omit<WalkOptions, 'shouldStop'
       performance.now(),
       () => (tally[TALLY_SHRINKING] === 1 ? SHRINK_GRACE_MS : GRACE_MS),
     ).start();
-    worker.on('message', (m: { walks: WalkReport } | { error: string; name?: string; message?: string }) => {
+    worker.on('message', (m: { walks: WalkReport } | { failure: StepFailure } | { error: string; name?: string; message?: string }) => {
       if ('walks' in m) finish(() => resolve({ ...m.walks, ended: false }));
+      else if ('failure' in m) finish(() => reject(new ModelStepError(m.failure)));
       else finish(() => reject(Object.assign(new Error(m.message ?? m.error), { name: m.name ?? 'Error', stack: m.error })));
     });
     worker.on('error', (e) => finish(() => reject(e)));

@@ -5,7 +5,7 @@
 // of the successor) and stopping at the first violation or at a state with no actions. It is
 // deterministic in the walk, which is what lets fast-check shrink it and replay it from (seed, path).
 import fc from 'fast-check';
-import { enabledActions, sameBytes } from './expand.js';
+import { enabledActions, ModelStepError, sameBytes } from './expand.js';
 import { fingerprint } from './fingerprint.js';
 import type { EngineInvariant, Model } from './model.js';
 import { VisitedSet } from './visited.js';
@@ -63,9 +63,17 @@ export function makeWalker<S, A, R>(model: Model<S, A, R>): Walker {
       const a = acts[path[k]!];
       if (a === undefined) throw new RangeError(`step ${k + 1}: action index ${path[k]} out of range (${acts.length} actions)`);
       // a model may hand back a scratch state: read it before the next step
-      const { next, result } = model.step(s, a);
+      let next: S;
+      let result: R;
+      try {
+        ({ next, result } = model.step(s, a));
+        model.encode(next, post);
+      } catch (e) {
+        // the model's code threw (a user's variant): which walk led to it travels with the error
+        const err = e instanceof Error ? e : null;
+        throw new ModelStepError({ path: path.slice(0, k + 1), root: 0, inAction: true, name: err?.name ?? 'Error', message: err?.message ?? String(e), stack: err?.stack ?? String(e) });
+      }
       executed += 1;
-      model.encode(next, post);
       const unchanged = sameBytes(pre, post, stride);
       for (const inv of transInv) {
         const msg = inv.transition!(s, a, result, next, unchanged);

@@ -45,7 +45,8 @@ if (data.walks) {
   try {
     port.postMessage({ walks: randomWalks(model, { ...opts, tally, shouldStop: () => Atomics.load(flag, STOP_REASON) !== 0 }) });
   } catch (e) {
-    port.postMessage({ error: errorText(e), name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) });
+    if (e instanceof ModelStepError) port.postMessage({ failure: e.failure });
+    else port.postMessage({ error: errorText(e), name: e instanceof Error ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) });
   }
 } else if (data.solo) {
   const { opts, flag, watch } = data.solo;

@@ -2,10 +2,11 @@
 // compared with committed expectations, every deviation named.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { explore } from '../engine/index.js';
 import { ConfigError, findMutant, VariantError } from '../../model/index.js';
 import { packageRoot } from '../paths.js';
-import { resolveTarget, wire, type Target, type TargetFlags } from '../xen-model.js';
+import { INVARIANTS } from '../../invariants/index.js';
+import { check } from '../check.js';
+import { resolveTarget, type Target, type TargetFlags } from '../xen-model.js';
 import { matrixProblem, type Expectations, type MatrixEntry, type MatrixFile } from './schema.js';
 
 export type { Expectations, MatrixEntry } from './schema.js';
@@ -72,9 +73,17 @@ export async function resolveEntries(file: string, entries: readonly MatrixEntry
 }
 
 export async function runEntry(e: MatrixEntry, matrixDir: string, resolved?: Target): Promise<EntryOutcome> {
-  const target = resolved ?? (await resolveTarget(entryFlags(e, matrixDir)));
-  const w = wire(target.u, { xen: target.xen });
-  const r = explore(w.model, { maxDepth: e.depth });
+  const flags = entryFlags(e, matrixDir);
+  const target = resolved ?? (await resolveTarget(flags));
+  // through check, as explore: off the main thread, and a variant's exception is the user's error
+  let checked;
+  try {
+    checked = await check(target, { maxDepth: e.depth, invariants: INVARIANTS, workers: 1, flags });
+  } catch (err) {
+    if (err instanceof VariantError) throw new VariantError(`entry "${e.name}": ${err.message}`);
+    throw err;
+  }
+  const { w, result: r } = checked;
   const observed: Expectations = {
     distinct: r.distinct,
     violations: Object.fromEntries(r.violations.map((v) => [v.name, v.depth])),

@@ -48,7 +48,8 @@ const TOP_KEYS = Object.keys(MatrixSchema.shape);
 export function matrixProblem(v: unknown): string | null {
   const r = MatrixSchema.safeParse(v);
   if (r.success) return null;
-  const issue = r.error.issues[0]!;
+  // a misspelt key is the likelier cause of a missing one: name it first
+  const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
   const path = issue.path;
   const entries = (v as { entries?: unknown[] } | null)?.entries;
   let where = 'the matrix';
