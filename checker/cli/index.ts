@@ -71,14 +71,16 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
-Exit codes: 0 nothing violated, 12 an invariant violated, 3 stopped by a limit before the bound,
-2 bad usage or bad file, 1 internal error.
+Exit codes: 0 nothing violated; 12 an invariant violated (also when a limit stopped the run after
+it: a violation wins); 3 stopped by a limit or Ctrl-C before the bound with nothing violated;
+2 bad usage, a bad file, or an output that cannot be written; 1 internal error.
 
 Examples:
   checker explore                                  seed on EPT, default universe, depth ${DEFAULT_DEPTH}
   checker explore --version xen-4.5 --backend pt --depth 6
   checker explore --depth all --gfns 1 --spare-frames 0
   checker explore --invariants refcount-matches-holders --stop-at-first --trace-out traces/
+  checker explore --depth 9 --time-limit 10m       stop after ten minutes, with the partial report
   checker replay traces/refcount-matches-holders.itf.json`,
     )
     .action(async (opts: ExploreFlags) => {
@@ -105,7 +107,8 @@ Examples:
 Not exhaustive: a clean run says only that these walks found nothing. Steps and distinct states
 count the walks fast-check generated; the walks tried while shrinking are reported apart.
 
-Exit codes: 0 no invariant violated, 12 an invariant violated, 2 bad usage, 1 internal error.
+Exit codes: 0 no invariant violated, 12 an invariant violated, 3 interrupted (Ctrl-C) with nothing
+violated, 2 bad usage, a bad file or an output that cannot be written, 1 internal error.
 
 Examples:
   checker simulate                                 seed on EPT, ${DEFAULT_RUNS} walks of at most ${DEFAULT_STEPS} operations
@@ -170,7 +173,9 @@ Each entry is explored to its depth; a deviation from its expectations fails the
 violated that was clean, one no longer violated (a mutant no longer caught) or at another depth, a
 witness no longer reached (a vacuous model), a changed number of distinct states.
 
-Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix file.`,
+Exit codes: 0 every entry as expected, 12 at least one deviation, 2 a bad matrix (checked against
+its schema before anything runs: unknown keys, wrong types, entries that cannot run) or an output
+that cannot be written.`,
     )
     .action(async (o: RegressFlags) => {
       process.exitCode = await runRegress(o, out, err);
