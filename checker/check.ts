@@ -61,7 +61,7 @@ export async function check(target: Target, o: CheckOptions): Promise<Checked> {
   if (result.hung) {
     const h = result.hung;
     const at = h.path === null ? 'a state too deep to name' : describePath(w, h.action >= 0 ? [...h.path, h.action] : h.path);
-    hung = `a step did not return within a second of the stop, and the run was ended there: ${at}`;
+    hung = `the explorer did not answer the stop within a second (a step that never returns?) and was ended in: ${at}`;
   }
   return { w, result, traces, hung };
 }

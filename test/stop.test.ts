@@ -2,7 +2,7 @@
 // report as on one thread; a step that never returns (a user's variant in an endless loop) does not
 // keep the run from stopping; an exception in a variant is the user's error with the path to it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,8 @@ function variant(name: string, body: string): string {
   const p = join(dir, `${name}.ts`);
   writeFileSync(
     p,
-    `const variant = {
+    `import { writeFileSync } from 'node:fs';
+const variant = {
   name: '${name}',
   base: 'seed',
   overrides: (api: any) => ({
@@ -33,12 +34,14 @@ export default variant;
   return p;
 }
 
-const HANGS = variant('hangs', 'for (;;) {}');
+// (it says when it starts to hang: the test sends Ctrl-C once it does, whatever the machine's speed)
+const HANGING = join(dir, 'hanging');
+const HANGS = variant('hangs', `writeFileSync(${JSON.stringify(HANGING)}, 'yes');\n        for (;;) {}`);
 const THROWS = variant('throws', 'const none: any = undefined;\n        return none.field;');
 const OVERFLOWS = variant('overflows', 's.frames[0].count = 300;\n        return 0;');
 
-/** Runs the CLI, sends Ctrl-C once `ready` matches its stderr (or after `afterMs`), returns its exit and output. */
-function interrupt(args: string[], o: { ready?: RegExp; afterMs?: number }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI, sends Ctrl-C once `ready` matches its stderr (or once `file` exists), returns its exit and output. */
+function interrupt(args: string[], o: { ready?: RegExp; file?: string }): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
     let stdout = '';
@@ -55,11 +58,12 @@ function interrupt(args: string[], o: { ready?: RegExp; afterMs?: number }): Pro
       stderr += String(d);
       if (o.ready && o.ready.test(stderr)) send();
     });
-    if (o.afterMs !== undefined) setTimeout(send, o.afterMs);
+    const poll = o.file === undefined ? null : setInterval(() => existsSync(o.file!) && send(), 50);
     // never leave a run behind: a run that ignores Ctrl-C is killed, and the test fails on its status
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('exit', (code) => {
       clearTimeout(guard);
+      if (poll) clearInterval(poll);
       done({ status: code, stdout, stderr });
     });
   });
@@ -96,21 +100,22 @@ describe('a variant that never returns from a step', () => {
     expect(r.status, r.stderr).toBe(3);
     const j = json(r);
     expect(j.stopped).toBe('time');
-    expect(j.notes.join('\n')).toMatch(/a step did not return .*add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\)/);
+    expect(j.notes.join('\n')).toMatch(/did not answer the stop within a second .*add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\)/);
   });
 
   it('Ctrl-C still stops it, with the report', async () => {
-    const r = await interrupt(['explore', '--variant', HANGS, '--depth', '3'], { afterMs: 2500 });
+    rmSync(HANGING, { force: true });
+    const r = await interrupt(['explore', '--variant', HANGS, '--depth', '3'], { file: HANGING });
     expect(r.status, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/interrupted: partial result/);
-    expect(r.stdout).toMatch(/a step did not return/);
+    expect(r.stdout).toMatch(/did not answer the stop within a second/);
   });
 });
 
 describe('a variant that throws is the user\'s error', () => {
   it.each(['1', '2'])('one line with the exception, file:line in the variant and the hypercall path (%s workers)', async (workers) => {
     const r = await cli('explore', '--variant', THROWS, '--depth', '3', '--workers', workers);
-    expectUsageError(r, /--variant throws threw TypeError: Cannot read properties of undefined \(reading 'field'\) at .*throws\.ts:8:\d+; in the last step of 1\. add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\)/);
+    expectUsageError(r, /--variant throws threw TypeError: Cannot read properties of undefined \(reading 'field'\) at .*throws\.ts:9:\d+; in the last step of 1\. add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\)/);
     expect(r.stderr.length).toBeLessThan(600);
   });
 

@@ -71,13 +71,15 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
     opts,
     flag,
     () => {
-      // a worker that did not answer: where it was, then every worker ended (their tasks reject)
+      // A worker still expanding a grace period after the stop is in a step that does not return (or
+      // one far too slow): where it was, then every worker ended (their tasks reject). Workers that
+      // are inserting are left to finish: that is bounded work of the engine's own.
       const w = watches.find((x) => x[WATCH_BUSY] === 1);
-      if (w) {
-        const at = watchedStep(w);
-        hung = at.parent >= 0 && at.parent < visited.size ? { path: visited.path(at.parent), root: visited.root(at.parent), action: at.action } : { path: null, root: 0, action: at.action };
-      } else hung = { path: null, root: 0, action: -1 };
+      if (!w) return false;
+      const at = watchedStep(w);
+      hung = at.parent >= 0 && at.parent < visited.size ? { path: visited.path(at.parent), root: visited.root(at.parent), action: at.action } : { path: null, root: 0, action: at.action };
       for (const x of pool) void x.terminate();
+      return true;
     },
     () => (opts.maxStates !== undefined && visited.size + Atomics.load(flag, STOP_CANDIDATES) >= opts.maxStates ? 'max-states' : null),
     run.t0,

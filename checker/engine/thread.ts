@@ -22,8 +22,11 @@ export class Supervisor {
   constructor(
     private readonly opts: ExploreOptions,
     readonly flag: Int32Array,
-    /** Called once when a stop was asked GRACE_MS ago and the explorer has not answered. */
-    private readonly onHung: () => void,
+    /**
+     * Called when a stop was asked a grace period ago and the explorer has not answered; false when
+     * it is busy with bounded work after all (asked again at the next tick).
+     */
+    private readonly onHung: () => boolean | void,
     /** A further limit to poll (the states stored so far, for the parallel explorer). */
     private readonly extra: () => StopReason | null = () => null,
     /** When the run started (--time-limit counts from it). */
@@ -55,10 +58,7 @@ export class Supervisor {
     if (stopRequested(this.flag) !== null) {
       const now = performance.now();
       this.stopAskedAt ??= now;
-      if (now - this.stopAskedAt > this.grace() && !this.hungCalled) {
-        this.hungCalled = true;
-        this.onHung();
-      }
+      if (now - this.stopAskedAt > this.grace() && !this.hungCalled) this.hungCalled = this.onHung() !== false;
     }
   }
 }

@@ -66,7 +66,8 @@ if (data.walks) {
   type Task = (SliceInput & { slice: number; task: 'expand' }) | (PartitionInput & { slice: number; task: 'insert' });
   const watch = data.watch ?? null;
   port.on('message', (msg: Task) => {
-    if (watch !== null) watch[WATCH_BUSY] = 1;
+    // busy: expanding, where a user's step may never return (inserting is the engine's own, bounded work)
+    if (watch !== null && msg.task === 'expand') watch[WATCH_BUSY] = 1;
     try {
       // the results' arrays are in shared memory: posting them shares, never copies
       const r = msg.task === 'insert' ? insertPartition(msg) : expandSlice(model, msg, data.flag, watch);
