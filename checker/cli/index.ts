@@ -3,11 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, VariantError } from '../../model/index.js';
 import { TraceFormatError } from '../trace/itf.js';
-import { EXIT, TOOL_VERSION, UsageError } from './common.js';
+import { EXIT, printable, TOOL_VERSION, UsageError } from './common.js';
 import { runExplore, type ExploreFlags } from './explore.js';
 import { DEFAULT_DEPTH, universeOptions } from './flags.js';
 import { runList } from './list.js';
-import { runRegress, type RegressFlags } from './regress.js';
+import type { RegressFlags } from './regress.js';
 import { runReplay } from './replay.js';
 import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
 import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
@@ -22,15 +22,6 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 process.stderr.on('error', () => {});
 const out = (s: string) => void (stdoutGone || process.stdout.write(s));
 const err = (s: string) => void process.stderr.write(s);
-
-/**
- * A message for the terminal: on one line, with no control characters (a bad file's bytes, quoted in
- * an error, must not reach the terminal raw) and of a readable length.
- */
-export function printable(s: string): string {
-  const flat = s.replace(/\r?\n/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (c) => (c === '\ufffd' ? '?' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
-  return flat.length > 2000 ? `${flat.slice(0, 2000)}…` : flat;
-}
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -178,6 +169,8 @@ its schema before anything runs: unknown keys, wrong types, entries that cannot 
 that cannot be written.`,
     )
     .action(async (o: RegressFlags) => {
+      // loaded when used: the matrix's schema validator costs every other command a tenth of a second to load
+      const { runRegress } = await import('./regress.js');
       process.exitCode = await runRegress(o, out, err);
     });
 

@@ -12,4 +12,6 @@ export { fingerprint, collisionProbability } from './fingerprint.js';
 export { PartitionedVisited, partitionOf } from './partitioned.js';
 export { NEW_STATE, expandSlice, insertPartition, type Segment, type Piece, type Found } from './slices.js';
 export { replayPath } from './replay.js';
-export { makeWalker, randomWalks, WalkPathError, type Walker, type WalkOptions, type WalkReport, type WalkResult, type WalkViolation } from './walk.js';
+// Random walks load fast-check: they are not re-exported here (every run imports this file), but run
+// on a thread of their own (walksOnThread), which imports ./walk.js.
+export type { Walker, WalkOptions, WalkReport, WalkResult, WalkViolation } from './walk.js';

@@ -4,7 +4,8 @@
 // user's variant) is ended, and the run reports what it had, with the step that never returned.
 import { Worker } from 'node:worker_threads';
 import { ModelStepError, newWatch, watchedStep, type StepFailure } from './expand.js';
-import { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_SLOTS, TALLY_STEPS, TALLY_WALKS, type WalkOptions, type WalkReport } from './walk.js';
+import { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_SLOTS, TALLY_STEPS, TALLY_WALKS } from './tally.js';
+import type { WalkOptions, WalkReport } from './walk.js';
 import type { ModelSpec } from './parallel.js';
 import { newStopFlag, requestStop, stopRequested, type ExploreOptions, type ExploreResult, type Progress, type StopReason } from './run.js';
 

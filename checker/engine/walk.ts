@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { enabledActions, ModelStepError, sameBytes } from './expand.js';
 import { fingerprint } from './fingerprint.js';
 import type { EngineInvariant, Model } from './model.js';
+import { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_STEPS, TALLY_WALKS } from './tally.js';
 import { VisitedSet } from './visited.js';
 
 /** The first invariant a walk violates. */
@@ -112,12 +113,7 @@ export interface WalkOptions {
   tally?: Float64Array;
 }
 
-export const TALLY_WALKS = 0;
-export const TALLY_STEPS = 1;
-export const TALLY_DISTINCT = 2;
-/** 1 while a failing walk is being shrunk (a stop should let it finish). */
-export const TALLY_SHRINKING = 3;
-export const TALLY_SLOTS = 4;
+export { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_SLOTS, TALLY_STEPS, TALLY_WALKS } from './tally.js';
 
 export interface WalkReport {
   seed: number;
