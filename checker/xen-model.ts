@@ -2,8 +2,9 @@
 // table a run checks (a version, a mutant of the catalogue, or a user's variant), the wiring of the
 // invariants (a faulted state is judged by no-hypervisor-fault alone), and how a worker thread
 // rebuilds the same model.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Model, ModelSpec } from './engine/index.js';
 import {
@@ -133,6 +134,15 @@ export interface Target {
   mutant?: string;
   /** The variant file's absolute path. */
   variant?: string;
+  /** What a trace records of the variant: its name and the hash of its file (never its path). */
+  variantRecord?: VariantRecord;
+}
+
+/** A variant as a trace records it: enough to recognise the file, nothing to load. */
+export interface VariantRecord {
+  name: string;
+  /** SHA-256 of the variant file's bytes, hex. */
+  sha256: string;
 }
 
 export function universeFromFlags(f: UniverseFlags): Universe {
@@ -154,18 +164,30 @@ export function universeFromFlags(f: UniverseFlags): Universe {
 export async function resolveTarget(f: TargetFlags): Promise<Target> {
   if (f.mutant !== undefined && f.variant !== undefined) throw new ConfigError('--mutant and --variant cannot be combined');
   if (f.variant !== undefined) {
-    const { variant, xen } = await loadVariant(f.variant);
+    const { variant, xen, sha256 } = await loadVariant(f.variant);
     if (f.version !== undefined && f.version !== variant.base) {
       throw new ConfigError(`--variant ${variant.name} is based on ${variant.base}, not ${f.version}`);
     }
     const u = universeFromFlags({ ...f, version: variant.base });
-    return { u, xen, label: `variant ${variant.name} of ${variant.base} (${f.variant})`, variant: resolve(f.variant) };
+    return {
+      u,
+      xen,
+      label: `variant ${variant.name} of ${variant.base} (${f.variant})`,
+      variant: resolve(f.variant),
+      variantRecord: { name: variant.name, sha256 },
+    };
   }
   if (f.mutant === undefined) return { u: universeFromFlags(f), xen: undefined, label: null };
   const m = findMutant(f.mutant);
   if (!m) throw new ConfigError(`--mutant: unknown mutant "${f.mutant}"; known: ${MUTANTS.map((x) => x.name).join(', ')}`);
   if (f.version !== undefined && f.version !== m.base) {
     throw new ConfigError(`--mutant ${m.name} applies to version ${m.base}, not ${f.version}`);
+  }
+  // A mutant of one backend's code, run on the other backend, would be the plain model under the
+  // mutant's name: a clean verdict that says nothing.
+  const needs = m.universe?.backend;
+  if (needs !== undefined && f.backend !== undefined && f.backend !== needs) {
+    throw new ConfigError(`--mutant ${m.name} changes ${needs} code and does not apply to --backend ${f.backend} (drop --backend, or use --backend ${needs})`);
   }
   const mu = m.universe ?? {};
   const u = universeFromFlags({
@@ -183,13 +205,18 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
 }
 
 /** Loads a --variant file: TypeScript (or JavaScript) compiled at run time by tsx. */
-export async function loadVariant(file: string): Promise<{ variant: Variant; xen: XenFunctions }> {
+export async function loadVariant(file: string): Promise<{ variant: Variant; xen: XenFunctions; sha256: string }> {
   const path = resolve(file);
   if (!existsSync(path)) throw new VariantError(`--variant: ${file} does not exist`);
+  let sha256: string;
+  try {
+    sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch (e) {
+    throw new VariantError(`--variant: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   let mod: Record<string, unknown>;
   try {
-    const { tsImport } = await import('tsx/esm/api');
-    mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+    mod = await importUserModule(path);
   } catch (e) {
     const first = String((e as Error).message ?? e).split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
     throw new VariantError(`--variant: ${file} does not load: ${first.trim()}`);
@@ -200,7 +227,50 @@ export async function loadVariant(file: string): Promise<{ variant: Variant; xen
   // (a module without a default export may still come back as its namespace, wrapped by the loader)
   const looksLikeVariant = typeof v === 'object' && v !== null && ['name', 'base', 'overrides'].some((k) => k in (v as object));
   if (!looksLikeVariant) throw new VariantError(`--variant: ${file} has no default export (export default { name, base, overrides })`);
-  return variantTable(v, `--variant: ${file}`);
+  try {
+    return { ...variantTable(v, `--variant: ${file}`), sha256 };
+  } catch (e) {
+    if (e instanceof VariantError) throw e;
+    // the variant's own overrides function threw: the user's error, with the line when the stack has it
+    const err = e instanceof Error ? e : new Error(String(e));
+    const at = (err.stack ?? '').split('\n').find((l) => l.includes(path))?.trim().replace(/^at /, '');
+    throw new VariantError(`--variant: ${file}: its overrides threw ${err.name}: ${err.message.split('\n')[0]}${at ? ` (${at})` : ''}`);
+  }
+}
+
+/**
+ * Whether Node takes a file for an ES module: .mts/.mjs, or .ts/.js under a package.json that says
+ * "type": "module" (the rule tsx follows too).
+ */
+function isEsm(path: string): boolean {
+  if (/\.m[tj]s$/.test(path)) return true;
+  if (/\.c[tj]s$/.test(path)) return false;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+/**
+ * Loads a user's TypeScript (or JavaScript) module, compiled at run time by tsx, so that an exception
+ * thrown in it has a stack naming the user's own file and line: source maps on, and a CommonJS-style
+ * file through tsx's require (its ESM import would run it from a data: URL, without lines).
+ */
+async function importUserModule(path: string): Promise<Record<string, unknown>> {
+  process.setSourceMapsEnabled(true);
+  if (isEsm(path)) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  }
+  const { require: tsxRequire } = await import('tsx/cjs/api');
+  return tsxRequire(path, import.meta.url) as Record<string, unknown>;
 }
 
 /** Everything a worker needs to build the run's model again: the target and the run's choices. */

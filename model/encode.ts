@@ -29,6 +29,8 @@ export function lifeCode(l: Life): number {
       return 2;
     case 'destroyed':
       return 3;
+    default:
+      return badValue('life', l);
   }
 }
 
@@ -42,6 +44,8 @@ export function typeCode(t: P2mType): number {
       return 3;
     case 'map_foreign':
       return 4;
+    default:
+      return badValue('p2m type', t);
   }
 }
 
@@ -55,10 +59,29 @@ export function phaseCode(p: RelinquishPhase): number {
       return 3;
     case 'done':
       return 4;
+    default:
+      return badValue('relinquish phase', p);
   }
 }
 
 const FAULT_CODE: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i + 1]));
+
+/**
+ * A value that does not fit its byte is an error, never a wrap: a count of 258 stored as 2 would make
+ * two different states one (the explorer would skip states it never saw) and would let an edited
+ * trace pass the replay check. A field is checked where it is written: one AND and one comparison.
+ */
+export class EncodingRangeError extends RangeError {
+  override name = 'EncodingRangeError';
+}
+
+function badValue(what: string, v: unknown): never {
+  throw new EncodingRangeError(`the state cannot be encoded: ${what} ${JSON.stringify(v) ?? String(v)} is not a value of the model`);
+}
+
+function byte(v: number, what: string): number {
+  return v === (v & 0xff) ? v : badValue(what, v);
+}
 
 /**
  * Writes the encoding of `s` into `out`; with `perm`, the encoding of `s` with domain d renamed
@@ -70,10 +93,10 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
   for (let m = 0; m < frames.length; m++) {
     const f = frames[m]!;
     const o = f.owner;
-    out[i] = o === null ? 0 : o === 'cow' ? 1 : (perm ? perm[o]! : o) + 2;
-    out[i + 1] = f.count;
+    out[i] = o === null ? 0 : o === 'cow' ? 1 : byte((perm ? perm[o]! : o) + 2, 'frame owner');
+    out[i + 1] = byte(f.count, 'frame count');
     out[i + 2] = f.allocated ? 1 : 0;
-    out[i + 3] = f.m2p === null ? 0 : f.m2p + 1;
+    out[i + 3] = f.m2p === null ? 0 : byte(f.m2p + 1, 'm2p gfn');
     i += 4;
   }
   const order = perm ? inverse(perm) : null;
@@ -84,7 +107,7 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
     out[i] = lifeCode(d.life);
     out[i + 1] = (d.logDirty ? LOG_DIRTY : 0) | (d.tables ? 0 : NO_TABLES) | (d.pool ? 0 : NO_POOL);
     out[i + 2] = r === null ? 0 : phaseCode(r.phase);
-    out[i + 3] = r === null ? 0 : r.cursor;
+    out[i + 3] = r === null ? 0 : byte(r.cursor, 'relinquish cursor');
     i += 4;
   }
   const p2m = s.p2m;
@@ -97,15 +120,15 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
         out[i + 1] = 0;
       } else {
         out[i] = e.order === 1 ? typeCode(e.type) + SUPERPAGE : typeCode(e.type);
-        out[i + 1] = e.mfn;
+        out[i + 1] = byte(e.mfn, 'p2m mfn');
       }
       i += 2;
     }
   }
   const fault = s.fault;
-  out[i] = fault === null ? 0 : FAULT_CODE[fault.kind]!;
-  out[i + 1] = fault === null || fault.frame === null ? 0 : fault.frame + 1;
-  out[i + 2] = s.armedFailures;
+  out[i] = fault === null ? 0 : (FAULT_CODE[fault.kind] ?? badValue('fault kind', fault.kind));
+  out[i + 1] = fault === null || fault.frame === null ? 0 : byte(fault.frame + 1, 'fault frame');
+  out[i + 2] = byte(s.armedFailures, 'armed allocation failures');
   return out;
 }
 

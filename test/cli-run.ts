@@ -18,11 +18,16 @@ export interface Run {
 
 /** Runs the CLI asynchronously (independent runs can overlap), killed after `timeoutMs`. */
 export function cliWithin(timeoutMs: number, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return cliIn(ROOT, timeoutMs, args, env);
+}
+
+/** Runs the CLI in folder `cwd`. */
+export function cliIn(cwd: string, timeoutMs: number, args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, timeout: timeoutMs, env: { ...process.env, ...env } },
+      { cwd, encoding: 'utf8', maxBuffer: 64 << 20, timeout: timeoutMs, env: { ...process.env, ...env } },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         done({ args, status, stdout, stderr });

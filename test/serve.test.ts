@@ -65,6 +65,8 @@ const SEED: TargetSpec = {
   ops: [],
   destroyableDom0: false,
   preemptibleTeardown: false,
+  build: '',
+  superpages: false,
   mutant: null,
   variant: null,
 };

@@ -48,7 +48,7 @@ describe('the worked variant: the seed with its teardown fixed', () => {
     const out = join(dir, 'traces');
     const r = await cli('explore', '--variant', half, '--depth', '2', '--trace-out', out, '--invariants', 'refcount-matches-holders');
     expect(r.status).toBe(12);
-    const replay = await cli('replay', join(out, 'refcount-matches-holders.itf.json'));
+    const replay = await cli('replay', join(out, 'refcount-matches-holders.itf.json'), '--variant', half);
     expect(replay.status).toBe(12);
     expect(replay.stdout).toContain('still violated');
   });

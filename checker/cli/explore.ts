@@ -1,24 +1,29 @@
 // `checker explore`: flags in, a check, the report out.
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import type { ExploreOptions } from '../engine/index.js';
 import { check } from '../check.js';
-import { renderJson, renderText, runNotes } from '../trace/report.js';
+import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
 import { resolveTarget, type TargetFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
-import { defaultMemoryLimit, parseDepth, parsePositive, selectInvariants } from './flags.js';
-import { ensureDir, writeTraces } from './output.js';
+import { defaultMemoryLimit, parseDepth, parseDuration, parsePositive, selectInvariants } from './flags.js';
+import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
+
+/** Workers beyond this are refused even with --oversubscribe (each costs a model and its buffers). */
+const MAX_WORKERS = 64;
 
 export interface ExploreFlags extends TargetFlags {
   invariants?: string;
   depth?: string;
   maxStates?: string;
   memoryLimit?: string;
+  timeLimit?: string;
   json?: boolean;
   traceOut?: string;
   stopAtFirst?: boolean;
   exact?: boolean;
   progress?: boolean;
   workers?: string;
+  oversubscribe?: boolean;
   symmetry?: boolean;
   gfns?: string;
   spareFrames?: string;
@@ -31,10 +36,17 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const maxStates = parsePositive('--max-states', f.maxStates);
   const memMiB = parsePositive('--memory-limit', f.memoryLimit);
   const memoryLimitBytes = memMiB !== undefined ? memMiB * 1024 * 1024 : defaultMemoryLimit(totalmem());
+  const timeLimitMs = parseDuration('--time-limit', f.timeLimit);
   const invariants = selectInvariants(f.invariants);
   // refuse an unusable --trace-out before a long run, not after it
-  if (f.traceOut !== undefined) ensureDir(f.traceOut, '--trace-out');
+  if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const workers = parsePositive('--workers', f.workers) ?? 1;
+  // each worker holds a model and a share of every level: more workers than cores only costs memory
+  const cores = availableParallelism();
+  if (workers > cores && !f.oversubscribe) {
+    throw new UsageError(`--workers: this machine has ${cores} core${cores === 1 ? '' : 's'}; ${workers} workers would only share them (add --oversubscribe to insist)`);
+  }
+  if (workers > MAX_WORKERS) throw new UsageError(`--workers: at most ${MAX_WORKERS}, got ${workers}`);
   if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
@@ -50,6 +62,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
       maxDepth: depth,
       maxStates,
       memoryLimitBytes,
+      timeLimitMs,
       stopAtFirst: f.stopAtFirst ?? false,
       exact: f.exact ?? false,
       shouldStop: () => interrupted,
@@ -65,10 +78,10 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   } finally {
     process.off('SIGINT', onSigint);
   }
-  const { w, result, traces } = checked;
-  const traceFiles = f.traceOut === undefined ? new Map<string, string>() : writeTraces(f.traceOut, u, traces, target);
-  const exitCode =
-    result.violations.length > 0 ? EXIT.violation : result.stopped !== null && result.stopped !== 'stop-at-first' ? EXIT.limit : EXIT.ok;
+  const { w, result, traces, hung } = checked;
+  // the report first: a file that cannot be written after all must not lose it
+  const traceFiles = f.traceOut === undefined ? new Map<string, string>() : traceFileNames(f.traceOut, traces);
+  const exitCode = exitCodeOf(result);
   const info = {
     u,
     depthBound: depth,
@@ -80,8 +93,24 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     traceFiles,
     exact: f.exact ?? false,
     exitCode,
-    notes: runNotes(u, label, result.violations.map((v) => v.message ?? '')),
+    notes: [...(hung ? [hung] : []), ...runNotes(u, label, result.violations.map((v) => v.message ?? ''))],
   };
+  if (hung) err(`checker: warning: ${hung}\n`);
+  // a run that reaches no witness may be vacuous: every invariant holds of a model that does nothing
+  if (result.stopped === null && w.witnesses.length > 0 && result.witnesses.length === 0) {
+    const warning = 'no witness was reached: the invariants may hold only because nothing happens (deepen --depth, or check --ops)';
+    info.notes.push(warning);
+    err(`checker: warning: ${warning}\n`);
+  }
   out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info));
+  if (f.traceOut !== undefined && traces.length > 0) {
+    try {
+      writeTraces(f.traceOut, u, traces, target);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      err(`checker: ${e.message}; the report above is complete\n`);
+      return EXIT.usage;
+    }
+  }
   return exitCode;
 }

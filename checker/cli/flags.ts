@@ -55,3 +55,12 @@ export function selectInvariants(spec: string | undefined): Invariant[] {
 export function defaultMemoryLimit(totalBytes: number): number {
   return Math.floor(totalBytes * 0.6);
 }
+
+/** A duration: a number of seconds, or with a unit (500ms, 30s, 5m, 2h); milliseconds. */
+export function parseDuration(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v);
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new UsageError(`${name}: expected a duration such as 90, 90s, 15m or 2h, got "${v}"`);
+  return ms;
+}

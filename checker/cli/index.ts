@@ -3,17 +3,25 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, VariantError } from '../../model/index.js';
 import { TraceFormatError } from '../trace/itf.js';
-import { EXIT, TOOL_VERSION, UsageError } from './common.js';
+import { EXIT, printable, TOOL_VERSION, UsageError } from './common.js';
 import { runExplore, type ExploreFlags } from './explore.js';
 import { DEFAULT_DEPTH, universeOptions } from './flags.js';
 import { runList } from './list.js';
-import { runRegress, type RegressFlags } from './regress.js';
+import type { RegressFlags } from './regress.js';
 import { runReplay } from './replay.js';
 import { DEFAULT_PORT, runServe, type ServeFlags } from './serve.js';
 import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
 import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
 
-const out = (s: string) => void process.stdout.write(s);
+// A reader that goes away (`checker list | head -1`) is no error of ours: the rest of the output is
+// dropped, and the command ends as it would have.
+let stdoutGone = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') stdoutGone = true;
+  else throw e;
+});
+process.stderr.on('error', () => {});
+const out = (s: string) => void (stdoutGone || process.stdout.write(s));
 const err = (s: string) => void process.stderr.write(s);
 
 export function buildProgram(): Command {
@@ -41,10 +49,12 @@ export function buildProgram(): Command {
       .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
       .option('--max-states <n>', 'stop (exit 3) once this many distinct states are stored')
       .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')
+      .option('--time-limit <duration>', 'stop (exit 3) after this long: seconds, or 500ms, 90s, 15m, 2h')
       .option('--stop-at-first', 'end at the level of the first violation')
       .option('--exact', 'compare full state encodings instead of 64-bit fingerprints (cross-check)')
       .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): the same verdicts and depths, a little fewer states (frames stay numbered)')
-      .option('--workers <n>', 'worker threads expanding each level (same results for any number; default 1)')
+      .option('--workers <n>', "worker threads expanding each level (same results for any number; default 1; at most the machine's cores)")
+      .option('--oversubscribe', "allow --workers beyond the machine's cores (up to 64)")
       .option('--json', 'print one JSON object instead of the report')
       .option('--trace-out <dir>', 'write each counterexample as DIR/<invariant>.itf.json (ITF)')
       .option('--progress', 'print a progress line on stderr every second (default when stderr is a terminal)')
@@ -57,8 +67,9 @@ Every invariant is on by default, cleanup-possible included: it is judged by sea
 toolstack's remove, decrease and destroy still free everything?), which costs about 10% on a clean
 version (xen-4.19, depth 6); --invariants leaves it out.
 
-Exit codes: 0 nothing violated, 12 an invariant violated, 3 stopped by a limit before the bound,
-2 bad usage or bad file, 1 internal error.
+Exit codes: 0 nothing violated; 12 an invariant violated (also when a limit stopped the run after
+it: a violation wins); 3 stopped by a limit or Ctrl-C before the bound with nothing violated;
+2 bad usage, a bad file, or an output that cannot be written; 1 internal error.
 
 Examples:
   checker explore                                  seed on EPT, default universe, depth ${DEFAULT_DEPTH}
@@ -68,6 +79,7 @@ Examples:
   checker explore --version xen-4.5 --backend pt --depth 6
   checker explore --depth all --gfns 1 --spare-frames 0
   checker explore --invariants refcount-matches-holders --stop-at-first --trace-out traces/
+  checker explore --depth 9 --time-limit 10m       stop after ten minutes, with the partial report
   checker replay traces/refcount-matches-holders.itf.json`,
     )
     .action(async (opts: ExploreFlags) => {
@@ -94,7 +106,8 @@ Examples:
 Not exhaustive: a clean run says only that these walks found nothing. Steps and distinct states
 count the walks fast-check generated; the walks tried while shrinking are reported apart.
 
-Exit codes: 0 no invariant violated, 12 an invariant violated, 2 bad usage, 1 internal error.
+Exit codes: 0 no invariant violated, 12 an invariant violated, 3 interrupted (Ctrl-C) with nothing
+violated, 2 bad usage, a bad file or an output that cannot be written, 1 internal error.
 
 Examples:
   checker simulate                                 seed on EPT, ${DEFAULT_RUNS} walks of at most ${DEFAULT_STEPS} operations
@@ -110,9 +123,10 @@ Examples:
     .command('replay')
     .description('re-execute an ITF counterexample on the configuration in its #meta and say whether it still violates its property')
     .argument('<file>', 'a trace written by explore --trace-out')
+    .option('--variant <file>', 'the variant file a trace of a variant was made with (a trace records its name and hash, never loads code)')
     .addHelpText('after', '\nExit codes: 12 still violated, 0 no longer violated, 2 the trace does not match the model (with the step).')
-    .action(async (file: string) => {
-      process.exitCode = await runReplay(file, out);
+    .action(async (file: string, o: { variant?: string }) => {
+      process.exitCode = await runReplay(file, o, out);
     });
 
   const trace = program.command('trace').description('inspect counterexample traces (ITF files written by explore --trace-out)');
@@ -125,6 +139,7 @@ Examples:
     .option('--frame <n>', 'project onto one frame: only the steps and cells that touch it, and its reference ledger')
     .option('--domain <d>', 'project onto one domain (dom1 or 1): only the steps and cells that touch it')
     .option('--no-color', 'never colour (colour is used on a terminal unless NO_COLOR is set)')
+    .option('--variant <file>', 'the variant file a trace of a variant was made with')
     .addHelpText('after', '\nExamples:\n  checker trace show traces/refcount-matches-holders.itf.json\n  checker trace show T.itf.json --frame 4\n  checker trace show T.itf.json --format dot | dot -Tsvg > trace.svg')
     .action(async (file: string, o: TraceShowFlags) => {
       process.exitCode = await runTraceShow(file, o, out, useColor(o.color, process.stdout));
@@ -134,7 +149,9 @@ Examples:
     .command('export-test')
     .description('write a vitest test that replays the counterexample through the model and asserts the same violation')
     .argument('<file>', 'an ITF trace (*.itf.json)')
-    .option('--out <file>', 'the test file to write (default: ./<trace name>.test.ts)')
+    .option('--out <file>', 'the test file to write, ending in .test.ts (default: ./<trace name>.test.ts)')
+    .option('--force', 'overwrite the test file if it exists')
+    .option('--variant <file>', 'the variant file a trace of a variant was made with')
     .addHelpText('after', '\nThe test fails once the violation is gone; CHECKER_VARIANT=./fix.ts runs it against a variant of yours.')
     .action(async (file: string, o: ExportTestFlags) => {
       process.exitCode = await runExportTest(file, o, out);
@@ -155,10 +172,14 @@ Each entry is explored to its depth; a deviation from its expectations fails the
 violated that was clean, one no longer violated (a mutant no longer caught) or at another depth, a
 witness no longer reached (a vacuous model), a changed number of distinct states.
 
-Exit codes: 0 every entry as expected, 12 at least one deviation, 2 bad matrix file.`,
+Exit codes: 0 every entry as expected, 12 at least one deviation, 2 a bad matrix (checked against
+its schema before anything runs: unknown keys, wrong types, entries that cannot run) or an output
+that cannot be written.`,
     )
     .action(async (o: RegressFlags) => {
-      process.exitCode = await runRegress(o, out);
+      // loaded when used: the matrix's schema validator costs every other command a tenth of a second to load
+      const { runRegress } = await import('./regress.js');
+      process.exitCode = await runRegress(o, out, err);
     });
 
   program
@@ -195,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (e instanceof UsageError || e instanceof ConfigError || e instanceof TraceFormatError || e instanceof VariantError) {
-      err(`checker: ${e.message}\n`);
+      err(`checker: ${printable(e.message)}\n`);
       return EXIT.usage;
     }
     err(`checker: internal error: ${(e as Error).stack ?? String(e)}\n`);

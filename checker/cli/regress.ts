@@ -1,8 +1,8 @@
 // `checker regress`: runs a matrix against its committed expectations and reports every deviation.
-import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { defaultMatrixPath, junitXml, readMatrix, runEntry, type EntryOutcome } from '../regress/run.js';
+import { defaultMatrixPath, junitXml, readMatrix, resolveEntries, runEntry, type EntryOutcome } from '../regress/run.js';
 import { EXIT, UsageError } from './common.js';
+import { checkOutputFile, writeFileAtomic } from './output.js';
 
 export interface RegressFlags {
   matrix?: string;
@@ -12,14 +12,18 @@ export interface RegressFlags {
   only?: string;
 }
 
-export async function runRegress(f: RegressFlags, out: (s: string) => void): Promise<number> {
+export async function runRegress(f: RegressFlags, out: (s: string) => void, err: (s: string) => void = () => {}): Promise<number> {
   const file = resolve(f.matrix ?? defaultMatrixPath());
   const matrix = readMatrix(file);
   const entries = f.only === undefined ? matrix.entries : matrix.entries.filter((e) => e.name.includes(f.only!));
   if (entries.length === 0) throw new UsageError(`--only: no entry of ${file} matches "${f.only}"`);
+  // every output and every entry's target checked before the first exploration
+  if (f.junit !== undefined) checkOutputFile(f.junit, '--junit');
+  if (f.update) checkOutputFile(file, '--update');
+  const targets = await resolveEntries(file, entries, dirname(file));
   const outcomes: EntryOutcome[] = [];
-  for (const e of entries) {
-    const o = await runEntry(e, dirname(file));
+  for (const [i, e] of entries.entries()) {
+    const o = await runEntry(e, dirname(file), targets[i]);
     outcomes.push(o);
     if (f.update) e.expect = o.observed;
     if (!f.json) {
@@ -28,16 +32,23 @@ export async function runRegress(f: RegressFlags, out: (s: string) => void): Pro
       if (!f.update) for (const d of o.deviations) out(`       ${d}\n`);
     }
   }
-  if (f.update) {
-    writeFileSync(file, JSON.stringify(matrix, null, 2) + '\n');
-    if (!f.json) out(`expectations written to ${file}\n`);
-  }
   const failed = f.update ? [] : outcomes.filter((o) => o.deviations.length > 0);
-  if (f.junit) writeFileSync(f.junit, junitXml(f.update ? outcomes.map((o) => ({ ...o, deviations: [] })) : outcomes));
+  const code = failed.length ? EXIT.violation : EXIT.ok;
+  // the report first, then the files: a file that cannot be written after all must not lose it
   if (f.json) {
-    out(JSON.stringify({ matrix: file, entries: outcomes, deviations: failed.length, exitCode: failed.length ? EXIT.violation : EXIT.ok }, null, 2) + '\n');
+    out(JSON.stringify({ matrix: file, entries: outcomes, deviations: failed.length, exitCode: code }, null, 2) + '\n');
   } else {
     out(`${outcomes.length} entries, ${failed.length} with deviations\n`);
   }
-  return failed.length ? EXIT.violation : EXIT.ok;
+  try {
+    // the whole file as read (its other fields kept), with the new expectations
+    if (f.update) writeFileAtomic(file, JSON.stringify(matrix, null, 2) + '\n', '--update');
+    if (f.update && !f.json) out(`expectations written to ${file}\n`);
+    if (f.junit) writeFileAtomic(resolve(f.junit), junitXml(f.update ? outcomes.map((o) => ({ ...o, deviations: [] })) : outcomes), '--junit');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`checker: ${e.message}; the report above is complete\n`);
+    return EXIT.usage;
+  }
+  return code;
 }

@@ -3,8 +3,8 @@ import { EXIT } from './common.js';
 import { readTraceFile } from '../trace/load.js';
 import { replayTrace } from '../trace/replay.js';
 
-export async function runReplay(file: string, out: (s: string) => void): Promise<number> {
-  const tf = await readTraceFile(file);
+export async function runReplay(file: string, f: { variant?: string }, out: (s: string) => void): Promise<number> {
+  const tf = await readTraceFile(file, { variant: f.variant });
   const { meta, target } = tf;
   const r = replayTrace(tf);
   const lines = [`replaying ${file}: ${target.u.version} on ${target.u.backend}, ${meta.path.length} steps, property ${meta.property}`];

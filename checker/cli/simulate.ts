@@ -10,14 +10,15 @@
 // judges them (a faulted state by no-hypervisor-fault alone). It is deterministic in the walk, which
 // is what lets fast-check shrink it and replay it from (seed, path).
 import { DEFAULT_DOMAINS, makeUniverse } from '../../model/index.js';
-import { randomWalks, WalkPathError } from '../engine/index.js';
+import { ModelStepError, walksOnThread } from '../engine/index.js';
+import { stepError } from '../check.js';
 import { universeToConfig } from '../trace/itf.js';
 import { renderCounterexample, runNotes } from '../trace/report.js';
 import { buildTrace, type Trace } from '../trace/build.js';
-import { resolveTarget, wire, type UniverseFlags } from '../xen-model.js';
+import { resolveTarget, specFor, wire, type UniverseFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
 import { selectInvariants } from './flags.js';
-import { ensureDir, writeTraces } from './output.js';
+import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
 
 export const DEFAULT_STEPS = 50;
 export const DEFAULT_RUNS = 100;
@@ -105,7 +106,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   const givenSeed = parseSeed(f.seed);
   const path = parsePath(f.path, f.seed);
   const invariants = selectInvariants(f.invariants);
-  if (f.traceOut !== undefined) ensureDir(f.traceOut, '--trace-out');
+  if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const target = await resolveTarget(f);
   const { u, label } = target;
   const w = wire(u, { invariants, xen: target.xen });
@@ -118,15 +119,19 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   };
   const t0 = performance.now();
   process.on('SIGINT', onSigint);
-  let report;
+  // the walks run on a thread of their own: this one answers Ctrl-C with the walks so far
+  const spec = specFor({ target: { ...f, variant: target.variant }, invariants: invariants.map((i) => i.name) });
+  let found;
   try {
-    report = randomWalks(w.model, { actions: nActions, maxSteps: steps, runs, seed, path, shouldStop: () => interrupted });
+    found = await walksOnThread(spec, { actions: nActions, maxSteps: steps, runs, seed, path }, () => interrupted);
   } catch (e) {
-    if (e instanceof WalkPathError) throw new UsageError(`${e.message} with these flags (same --steps, --invariants and universe as the failing run?)`);
+    if (e instanceof ModelStepError) throw stepError(w, target, e.failure);
+    if ((e as Error).name === 'WalkPathError') throw new UsageError(`${(e as Error).message} with these flags (same --steps, --invariants and universe as the failing run?)`);
     throw e;
   } finally {
     process.off('SIGINT', onSigint);
   }
+  const report = found;
   const elapsedMs = performance.now() - t0;
   const details = { seed: report.seed, numRuns: report.runs, numShrinks: report.failure?.shrinks ?? 0 };
   const steps0 = report.steps;
@@ -138,11 +143,11 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   if (report.failure) {
     const fl = report.failure;
     const trace = buildTrace(w, { name: fl.violation.property, depth: fl.walk.length, root: 0, path: fl.walk, message: fl.violation.message });
-    const files = f.traceOut === undefined ? null : writeTraces(f.traceOut, u, [trace], target);
+    const files = f.traceOut === undefined ? null : traceFileNames(f.traceOut, [trace]);
     violation = { trace, file: files?.get(trace.property) ?? null, original: fl.original, replayPath: fl.replayPath };
   }
 
-  const exitCode = violation ? EXIT.violation : EXIT.ok;
+  const exitCode = violation ? EXIT.violation : report.interrupted ? EXIT.limit : EXIT.ok;
   const repro = violation ? ['checker', 'simulate', '--seed', String(details.seed), '--path', violation.replayPath, ...reproFlags(f)].map(shq).join(' ') : null;
   const notes = runNotes(u, label, violation ? [violation.trace.message ?? ''] : []);
   const cfg = universeToConfig(u);
@@ -152,7 +157,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
     const j = {
       tool: 'checker',
       command: 'simulate',
-      configuration: { ...cfg, mutant: target.mutant ?? null, variant: target.variant ?? null },
+      configuration: { ...cfg, mutant: target.mutant ?? null, variant: target.variantRecord ?? null },
       actions: nActions,
       invariants: invariants.map((i) => i.name),
       maxSteps: steps,
@@ -165,6 +170,8 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
       stepsCounted: 'generated walks up to and including the first failing one; shrinking is counted under shrinking',
       shrinking: { shrinks: details.numShrinks, walks: shrinkWalks, steps: shrinkSteps },
       elapsedMs: Math.round(elapsedMs),
+      interrupted: report.interrupted,
+      threadEnded: found.ended,
       violation:
         violation && t
           ? {
@@ -183,7 +190,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
       exitCode,
     };
     out(JSON.stringify(j, null, 2) + '\n');
-    return exitCode;
+    return writeAfterReport(exitCode);
   }
 
   const lines: string[] = [];
@@ -200,6 +207,9 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
         `shrunk in ${details.numShrinks} shrink steps (${shrinkWalks} walks tried) to ${t.depth} operation${t.depth === 1 ? '' : 's'}`,
     );
     lines.push(`${plural(details.numRuns, 'run')}, ${plural(steps0, 'step')}, ${visited.size} distinct states up to the violation (shrinking not counted)`);
+  } else if (report.interrupted) {
+    lines.push(`interrupted: partial result: ${plural(details.numRuns, 'run')}, ${plural(steps0, 'step')}, ${visited.size} distinct states: no invariant violated so far`);
+    lines.push(`rerun: ${['checker', 'simulate', '--seed', String(details.seed), ...reproFlags(f)].map(shq).join(' ')}`);
   } else {
     lines.push(`${plural(details.numRuns, 'run')}, ${plural(steps0, 'step')}, ${visited.size} distinct states: no invariant violated`);
   }
@@ -210,5 +220,18 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
     lines.push('', `reproduce: ${repro}`);
   }
   out(lines.join('\n') + '\n');
-  return exitCode;
+  return writeAfterReport(exitCode);
+
+  /** The trace file, after the report (which must never be lost to a file that cannot be written). */
+  function writeAfterReport(code: number): number {
+    if (f.traceOut === undefined || violation === null) return code;
+    try {
+      writeTraces(f.traceOut, u, [violation.trace], target);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      _err(`checker: ${e.message}; the report above is complete\n`);
+      return EXIT.usage;
+    }
+    return code;
+  }
 }

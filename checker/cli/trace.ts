@@ -1,12 +1,12 @@
 // `checker trace show FILE` and `checker trace export-test FILE`.
-import { writeFileSync } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { domainName, type Universe } from '../../model/index.js';
 import { exportTestSource } from '../trace/export-test.js';
 import { readTraceFile, rebuildTrace } from '../trace/load.js';
 import { renderTrace, TRACE_FORMATS, type Projection, type TraceFormat } from '../trace/render.js';
 import { UsageError } from './common.js';
-import { ensureDir } from './output.js';
+import { packageRoot } from '../paths.js';
+import { checkOutputFile, ensureDir, writeFileAtomic } from './output.js';
 
 export interface TraceShowFlags {
   format?: string;
@@ -14,6 +14,7 @@ export interface TraceShowFlags {
   frame?: string;
   domain?: string;
   color?: boolean;
+  variant?: string;
 }
 
 /** Whether colour is wanted: a terminal, NO_COLOR unset, and not --no-color. */
@@ -26,7 +27,7 @@ export function useColor(flag: boolean | undefined, stream: { isTTY?: boolean })
 export async function runTraceShow(file: string, f: TraceShowFlags, out: (s: string) => void, color: boolean): Promise<number> {
   const format = f.format ?? 'text';
   if (!(TRACE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${TRACE_FORMATS.join(', ')}, got "${format}"`);
-  const tf = await readTraceFile(file);
+  const tf = await readTraceFile(file, { variant: f.variant });
   const u = tf.target.u;
   const proj = projection(u, f);
   const t = rebuildTrace(tf);
@@ -54,15 +55,49 @@ function projection(u: Universe, f: TraceShowFlags): Projection {
 
 export interface ExportTestFlags {
   out?: string;
+  force?: boolean;
+  variant?: string;
 }
 
+/** The config a generated test runs with: vitest's defaults, whatever folder it is in. */
+export const EXPORTED_TEST_CONFIG = 'vitest.exported.config.mjs';
+
+/** A path as the user would type it from `cwd`: relative when under it, else absolute. */
+function typed(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+const shq = (a: string) => (/^[\w.,:/=@+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
 export async function runExportTest(file: string, f: ExportTestFlags, out: (s: string) => void): Promise<number> {
-  const tf = await readTraceFile(file);
   const outFile = resolve(f.out ?? `${basename(file).replace(/\.itf\.json$|\.json$/, '')}.test.ts`);
-  if (!outFile.endsWith('.ts')) throw new UsageError('--out: the test file must end in .ts (e.g. leak.test.ts)');
+  // only a test file: never a source of the project or anything else a mistyped --out could name
+  if (!outFile.endsWith('.test.ts')) throw new UsageError('--out: the test file must end in .test.ts (e.g. leak.test.ts)');
+  checkOutputFile(outFile, '--out', { overwrite: f.force === true });
+  const tf = await readTraceFile(file, { variant: f.variant });
+  // a test of an edited trace would assert what the model never did: the trace is checked first
+  rebuildTrace(tf);
   const src = exportTestSource(tf, outFile);
   ensureDir(dirname(outFile), '--out');
-  writeFileSync(outFile, src);
-  out(`wrote ${outFile}: run it with npx vitest run ${relative(process.cwd(), outFile) || outFile}\n`);
+  writeFileAtomic(outFile, src, '--out');
+  // A command that works from here: vitest from the checker's own install, with a config that finds
+  // the file wherever it is (the project's own config only looks under test/).
+  const cwd = process.cwd();
+  const root = packageRoot();
+  const inside = !relative(root, cwd).startsWith('..');
+  const cmd = [
+    'npx',
+    ...(inside ? [] : ['--prefix', typed(root, cwd)]),
+    'vitest',
+    'run',
+    '--config',
+    typed(resolve(root, EXPORTED_TEST_CONFIG), cwd),
+    '--root',
+    typed(dirname(outFile), cwd),
+    basename(outFile),
+  ];
+  out(`wrote ${outFile}\nrun it with: ${cmd.map(shq).join(' ')}\n`);
   return 0;
 }

@@ -4,7 +4,7 @@
 // in index order. By induction the ids of each level are then sorted by their smallest action-index
 // path, so the first violation found at the shortest depth is the one with the smallest path: the
 // answer never depends on scheduling. Frontier states are kept as encodings and decoded to expand.
-import { Expander, type ExpansionSink } from './expand.js';
+import { Expander, ModelStepError, StepError, stepFailure, watchPath, type ExpansionSink } from './expand.js';
 import { FrontierBuffer } from './frontier.js';
 import type { Model } from './model.js';
 import { Run, type ExploreOptions, type ExploreResult } from './run.js';
@@ -67,7 +67,10 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
   const run = new Run(model, opts, visited);
   let frontier = new FrontierBuffer(stride);
   run.initial(frontier);
+  opts.onLevel?.(run.result());
   const expander = new Expander(model, opts.symmetry ?? false, (name) => run.done(name));
+  const watch = opts.watch ?? null;
+  expander.watch = watch;
   const sink = new LevelSink(run, visited, stride);
   let levelStart = 0;
   let growth = 1; // new states per state of the level before
@@ -86,7 +89,13 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
     const generatedBefore = expander.generated;
     let partial = false;
     for (let i = 0; i < frontier.count; i++) {
-      expander.expand(levelStart + i, frontier.at(i), sink);
+      if (watch !== null) watchPath(watch, visited.path(levelStart + i));
+      try {
+        expander.expand(levelStart + i, frontier.at(i), sink);
+      } catch (e) {
+        if (!(e instanceof StepError)) throw e;
+        throw new ModelStepError(stepFailure(e, visited.path(e.parentId), visited.root(e.parentId)));
+      }
       if ((i & 255) === 255 || i === frontier.count - 1) {
         yield;
         run.progress(depth, expander.generated - generatedBefore, frontier.count - i - 1 + next.count);
@@ -108,6 +117,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       break;
     }
     run.levels.push({ depth, distinct: added, generated: levelGenerated, complete: !partial });
+    opts.onLevel?.(run.result());
     if (run.stopped) break;
     growth = added / frontier.count;
     levelStart = before;

@@ -25,6 +25,94 @@ export interface ExpansionSink {
   witness(k: number, parent: number, action: number, transition: boolean): void;
 }
 
+/**
+ * A step that threw (the model's code, or a value it made that cannot be encoded): the state being
+ * expanded and the action, so that the explorer can say which path of actions led to it.
+ */
+export class StepError extends Error {
+  override name = 'StepError';
+  constructor(
+    readonly parentId: number,
+    /** The action index, or -1 when the state itself failed (decoding, its actions). */
+    readonly action: number,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Where an expander is, in shared memory, for a watchdog to read when a step never returns. */
+export const WATCH_PARENT = 0;
+export const WATCH_ACTION = 1;
+/** 1 while a task runs (a slice, a level). */
+export const WATCH_BUSY = 2;
+/** On one thread (which alone has the trace links): the parent's path length, then its actions. */
+export const WATCH_DEPTH = 3;
+export const WATCH_PATH = 4;
+/** Room for a path of up to 60 actions (a deeper one is not written: WATCH_DEPTH says -1). */
+export const WATCH_SLOTS = 64;
+
+export function newWatch(): Int32Array {
+  const w = new Int32Array(new SharedArrayBuffer(WATCH_SLOTS * 4));
+  w[WATCH_PARENT] = -1;
+  w[WATCH_ACTION] = -1;
+  w[WATCH_DEPTH] = -1;
+  return w;
+}
+
+/** Where a watched expander was: the path to the state it expanded, and the action it stepped. */
+export function watchedStep(w: Int32Array): { parent: number; action: number; path: number[] | null } {
+  const depth = w[WATCH_DEPTH]!;
+  return {
+    parent: w[WATCH_PARENT]!,
+    action: w[WATCH_ACTION]!,
+    path: depth < 0 ? null : Array.from(w.subarray(WATCH_PATH, WATCH_PATH + depth)),
+  };
+}
+
+/** Writes the path of the state about to be expanded (one thread, which has the links). */
+export function watchPath(w: Int32Array, path: readonly number[]): void {
+  if (path.length > WATCH_SLOTS - WATCH_PATH) {
+    w[WATCH_DEPTH] = -1;
+    return;
+  }
+  for (let i = 0; i < path.length; i++) w[WATCH_PATH + i] = path[i]!;
+  w[WATCH_DEPTH] = path.length;
+}
+
+/** A step that threw, as it crosses threads: the path of actions that led to it, and the error. */
+export interface StepFailure {
+  /** Action indices from the initial state `root`, the failing action last (when known). */
+  path: number[];
+  root: number;
+  /** Whether the last action of `path` is the one that threw (else the state itself failed). */
+  inAction: boolean;
+  name: string;
+  message: string;
+  stack: string;
+}
+
+/** A step of the model threw: which path led to it, and what it threw. */
+export class ModelStepError extends Error {
+  override name = 'ModelStepError';
+  constructor(readonly failure: StepFailure) {
+    super(failure.message);
+  }
+}
+
+export function stepFailure(e: StepError, path: number[], root: number): StepFailure {
+  const c = e.cause;
+  const err = c instanceof Error ? c : null;
+  return {
+    path: e.action >= 0 ? [...path, e.action] : path,
+    root,
+    inAction: e.action >= 0,
+    name: err?.name ?? 'Error',
+    message: err?.message ?? String(c),
+    stack: err?.stack ?? String(c),
+  };
+}
+
 interface Indexed<T> {
   p: T;
   k: number;
@@ -45,6 +133,8 @@ export class Expander<S, A, R> {
   private readonly transWit: Indexed<EngineWitness<S, A, R>>[];
   private readonly stateInv: Indexed<EngineInvariant<S, A, R>>[];
   private readonly stateWit: Indexed<EngineWitness<S, A, R>>[];
+  /** Shared memory a watchdog reads (WATCH_PARENT, WATCH_ACTION), or null. */
+  watch: Int32Array | null = null;
 
   /** `done`: names already violated or reached (at an earlier level). */
   constructor(
@@ -66,11 +156,27 @@ export class Expander<S, A, R> {
 
   /** Expands the state with id `parentId` and encoding `parentEnc`. */
   expand(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink): void {
-    const { model, stride, scratch, fp, invDone, witDone, transInv, transWit, stateInv, stateWit } = this;
+    // the model's code may throw (a user's variant): say which state and action
+    try {
+      this.expandFrom(parentId, parentEnc, sink);
+    } catch (e) {
+      throw e instanceof StepError ? e : new StepError(parentId, this.current, e);
+    }
+  }
+
+  /** The action index being stepped (-1 before the first). */
+  private current = -1;
+
+  private expandFrom(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink): void {
+    const { model, stride, scratch, fp, invDone, witDone, transInv, transWit, stateInv, stateWit, watch } = this;
+    this.current = -1;
+    if (watch !== null) watch[WATCH_PARENT] = parentId;
     const s = model.decode(parentEnc);
     const acts = enabledActions(model, s);
     for (let ai = 0; ai < acts.length; ai++) {
       const a = acts[ai]!;
+      this.current = ai;
+      if (watch !== null) watch[WATCH_ACTION] = ai;
       const { next: n, result } = model.step(s, a);
       this.generated += 1;
       this.encode(n, scratch);

@@ -3,12 +3,15 @@
 export type { Model, EngineInvariant, EngineWitness } from './model.js';
 export { explore, exploreAsync } from './bfs.js';
 export { exploreParallel, sliceSizes, cutSlices, type ModelSpec } from './parallel.js';
-export { Expander, enabledActions, identityEncoder, sameBytes, MAX_ACTIONS, type ExpansionSink } from './expand.js';
+export { Expander, enabledActions, identityEncoder, sameBytes, MAX_ACTIONS, ModelStepError, StepError, type ExpansionSink, type StepFailure } from './expand.js';
+export { exploreOnThread, walksOnThread, Supervisor, GRACE_MS } from './thread.js';
 export { FrontierBuffer } from './frontier.js';
-export { Run, type ExploreOptions, type ExploreResult, type Discovery, type LevelStats, type Progress, type StopReason, type VisitedLinks, type VisitedStore } from './run.js';
+export { Run, newStopFlag, requestStop, stopRequested, type HungStep, type ExploreOptions, type ExploreResult, type Discovery, type LevelStats, type Progress, type StopReason, type VisitedLinks, type VisitedStore } from './run.js';
 export { VisitedSet, FingerprintSet, TraceLinks, LinkedStates, addFingerprint, hasFingerprint } from './visited.js';
 export { fingerprint, collisionProbability } from './fingerprint.js';
 export { PartitionedVisited, partitionOf } from './partitioned.js';
 export { NEW_STATE, expandSlice, insertPartition, type Segment, type Piece, type Found } from './slices.js';
 export { replayPath } from './replay.js';
-export { makeWalker, randomWalks, WalkPathError, type Walker, type WalkOptions, type WalkReport, type WalkResult, type WalkViolation } from './walk.js';
+// Random walks load fast-check: they are not re-exported here (every run imports this file), but run
+// on a thread of their own (walksOnThread), which imports ./walk.js.
+export type { Walker, WalkOptions, WalkReport, WalkResult, WalkViolation } from './walk.js';

@@ -12,13 +12,21 @@
 // single-threaded explorer keeps, and it is flagged. (3) On this thread: ids in slice order and
 // candidate order (so exactly as one thread gives them) and the trace links. The candidate buffers,
 // with their flags, are the next level's states: nothing is copied. Per property, the smallest (parent, action) among the slices'
-// reports is the one one thread would have found first. Limits are checked at level boundaries.
+// reports is the one one thread would have found first.
+//
+// Limits and Ctrl-C hold within a level: this thread only coordinates, so its supervisor polls them
+// while the workers expand, and raises a flag in shared memory that the workers look at every few
+// states. A stopped level keeps the slices expanded so far (each a prefix of its states), inserted as
+// usual, and is reported as not finished, as on one thread. A worker that does not answer a stop (a
+// step in an endless loop) is ended, and the run reports the levels it had, with that step.
 import { Worker } from 'node:worker_threads';
+import { ModelStepError, newWatch, watchedStep, WATCH_BUSY } from './expand.js';
 import { FrontierBuffer } from './frontier.js';
 import type { Model } from './model.js';
 import { PartitionedVisited } from './partitioned.js';
-import { Run, type ExploreOptions, type ExploreResult } from './run.js';
+import { newStopFlag, Run, stopRequested, STOP_CANDIDATES, type ExploreOptions, type ExploreResult, type HungStep } from './run.js';
 import { NEW_STATE, type Found, type PartitionResult, type Piece, type Segment, type SliceResult } from './slices.js';
+import { Supervisor } from './thread.js';
 
 /** Where a worker finds the model: a module URL, the factory it exports, and its (cloneable) argument. */
 export interface ModelSpec {
@@ -29,7 +37,22 @@ export interface ModelSpec {
   workerUrl: string;
 }
 
-type WorkerReply = { slice: number; error: string } | { ready: true } | ({ slice: number } & Record<string, unknown>);
+type StepReply = { parent: number; action: number; name: string; message: string; stack: string };
+type WorkerReply =
+  | { slice: number; error: string }
+  | { slice: number; step: StepReply }
+  | { ready: true }
+  | ({ slice: number } & Record<string, unknown>);
+
+/** The workers were ended because one did not answer a stop. */
+class HungError extends Error {}
+
+/** A step that threw in a worker, with the parent's global id (its path is on this thread). */
+class WorkerStepError extends Error {
+  constructor(readonly step: StepReply) {
+    super(step.message);
+  }
+}
 
 export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: ModelSpec, workers: number, opts: ExploreOptions): Promise<ExploreResult> {
   if (opts.exact) throw new Error('exact mode runs on one worker');
@@ -40,7 +63,27 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   let candidatesPerParent = 8;
   let newShare = 1;
 
-  const pool = await startWorkers(spec, workers);
+  const flag = opts.stopFlag ?? newStopFlag();
+  const watches = Array.from({ length: workers }, () => newWatch());
+  const pool = await startWorkers(spec, workers, flag, watches);
+  let hung: HungStep | undefined;
+  const supervisor = new Supervisor(
+    opts,
+    flag,
+    () => {
+      // A worker still expanding a grace period after the stop is in a step that does not return (or
+      // one far too slow): where it was, then every worker ended (their tasks reject). Workers that
+      // are inserting are left to finish: that is bounded work of the engine's own.
+      const w = watches.find((x) => x[WATCH_BUSY] === 1);
+      if (!w) return false;
+      const at = watchedStep(w);
+      hung = at.parent >= 0 && at.parent < visited.size ? { path: visited.path(at.parent), root: visited.root(at.parent), action: at.action } : { path: null, root: 0, action: at.action };
+      for (const x of pool) void x.terminate();
+      return true;
+    },
+    () => (opts.maxStates !== undefined && visited.size + Atomics.load(flag, STOP_CANDIDATES) >= opts.maxStates ? 'max-states' : null),
+    run.t0,
+  ).start();
   try {
     // depth 0, on this thread; the initial states make the first segment
     const init = new FrontierBuffer(stride, 16, true);
@@ -60,13 +103,18 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       const doneNames = [...run.violated.keys(), ...run.reached.keys()];
       const queue = frontierStates;
       const progress = () => run.progress(depth, 0, queue);
+      Atomics.store(flag, STOP_CANDIDATES, 0);
+      const storedBefore = visited.size;
 
       // (1) expand
       const tables = visited.tables();
       const sizes = sliceSizes(frontierStates, workers);
       const nSlices = sizes.length;
       const slicePieces = cutSlices(frontier, sizes);
-      const slices = await runTasks<SliceResult>(pool, nSlices, (k) => ({
+      // after a stop, no further slice is handed out: the level keeps the slices expanded so far
+      let slices: SliceResult[];
+      try {
+        slices = await runTasks<SliceResult>(pool, nSlices, (k) => ({
         task: 'expand',
         slice: k,
         pieces: slicePieces[k]!,
@@ -75,7 +123,25 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         doneNames,
         symmetry: opts.symmetry ?? false,
         expected: sizes[k]! * candidatesPerParent * 1.2,
-      }), progress);
+        maxStates: opts.maxStates,
+        storedBefore,
+      }), progress, () => stopRequested(flag) === null);
+      } catch (e) {
+        if (e instanceof WorkerStepError) {
+          const st = e.step;
+          const path = visited.path(st.parent);
+          throw new ModelStepError({
+            path: st.action >= 0 ? [...path, st.action] : path,
+            root: visited.root(st.parent),
+            inAction: st.action >= 0,
+            name: st.name,
+            message: st.message,
+            stack: st.stack,
+          });
+        }
+        throw e;
+      }
+      const levelComplete = slices.length === nSlices && slices.every((r) => r.complete);
 
       // (2) insert, one partition per worker
       const sliceCandidates = slices.map((r) => ({ meta: r.meta, count: r.count }));
@@ -88,7 +154,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         used: visited.parts[p]!.used,
         slices: sliceCandidates,
         newShare,
-      }), progress);
+      }), progress, () => true);
       parts.forEach((r, p) => visited.adopt(p, r.table, r.used));
 
       // (3) ids and links, in slice and candidate order; the candidate buffers are the next frontier
@@ -97,7 +163,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       let levelGenerated = 0;
       const next: Segment[] = [];
       let firstId = before;
-      for (let k = 0; k < nSlices; k++) {
+      for (let k = 0; k < slices.length; k++) {
         const r = slices[k]!;
         let states = 0;
         for (const q of parts) states += q.newCounts[k]!;
@@ -132,6 +198,11 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       }
       run.generated += levelGenerated;
       run.notePeakRss();
+      if (!levelComplete) {
+        run.stopped = stopRequested(flag) ?? 'interrupted';
+        run.levels.push({ depth, distinct: added, generated: levelGenerated, complete: false });
+        break;
+      }
       if (added === 0) {
         run.fixpoint = true;
         break;
@@ -143,10 +214,17 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       frontierStates = added;
     }
     if (!run.stopped && !run.fixpoint && frontierStates === 0) run.fixpoint = true;
+  } catch (e) {
+    if (!(e instanceof HungError) || hung === undefined) throw e;
+    // the level under way is lost with the workers: the report has the levels before it
+    run.stopped = stopRequested(flag) ?? 'interrupted';
   } finally {
+    supervisor.stop();
     await Promise.all(pool.map((w) => w.terminate()));
   }
-  return run.result();
+  const result = run.result();
+  if (hung !== undefined) result.hung = hung;
+  return result;
 }
 
 /**
@@ -188,11 +266,11 @@ export function cutSlices(segments: Segment[], sizes: readonly number[]): Piece[
   return out;
 }
 
-async function startWorkers(spec: ModelSpec, n: number): Promise<Worker[]> {
+async function startWorkers(spec: ModelSpec, n: number, flag: Int32Array, watches: Int32Array[]): Promise<Worker[]> {
   return Promise.all(
-    Array.from({ length: n }, () => {
+    Array.from({ length: n }, (_, i) => {
       // a larger young generation: fewer scavenges, which otherwise compete for the same cores
-      const w = new Worker(new URL(spec.workerUrl), { workerData: { spec }, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
+      const w = new Worker(new URL(spec.workerUrl), { workerData: { spec, flag, watch: watches[i] }, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
       return new Promise<Worker>((resolve, reject) => {
         const onMessage = (m: WorkerReply) => {
           if ('ready' in m) {
@@ -208,47 +286,57 @@ async function startWorkers(spec: ModelSpec, n: number): Promise<Worker[]> {
   );
 }
 
-/** Sends tasks 0..n-1 to whichever worker is free; resolves with the results in task order. */
-function runTasks<T>(pool: Worker[], n: number, input: (k: number) => object, onDone: () => void): Promise<T[]> {
+/**
+ * Sends tasks 0..n-1 to whichever worker is free, while `more()` says so; resolves with the results of
+ * the tasks sent, in task order. A worker that is ended (hung) rejects with HungError.
+ */
+function runTasks<T>(pool: Worker[], n: number, input: (k: number) => object, onDone: () => void, more: () => boolean): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const results: T[] = new Array(n);
     let sent = 0;
     let done = 0;
     let failed = false;
+    const cleanup = () => {
+      for (const x of pool) {
+        x.removeAllListeners('message');
+        x.removeAllListeners('error');
+        x.removeAllListeners('exit');
+      }
+    };
+    const fail = (e: Error) => {
+      if (failed) return;
+      failed = true;
+      cleanup();
+      reject(e);
+    };
+    const finishIfDone = () => {
+      if (done === sent && (sent === n || !more())) {
+        cleanup();
+        resolve(results.slice(0, sent));
+        return true;
+      }
+      return false;
+    };
     const feed = (w: Worker) => {
-      if (sent < n) w.postMessage(input(sent++));
+      if (sent < n && more()) w.postMessage(input(sent++));
     };
     for (const w of pool) {
-      const onMessage = (m: WorkerReply) => {
+      w.on('message', (m: WorkerReply) => {
         if ('ready' in m) return;
-        if ('error' in m) {
-          failed = true;
-          cleanup();
-          reject(new Error(`worker failed: ${m.error}`));
-          return;
-        }
+        if ('step' in m) return fail(new WorkerStepError((m as { step: StepReply }).step));
+        if ('error' in m) return fail(new Error(`worker failed: ${m.error}`));
         results[m.slice as number] = m as unknown as T;
         done += 1;
         onDone();
-        if (done === n) {
-          cleanup();
-          resolve(results);
-        } else if (!failed) feed(w);
-      };
-      const onError = (e: Error) => {
-        failed = true;
-        cleanup();
-        reject(e);
-      };
-      const cleanup = () => {
-        for (const x of pool) {
-          x.removeAllListeners('message');
-          x.removeAllListeners('error');
+        if (!finishIfDone() && !failed) {
+          feed(w);
+          finishIfDone();
         }
-      };
-      w.on('message', onMessage);
-      w.on('error', onError);
+      });
+      w.on('error', fail);
+      w.on('exit', () => fail(new HungError('a worker was ended')));
     }
     for (const w of pool) feed(w);
+    finishIfDone();
   });
 }

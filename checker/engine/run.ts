@@ -26,6 +26,35 @@ export interface ExploreOptions {
   progressIntervalMs?: number;
   /** Polled during a level: true ends the run with a partial report (Ctrl-C). */
   shouldStop?: () => boolean;
+  /**
+   * Shared memory another thread sets to stop the run (see STOP_*): polled where shouldStop is, so
+   * that a run on a worker thread stops when the main thread says so.
+   */
+  stopFlag?: Int32Array;
+  /** Shared memory where the explorer says which step it is in (see WATCH_*), for a watchdog. */
+  watch?: Int32Array;
+  /** Called at the end of each level with the result so far (a run on a worker thread reports it). */
+  onLevel?: (partial: ExploreResult) => void;
+}
+
+/** In a stop flag: index of the reason (0: none) and of the candidates counter of a parallel level. */
+export const STOP_REASON = 0;
+export const STOP_CANDIDATES = 1;
+export const STOP_SLOTS = 2;
+const REASONS: readonly (StopReason | null)[] = [null, 'interrupted', 'time', 'memory', 'max-states'];
+
+export function newStopFlag(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(STOP_SLOTS * 4));
+}
+
+/** Asks every thread polling `flag` to stop (the first reason given is kept). */
+export function requestStop(flag: Int32Array, reason: StopReason): void {
+  Atomics.compareExchange(flag, STOP_REASON, 0, Math.max(1, REASONS.indexOf(reason)));
+}
+
+/** The reason a stop was requested, or null. */
+export function stopRequested(flag: Int32Array | undefined): StopReason | null {
+  return flag === undefined ? null : REASONS[Atomics.load(flag, STOP_REASON)] ?? null;
 }
 
 export interface Progress {
@@ -76,6 +105,20 @@ export interface ExploreResult {
   /** Bytes of the visited set and trace links (typed arrays at their capacity). */
   visitedBytes: number;
   peakRssBytes: number;
+  /**
+   * A step that never returned (a user's variant in an endless loop): after a stop was asked and not
+   * answered, the explorer's threads were ended. The path of actions to the state being expanded and
+   * the action being stepped, as far as known.
+   */
+  hung?: HungStep;
+}
+
+export interface HungStep {
+  /** Action indices from the initial state `root` to the state being expanded (null: too deep to say). */
+  path: number[] | null;
+  root: number;
+  /** The action index being stepped (-1: the state itself, before its actions). */
+  action: number;
 }
 
 /** What a run's result and its traces need of the visited states. */
@@ -171,6 +214,8 @@ export class Run<S, A, R> {
   /** A limit that ends the run now, if any (polled during a level too). */
   limitReached(interrupts = true): StopReason | null {
     const o = this.opts;
+    const asked = stopRequested(o.stopFlag);
+    if (asked !== null) return asked;
     if (interrupts && o.shouldStop?.()) return 'interrupted';
     if (o.maxStates !== undefined && this.visited.size >= o.maxStates) return 'max-states';
     const rss = process.memoryUsage().rss;

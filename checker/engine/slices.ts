@@ -8,6 +8,7 @@
 // the partition, into that partition's table; the first occurrence of each new state is flagged (so
 // it is the smallest (parent, action) that reaches it, as on one thread).
 import { Expander, type ExpansionSink } from './expand.js';
+import { requestStop, STOP_CANDIDATES, STOP_REASON } from './run.js';
 import type { Model } from './model.js';
 import { partitionOf } from './partitioned.js';
 import { FingerprintSet, hasFingerprint } from './visited.js';
@@ -35,6 +36,8 @@ export interface SliceResult {
   count: number;
   generated: number;
   found: Found[];
+  /** False when a stop was asked before the slice was expanded to its end (its candidates are a prefix). */
+  complete: boolean;
 }
 
 /**
@@ -69,7 +72,16 @@ export interface SliceInput {
   symmetry: boolean;
   /** Expected number of candidates: room is made for them up front. */
   expected: number;
+  /** --max-states, and the states stored before this level: the level's candidates count towards it. */
+  maxStates?: number;
+  storedBefore: number;
 }
+
+/**
+ * How many states a slice expands between two looks at the stop flag: often enough that a stop is
+ * answered at once and --max-states overshoots by little, rarely enough to cost nothing.
+ */
+const POLL_EVERY = 16;
 
 /** One table per worker thread for the repeats within a slice, emptied for each slice. */
 let sliceRepeats: FingerprintSet | null = null;
@@ -137,23 +149,39 @@ class SliceSink implements ExpansionSink {
   }
 }
 
-export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput): SliceResult {
+export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput, flag: Int32Array | undefined, watch: Int32Array | null): SliceResult {
   const { stride } = inp;
   const local = (sliceRepeats ??= new FingerprintSet(1 << 16));
   local.clear();
   const done = new Set(inp.doneNames);
   const expander = new Expander(model, inp.symmetry, (name) => done.has(name));
+  expander.watch = watch;
   const sink = new SliceSink(inp.tables, local, stride, inp.expected, model.invariants.map((i) => i.name), model.witnesses.map((w) => w.name));
-  for (const piece of inp.pieces) {
+  let expanded = 0;
+  let counted = 0; // candidates already added to the shared counter
+  let complete = true;
+  pieces: for (const piece of inp.pieces) {
     const pm = piece.meta;
     let rank = 0;
     for (let c = 0; c < piece.count && rank < piece.to; c++) {
       if ((pm[c * 4 + 3]! & NEW_STATE) === 0) continue;
       const r = rank++;
-      if (r >= piece.from) expander.expand(piece.firstId + r, piece.encodings.subarray(c * stride, (c + 1) * stride), sink);
+      if (r < piece.from) continue;
+      if (flag !== undefined && expanded++ % POLL_EVERY === 0) {
+        // the level's candidates so far bound the states it will store: --max-states holds within a level
+        const all = Atomics.add(flag, STOP_CANDIDATES, sink.count - counted) + sink.count - counted;
+        counted = sink.count;
+        if (inp.maxStates !== undefined && inp.storedBefore + all >= inp.maxStates) requestStop(flag, 'max-states');
+        if (Atomics.load(flag, STOP_REASON) !== 0) {
+          complete = false;
+          break pieces;
+        }
+      }
+      expander.expand(piece.firstId + r, piece.encodings.subarray(c * stride, (c + 1) * stride), sink);
     }
   }
-  return { meta: sink.meta, encodings: sink.encodings, count: sink.count, generated: expander.generated, found: sink.found };
+  if (flag !== undefined) Atomics.add(flag, STOP_CANDIDATES, sink.count - counted);
+  return { meta: sink.meta, encodings: sink.encodings, count: sink.count, generated: expander.generated, found: sink.found, complete };
 }
 
 export interface PartitionInput {

@@ -5,9 +5,10 @@
 // of the successor) and stopping at the first violation or at a state with no actions. It is
 // deterministic in the walk, which is what lets fast-check shrink it and replay it from (seed, path).
 import fc from 'fast-check';
-import { enabledActions, sameBytes } from './expand.js';
+import { enabledActions, ModelStepError, sameBytes } from './expand.js';
 import { fingerprint } from './fingerprint.js';
 import type { EngineInvariant, Model } from './model.js';
+import { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_STEPS, TALLY_WALKS } from './tally.js';
 import { VisitedSet } from './visited.js';
 
 /** The first invariant a walk violates. */
@@ -63,9 +64,17 @@ export function makeWalker<S, A, R>(model: Model<S, A, R>): Walker {
       const a = acts[path[k]!];
       if (a === undefined) throw new RangeError(`step ${k + 1}: action index ${path[k]} out of range (${acts.length} actions)`);
       // a model may hand back a scratch state: read it before the next step
-      const { next, result } = model.step(s, a);
+      let next: S;
+      let result: R;
+      try {
+        ({ next, result } = model.step(s, a));
+        model.encode(next, post);
+      } catch (e) {
+        // the model's code threw (a user's variant): which walk led to it travels with the error
+        const err = e instanceof Error ? e : null;
+        throw new ModelStepError({ path: path.slice(0, k + 1), root: 0, inAction: true, name: err?.name ?? 'Error', message: err?.message ?? String(e), stack: err?.stack ?? String(e) });
+      }
       executed += 1;
-      model.encode(next, post);
       const unchanged = sameBytes(pre, post, stride);
       for (const inv of transInv) {
         const msg = inv.transition!(s, a, result, next, unchanged);
@@ -97,7 +106,14 @@ export interface WalkOptions {
   path?: string;
   /** Polled between walks: true ends the run (Ctrl-C); the walks so far are reported. */
   shouldStop?: () => boolean;
+  /**
+   * Shared memory kept up to date after each walk (TALLY_*), so that another thread can report the
+   * walks so far if this one has to be ended.
+   */
+  tally?: Float64Array;
 }
+
+export { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_SLOTS, TALLY_STEPS, TALLY_WALKS } from './tally.js';
 
 export interface WalkReport {
   seed: number;
@@ -121,7 +137,9 @@ export interface WalkReport {
 }
 
 /** Thrown when `path` names no walk of `seed` under these options. */
-export class WalkPathError extends Error {}
+export class WalkPathError extends Error {
+  override name = 'WalkPathError';
+}
 
 /**
  * Random walks with fast-check: the first failing walk is shrunk (fewer operations, smaller
@@ -158,6 +176,13 @@ export function randomWalks<S, A, R>(model: Model<S, A, R>, o: WalkOptions): Wal
     if (r.violation !== null) {
       shrinking = true;
       original = { run: walks, length: p.length, property: r.violation.property };
+    }
+    const t = o.tally;
+    if (t !== undefined) {
+      t[TALLY_WALKS] = walks;
+      t[TALLY_STEPS] = steps;
+      t[TALLY_DISTINCT] = visited.size;
+      t[TALLY_SHRINKING] = shrinking ? 1 : 0;
     }
     return r.violation === null;
   });

@@ -2,41 +2,17 @@
 // compared with committed expectations, every deviation named.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { explore } from '../engine/index.js';
-import { ConfigError, findMutant } from '../../model/index.js';
+import { ConfigError, findMutant, VariantError } from '../../model/index.js';
 import { packageRoot } from '../paths.js';
-import { resolveTarget, wire, type TargetFlags } from '../xen-model.js';
+import { INVARIANTS } from '../../invariants/index.js';
+import { check } from '../check.js';
+import { resolveTarget, type Target, type TargetFlags } from '../xen-model.js';
+import { matrixProblem, type Expectations, type MatrixEntry, type MatrixFile } from './schema.js';
 
-export interface MatrixEntry {
-  name: string;
-  version?: string;
-  backend?: string;
-  domains?: string;
-  gfns?: number;
-  spareFrames?: number;
-  ops?: string[];
-  preemptibleTeardown?: boolean;
-  destroyableDom0?: boolean;
-  build?: string;
-  superpages?: boolean;
-  mutant?: string;
-  /** A --variant file, relative to the matrix file. */
-  variant?: string;
-  depth: number;
-  expect?: Expectations;
-}
+export type { Expectations, MatrixEntry } from './schema.js';
 
-export interface Expectations {
-  distinct: number;
-  /** Every violated invariant with its shortest depth; any other invariant must hold. */
-  violations: Record<string, number>;
-  /** Every reached witness with its depth; any other must stay unreached. */
-  witnesses: Record<string, number>;
-}
-
-export interface Matrix {
-  entries: MatrixEntry[];
-}
+/** A matrix as read: the whole file (its other top-level fields are written back by --update), validated. */
+export type Matrix = MatrixFile;
 
 export interface EntryOutcome {
   name: string;
@@ -55,19 +31,17 @@ export function readMatrix(file: string): Matrix {
   try {
     v = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new ConfigError(`${file}: cannot read the matrix (${(e as Error).message.split('\n')[0]})`);
+    const why = (e as Error).message.split('\n')[0]!.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 160);
+    throw new ConfigError(`${file}: cannot read the matrix (${why})`);
   }
-  const entries = (v as Matrix | null)?.entries;
-  if (!Array.isArray(entries)) throw new ConfigError(`${file}: expected { "entries": [ ... ] }`);
-  entries.forEach((e, i) => {
-    if (typeof e?.name !== 'string') throw new ConfigError(`${file}: entries[${i}] needs a "name"`);
-    if (!Number.isInteger(e.depth) || e.depth < 0) throw new ConfigError(`${file}: entry "${e.name}" needs a whole "depth"`);
-  });
-  return { entries };
+  const problem = matrixProblem(v);
+  if (problem !== null) throw new ConfigError(`${file}: ${problem}`);
+  return v as Matrix;
 }
 
-export async function runEntry(e: MatrixEntry, matrixDir: string): Promise<EntryOutcome> {
-  const flags: TargetFlags = {
+/** What an entry checks, as the command line would say it. */
+export function entryFlags(e: MatrixEntry, matrixDir: string): TargetFlags {
+  return {
     version: e.version,
     backend: e.backend,
     domains: e.domains,
@@ -81,9 +55,37 @@ export async function runEntry(e: MatrixEntry, matrixDir: string): Promise<Entry
     mutant: e.mutant,
     variant: e.variant === undefined ? undefined : isAbsolute(e.variant) ? e.variant : resolve(matrixDir, e.variant),
   };
-  const target = await resolveTarget(flags);
-  const w = wire(target.u, { xen: target.xen });
-  const r = explore(w.model, { maxDepth: e.depth });
+}
+
+/**
+ * Every entry's target, resolved before any is explored: an entry that cannot run (an unknown
+ * version, a variant that does not load) is refused up front, naming the entry, not after an hour.
+ */
+export async function resolveEntries(file: string, entries: readonly MatrixEntry[], matrixDir: string): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const e of entries) {
+    try {
+      out.push(await resolveTarget(entryFlags(e, matrixDir)));
+    } catch (err) {
+      if (err instanceof ConfigError || err instanceof VariantError) throw new ConfigError(`${file}: entry "${e.name}": ${err.message}`);
+      throw err;
+    }
+  }
+  return out;
+}
+
+export async function runEntry(e: MatrixEntry, matrixDir: string, resolved?: Target): Promise<EntryOutcome> {
+  const flags = entryFlags(e, matrixDir);
+  const target = resolved ?? (await resolveTarget(flags));
+  // through check, as explore: off the main thread, and a variant's exception is the user's error
+  let checked;
+  try {
+    checked = await check(target, { maxDepth: e.depth, invariants: INVARIANTS, workers: 1, flags });
+  } catch (err) {
+    if (err instanceof VariantError) throw new VariantError(`entry "${e.name}": ${err.message}`);
+    throw err;
+  }
+  const { w, result: r } = checked;
   const observed: Expectations = {
     distinct: r.distinct,
     violations: Object.fromEntries(r.violations.map((v) => [v.name, v.depth])),

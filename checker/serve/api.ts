@@ -124,9 +124,11 @@ export class Api {
       entry.property = meta.property;
       entry.depth = Array.isArray(meta.path) ? meta.path.length : null;
       const c = (meta.configuration ?? {}) as Record<string, unknown>;
-      const what = typeof c.mutant === 'string' ? `mutant ${c.mutant}` : typeof c.variant === 'string' ? `variant ${c.variant}` : `${String(c.version)}`;
+      const v = c.variant as { name?: unknown; sha256?: unknown } | string | undefined;
+      const variantName = typeof v === 'object' && v !== null && typeof v.name === 'string' ? v.name : typeof v === 'string' ? v : null;
+      const what = typeof c.mutant === 'string' ? `mutant ${c.mutant}` : variantName !== null ? `variant ${variantName}` : `${String(c.version)}`;
       entry.configuration = `${what} on ${String(c.backend)}`;
-      if (typeof c.variant === 'string') this.targets.variantForTrace(c.variant, name);
+      if (variantName !== null) this.targets.checkTraceVariant(v!, name);
     } catch (e) {
       entry.error = e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message;
     }

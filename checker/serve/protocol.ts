@@ -9,13 +9,16 @@
 export interface TargetSpec {
   version: string;
   backend: string;
-  /** `dom0:pvh:hw,dom1:pvh,dom2:hvm` */
+  /** `dom0:pvh:hw,dom1:pvh:dm=dom2,dom2:hvm` */
   domains: string;
   gfns: number;
   spareFrames: number;
   ops: string[];
   destroyableDom0: boolean;
   preemptibleTeardown: boolean;
+  /** `debug` or `release`; '' for the default (a mutant's own, else debug). */
+  build: string;
+  superpages: boolean;
   /** A mutant of the catalogue, by name. */
   mutant: string | null;
   /** A variant the server was started with (`--variant FILE`), by its name. */

@@ -4,10 +4,11 @@
 // files given on the command line: a variant named inside a trace (or sent by a page) is looked up
 // among those, never loaded, so opening a trace cannot run code from it.
 import { resolve } from 'node:path';
-import { ConfigError, encodeState, type State, type Universe, type XenFunctions } from '../../model/index.js';
-import { findInvariant, INVARIANTS } from '../../invariants/index.js';
-import { itfToState, parseItf, TraceFormatError, universeToConfig, type ItfMeta } from '../trace/itf.js';
-import { buildTrace, type Trace } from '../trace/build.js';
+import { ConfigError, type Universe } from '../../model/index.js';
+import { INVARIANTS } from '../../invariants/index.js';
+import { TraceFormatError, universeToConfig, type ItfMeta } from '../trace/itf.js';
+import { readTraceText, rebuildTrace, type LoadedVariant } from '../trace/load.js';
+import type { Trace } from '../trace/build.js';
 import { loadVariant, resolveTarget, universeFromFlags, wire, type Target, type Wired } from '../xen-model.js';
 import type { TargetSpec } from './protocol.js';
 
@@ -24,22 +25,16 @@ export class RequestError extends Error {
 
 export const badRequest = (message: string) => new RequestError(400, message);
 
-/** A variant file loaded at start-up. */
-export interface ServerVariant {
-  name: string;
-  base: string;
-  /** Absolute path. */
-  file: string;
-  xen: XenFunctions;
-}
+/** A variant file loaded at start-up (`file`: its absolute path). */
+export type ServerVariant = LoadedVariant;
 
 /** Loads the --variant files (VariantError on a file that does not load, ConfigError on a clash). */
 export async function loadServerVariants(files: readonly string[]): Promise<ServerVariant[]> {
   const out: ServerVariant[] = [];
   for (const f of files) {
-    const { variant, xen } = await loadVariant(f);
+    const { variant, xen, sha256 } = await loadVariant(f);
     if (out.some((v) => v.name === variant.name)) throw new ConfigError(`--variant: two variants are named "${variant.name}"`);
-    out.push({ name: variant.name, base: variant.base, file: resolve(f), xen });
+    out.push({ name: variant.name, base: variant.base, file: resolve(f), xen, sha256 });
   }
   return out;
 }
@@ -69,7 +64,7 @@ export class Targets {
         if (!v) throw badRequest(`variant "${spec.variant}" is not one this server was started with (checker serve --variant FILE)`);
         if (spec.mutant !== null) throw badRequest('a target is a mutant or a variant, not both');
         const u = universeFromFlags({ ...flagsOf(spec), version: v.base });
-        target = { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variant: v.file };
+        target = { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variantRecord: { name: v.name, sha256: v.sha256 } };
       } else {
         target = await resolveTarget({ ...flagsOf(spec), mutant: spec.mutant ?? undefined });
       }
@@ -84,68 +79,44 @@ export class Targets {
     return r;
   }
 
-  /** The variant a trace names by its file: one the server was started with, else a refusal. */
-  variantForTrace(file: string, where: string): ServerVariant {
-    const v = this.variants.find((x) => x.file === resolve(file) || x.name === file);
-    if (v) return v;
+  /** Whether the server can open a trace of this variant record (a RequestError says why not). */
+  checkTraceVariant(recorded: { name?: unknown; sha256?: unknown } | string, where: string): void {
+    const name = typeof recorded === 'string' ? recorded : String(recorded.name);
+    const v = this.variants.find((x) => x.name === name);
+    if (typeof recorded !== 'string' && v && v.sha256 === recorded.sha256) return;
     throw badRequest(
-      `${where} is a trace of the variant ${file}; the server never loads code named in a trace: start it with checker serve --variant ${file}`,
+      v
+        ? `${where} is a trace of variant "${name}" made from another version of ${v.file}`
+        : `${where} is a trace of variant "${name}"; the server never loads code named in a trace: start it with checker serve --variant FILE`,
     );
   }
 
   /**
-   * A trace file's text: its shape, its target, and the counterexample rebuilt by replaying its path
-   * (with the ledger), after checking that every recorded state is the one the model gives.
+   * A trace file's text: its shape, its target (a variant only among those the server was started
+   * with, by name and hash: never loaded from the trace), and the counterexample rebuilt by replaying
+   * its path (with the ledger), after checking every recorded state and the message
+   * (checker/trace/load.ts, shared with the command line).
    */
   async readTrace(text: string, name: string): Promise<{ r: Resolved; meta: ItfMeta; trace: Trace }> {
-    let parsed;
+    let tf;
+    let trace: Trace;
     try {
-      parsed = parseItf(text, name);
+      tf = await readTraceText(text, name, { loaded: this.variants });
+      trace = rebuildTrace(tf);
     } catch (e) {
       if (e instanceof TraceFormatError) throw badRequest(e.message);
       throw e;
     }
-    const { meta, states } = parsed;
-    const c = meta.configuration as unknown as Record<string, unknown>;
-    const variant = typeof c.variant === 'string' ? this.variantForTrace(c.variant, name).name : null;
-    const r = await this.resolve({
-      version: variant === null ? String(c.version) : this.variants.find((v) => v.name === variant)!.base,
-      backend: String(c.backend),
-      domains: String(c.domains),
-      gfns: Number(c.gfns),
-      spareFrames: Number(c.spareFrames),
-      ops: Array.isArray(c.ops) ? c.ops.map(String) : String(c.ops).split(','),
-      destroyableDom0: c.hardwareDomainDestroyable === true,
-      preemptibleTeardown: c.preemptibleTeardown === true,
-      mutant: typeof c.mutant === 'string' ? c.mutant : null,
-      variant,
-    } satisfies TargetSpec).catch((e: unknown) => {
-      throw e instanceof RequestError ? badRequest(`${name}: #meta.configuration: ${e.message}`) : e;
-    });
-    const inv = findInvariant(meta.property);
-    if (!inv) throw badRequest(`${name}: #meta.property "${meta.property}" is not an invariant of this checker`);
-    const { w } = r;
-    if (meta.path.some((ai) => ai >= w.xm.actions.length)) throw badRequest(`${name}: an action index of #meta.path is out of range`);
-    const trace = buildTrace(w, { name: meta.property, depth: meta.path.length, root: 0, path: meta.path, message: meta.message });
-    try {
-      trace.states.forEach((s, k) => {
-        if (!sameEncoding(w.xm.encodedSize, s, itfToState(r.target.u, states[k], `${name}: states[${k}]`))) {
-          throw new TraceFormatError(`${name}: step ${k}: the recorded state is not what the model gives (see checker replay)`);
-        }
-      });
-    } catch (e) {
-      if (e instanceof TraceFormatError) throw badRequest(e.message);
-      throw e;
+    const variant = tf.target.variantRecord?.name ?? null;
+    const spec = specOf(tf.target.u, tf.target.mutant ?? null, variant);
+    const key = JSON.stringify(spec);
+    let r = this.cache.get(key);
+    if (!r) {
+      r = { spec, target: tf.target, w: wire(tf.target.u, { xen: tf.target.xen }) };
+      this.cache.set(key, r);
     }
-    return { r, meta, trace };
+    return { r, meta: tf.meta, trace };
   }
-}
-
-/** Whether two states of one universe have the same encoding (`size` bytes). */
-function sameEncoding(size: number, a: State, b: State): boolean {
-  const x = encodeState(a, new Uint8Array(size));
-  const y = encodeState(b, new Uint8Array(size));
-  return x.every((v, i) => v === y[i]);
 }
 
 function flagsOf(s: TargetSpec) {
@@ -160,6 +131,8 @@ function flagsOf(s: TargetSpec) {
     ops: s.ops.length === 0 ? undefined : s.ops.join(','),
     destroyableDom0: s.destroyableDom0,
     preemptibleTeardown: s.preemptibleTeardown,
+    build: s.build === '' ? undefined : s.build,
+    superpages: s.superpages,
   };
 }
 
@@ -175,6 +148,8 @@ export function specOf(u: Universe, mutant: string | null, variant: string | nul
     ops: c.ops,
     destroyableDom0: c.hardwareDomainDestroyable,
     preemptibleTeardown: c.preemptibleTeardown,
+    build: c.build,
+    superpages: c.superpages,
     mutant,
     variant,
   };
@@ -214,6 +189,8 @@ export function checkSpec(v: unknown): TargetSpec {
     ops: v.ops as string[],
     destroyableDom0: bool('destroyableDom0'),
     preemptibleTeardown: bool('preemptibleTeardown'),
+    build: opt('build') ?? '',
+    superpages: bool('superpages'),
     mutant: opt('mutant'),
     variant: opt('variant'),
   };

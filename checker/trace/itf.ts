@@ -22,6 +22,8 @@ import {
   type RelinquishPhase,
 } from '../../model/index.js';
 
+import type { VariantRecord } from '../xen-model.js';
+
 export const ITF_VARS = ['frames', 'domains', 'p2m', 'armedFailures', 'fault', 'action', 'rc'] as const;
 /** The variables a trace must have (armedFailures came with model revision 4: 0 when absent). */
 const REQUIRED_VARS = ['frames', 'domains', 'p2m', 'fault', 'action', 'rc'];
@@ -43,9 +45,15 @@ export interface TraceConfig {
   hypothetical: string | null;
   /** A mutant of the catalogue, when the trace is of one. */
   mutant?: string;
-  /** The absolute path of a --variant file, when the trace is of one. */
-  variant?: string;
+  /**
+   * A --variant's name and the SHA-256 of its file, when the trace is of one. Never a path: a trace
+   * is data, and reading one never loads code; the user names the file again (--variant FILE).
+   * (Traces of older versions recorded the file's path here, a string.)
+   */
+  variant?: VariantRecord | string;
 }
+
+export type { VariantRecord };
 
 export interface ItfMeta {
   format: 'ITF';
@@ -136,7 +144,7 @@ export interface TraceInput {
   rcs: Rc[];
   tool: string;
   mutant?: string | undefined;
-  variant?: string | undefined;
+  variant?: VariantRecord | undefined;
 }
 
 export function traceToItf(t: TraceInput): Record<string, Json> {
@@ -147,7 +155,7 @@ export function traceToItf(t: TraceInput): Record<string, Json> {
     configuration: {
       ...universeToConfig(t.u),
       ...(t.mutant === undefined ? {} : { mutant: t.mutant }),
-      ...(t.variant === undefined ? {} : { variant: t.variant }),
+      ...(t.variant === undefined ? {} : { variant: { name: t.variant.name, sha256: t.variant.sha256 } }),
     },
     property: t.property,
     status: 'violation',
@@ -178,7 +186,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 
 function readBig(v: unknown, where: string): number {
-  if (isObj(v) && typeof v['#bigint'] === 'string' && /^-?\d+$/.test(v['#bigint'])) return Number(v['#bigint']);
+  if (isObj(v) && typeof v['#bigint'] === 'string' && /^-?\d{1,15}$/.test(v['#bigint'])) return Number(v['#bigint']);
   if (typeof v === 'number' && Number.isInteger(v)) return v; // older ITF wrote plain numbers
   return fail(where, 'expected an integer ({"#bigint": "..."})');
 }

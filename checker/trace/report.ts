@@ -28,10 +28,27 @@ export interface RunInfo {
 export function stopText(r: ExploreResult, depthBound: number): string {
   if (r.stopped === 'max-states') return 'stopped by --max-states before the bound: partial result';
   if (r.stopped === 'memory') return 'stopped by the memory ceiling before the bound: partial result';
+  if (r.stopped === 'time') return 'stopped by --time-limit before the bound: partial result';
   if (r.stopped === 'interrupted') return 'interrupted: partial result';
   if (r.stopped === 'stop-at-first') return `stopped at the level of the first violation (--stop-at-first)`;
   if (r.fixpoint) return `fixpoint reached at depth ${r.levels.length - 1}: every reachable state was explored`;
   return `bound reached: depth ${depthLabel(depthBound)}`;
+}
+
+/** The deepest level explored in full. */
+export function deepestComplete(r: ExploreResult): number {
+  const last = r.levels[r.levels.length - 1]!;
+  return last.complete ? last.depth : last.depth - 1;
+}
+
+/**
+ * The exit code of a run, as TLC's: a violation found wins over a stop (12, not 3), since the
+ * counterexample is real whatever stopped the run after it; then a limit (3); else 0.
+ */
+export function exitCodeOf(r: ExploreResult): number {
+  if (r.violations.length > 0) return 12;
+  if (r.stopped !== null && r.stopped !== 'stop-at-first') return 3;
+  return 0;
 }
 
 export function renderText(info: RunInfo): string {
@@ -54,11 +71,14 @@ export function renderText(info: RunInfo): string {
       : `state identity: 64-bit fingerprints; collision probability ≈ ${r.collisionProbability.toExponential(2)} (TLC's optimistic estimate)`,
   );
   lines.push(stopText(r, info.depthBound));
+  if (r.stopped !== null && r.stopped !== 'stop-at-first' && r.violations.length > 0) {
+    lines.push('exit 12: a violation was found before the stop (a violation wins over a limit)');
+  }
   lines.push('');
   const width = Math.max(...info.invariants.map((i) => i.name.length), ...info.witnesses.map((w) => w.name.length));
   lines.push('invariants');
   const last = r.levels[r.levels.length - 1]!;
-  const deepest = last.complete ? last.depth : last.depth - 1;
+  const deepest = deepestComplete(r);
   const partly = last.complete ? '' : ` (depth ${last.depth} partly explored)`;
   for (const inv of info.invariants) {
     const v = r.violations.find((x) => x.name === inv.name);
@@ -128,6 +148,7 @@ export function renderLedger(t: Trace, frame: number): string[] {
 
 export function renderJson(info: RunInfo): unknown {
   const { result: r } = info;
+  const complete = deepestComplete(r);
   const properties = [
     ...info.invariants.map((inv) => {
       const v = r.violations.find((x) => x.name === inv.name);
@@ -137,6 +158,8 @@ export function renderJson(info: RunInfo): unknown {
         kind: 'invariant',
         verdict: v ? 'violated' : 'holds',
         depth: v ? v.depth : null,
+        // every state to this depth was checked and satisfies it (a stopped run's last level may be partial)
+        holdsToDepth: v ? v.depth - 1 : complete,
         message: v?.message ?? null,
         trace: t
           ? {

@@ -81,6 +81,8 @@ export function BootForm(props: { info: Info; onBoot: (t: TargetSpec) => void })
   const [spare, setSpare] = useState(d.spareFrames);
   const [ops, setOps] = useState('');
   const [preemptible, setPreemptible] = useState(false);
+  const [build, setBuild] = useState('');
+  const [superpages, setSuperpages] = useState(false);
   const [dom0, setDom0] = useState(false);
   // one select for what runs: a version, a mutant of the catalogue, or a variant the server loaded
   const [what, setWhat] = useState('version');
@@ -98,6 +100,8 @@ export function BootForm(props: { info: Info; onBoot: (t: TargetSpec) => void })
       ops: ops.split(',').map((s) => s.trim()).filter((s) => s !== ''),
       destroyableDom0: dom0,
       preemptibleTeardown: preemptible,
+      build,
+      superpages,
       mutant: kind === 'mutant' ? name! : null,
       variant: kind === 'variant' ? name! : null,
     });
@@ -153,6 +157,17 @@ export function BootForm(props: { info: Info; onBoot: (t: TargetSpec) => void })
       </label>
       <label>
         <input type="checkbox" checked={dom0} onChange={(e) => setDom0((e.target as HTMLInputElement).checked)} /> destroyable dom0
+      </label>
+      <label>
+        build{' '}
+        <select class="build" value={build} onChange={(e) => setBuild(val(e))}>
+          <option value="">default</option>
+          <option>debug</option>
+          <option>release</option>
+        </select>
+      </label>
+      <label>
+        <input type="checkbox" class="superpages" checked={superpages} onChange={(e) => setSuperpages((e.target as HTMLInputElement).checked)} /> superpages
       </label>
       <button class="boot-button" onClick={boot}>
         boot

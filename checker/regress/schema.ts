@@ -1,0 +1,75 @@
+// The regression matrix's schema. A matrix is read once, and a typo in it ("verison") must not
+// silently run the seed and, with --update, record that as the expectation: unknown keys, wrong types
+// and impossible values are refused, naming the entry and the field. zod checks the file and gives
+// the TypeScript types from the same declaration, so the two cannot drift apart.
+import { z } from 'zod';
+
+const count = z.number().int().min(0);
+
+export const ExpectationsSchema = z.strictObject({
+  distinct: count,
+  /** Every violated invariant with its shortest depth; any other invariant must hold. */
+  violations: z.record(z.string(), count),
+  /** Every reached witness with its depth; any other must stay unreached. */
+  witnesses: z.record(z.string(), count),
+});
+
+export const EntrySchema = z.strictObject({
+  name: z.string().min(1),
+  version: z.string().optional(),
+  backend: z.string().optional(),
+  domains: z.string().optional(),
+  gfns: z.number().int().min(1).optional(),
+  spareFrames: count.optional(),
+  ops: z.array(z.string()).min(1).optional(),
+  preemptibleTeardown: z.boolean().optional(),
+  destroyableDom0: z.boolean().optional(),
+  build: z.enum(['debug', 'release']).optional(),
+  superpages: z.boolean().optional(),
+  mutant: z.string().optional(),
+  /** A --variant file, relative to the matrix file. */
+  variant: z.string().min(1).optional(),
+  depth: count,
+  expect: ExpectationsSchema.optional(),
+});
+
+export const MatrixSchema = z.strictObject({
+  $schema: z.string().optional(),
+  description: z.string().optional(),
+  entries: z.array(EntrySchema),
+});
+
+export type Expectations = z.infer<typeof ExpectationsSchema>;
+export type MatrixEntry = z.infer<typeof EntrySchema>;
+export type MatrixFile = z.infer<typeof MatrixSchema>;
+
+const ENTRY_KEYS = Object.keys(EntrySchema.shape);
+const TOP_KEYS = Object.keys(MatrixSchema.shape);
+
+/** The first problem of a matrix that does not fit the schema, as one line naming the entry and field; null when it fits. */
+export function matrixProblem(v: unknown): string | null {
+  const r = MatrixSchema.safeParse(v);
+  if (r.success) return null;
+  // a misspelt key is the likelier cause of a missing one: name it first
+  const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
+  const path = issue.path;
+  const entries = (v as { entries?: unknown[] } | null)?.entries;
+  let where = 'the matrix';
+  let rest = path;
+  if (path[0] === 'entries' && typeof path[1] === 'number') {
+    const e = Array.isArray(entries) ? (entries[path[1]] as { name?: unknown } | undefined) : undefined;
+    where = typeof e?.name === 'string' && e.name !== '' ? `entry "${e.name}" (entries[${path[1]}])` : `entries[${path[1]}]`;
+    rest = path.slice(2);
+  }
+  const field = rest.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  let what: string;
+  if (issue.code === 'unrecognized_keys') {
+    const known = rest.length === 0 && where !== 'the matrix' ? ENTRY_KEYS : rest.length === 0 ? TOP_KEYS : null;
+    what = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}${known ? `; known: ${known.join(', ')}` : ''}`;
+  } else if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+    what = `"${field}" is missing`;
+  } else {
+    what = `"${field}": ${issue.message.replace(/^Invalid input: /, '')}`;
+  }
+  return `${where}: ${what}`;
+}

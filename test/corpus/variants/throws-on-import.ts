@@ -1,0 +1,2 @@
+throw new Error("refusing to load");
+export default { name: "x", base: "seed", overrides: {} };

@@ -1,0 +1,1 @@
+export default { name: "x", base: "xen-9", overrides: {} };
