@@ -6,7 +6,7 @@
 // teardown gives each relinquish_step a budget of one chunk (one gfn of the p2m walk, one frame of
 // relinquish_memory, the root clear) and -ERESTART says "call again".
 import { assertUnreachable, bug, xenAssert } from './fault.js';
-import { dropAllocationReference, getPage, putDomain, putPage } from './page.js';
+import { dropAllocationReference, putDomain } from './page.js';
 import { preemptCheck } from './preempt.js';
 import { EINVAL, ERESTART, ESRCH, type DomIndex, type Relinquish, type RelinquishPhase, type State } from './types.js';
 import type { Ctx, Preempt } from './xen.js';
@@ -38,8 +38,7 @@ export function killBegin(ctx: Ctx, s: State, d: DomIndex): number {
   const dom = s.domains[d]!;
   if (dom.life === 'destroyed') return ESRCH;
   if (dom.life !== 'alive') return 0; // already dying or dead: relinquish_step carries on
-  dom.life = 'dying';
-  dom.relinquish = { phase: ctx.xen.relinquishPhases[0]!, cursor: 0 };
+  ctx.xen.domainKillBegin(ctx, s, d);
   return 0;
 }
 
@@ -63,16 +62,23 @@ export function relinquishStep(ctx: Ctx, s: State, d: DomIndex): number {
  */
 export function domainKill(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
   const dom = s.domains[d]!;
-  if (dom.life === 'alive') {
-    dom.life = 'dying';
-    dom.relinquish = { phase: ctx.xen.relinquishPhases[0]!, cursor: 0 };
-  }
+  if (dom.life === 'alive') ctx.xen.domainKillBegin(ctx, s, d);
   const rc = ctx.xen.domainRelinquishResources(ctx, s, d, p);
   if (rc !== 0) return rc;
   dom.life = 'dead';
   dom.relinquish = null;
   putDomain(ctx, s, d); // the creation reference
   return 0;
+}
+
+/**
+ * domain_kill's first half (DOMDYING_alive): domain_pause, is_dying = DOMDYING_dying; event channels
+ * and grants have no model state. The relinquish state machine starts at the version's first phase.
+ */
+export function domainKillBegin(ctx: Ctx, s: State, d: DomIndex): void {
+  const dom = s.domains[d]!;
+  dom.life = 'dying';
+  dom.relinquish = { phase: ctx.xen.relinquishPhases[0]!, cursor: 0 };
 }
 
 function relmem(s: State, d: DomIndex): Relinquish {
@@ -130,9 +136,9 @@ export function relinquishMemory(ctx: Ctx, s: State, d: DomIndex, p: Preempt): n
       r.cursor = mfn;
       return ERESTART;
     }
-    if (!getPage(ctx, s, mfn, d)) continue; // "Couldn't get a reference: the page is being freed"
+    if (!ctx.xen.getPage(ctx, s, mfn, d)) continue; // "Couldn't get a reference: the page is being freed"
     dropAllocationReference(ctx, s, mfn);
-    putPage(ctx, s, mfn);
+    ctx.xen.putPage(ctx, s, mfn);
   }
   r.cursor = s.frames.length;
   return 0;

@@ -51,11 +51,17 @@ export function withLedger<T>(l: Ledger | null, f: () => T): T {
   }
 }
 
+/**
+ * The page primitives record their own events (get_page, put_page, ...): the ledger names the Xen
+ * function that called them, so they do not go on the stack.
+ */
+const PRIMITIVES = new Set(['getPage', 'putPage', 'pageGetOwnerAndReference', 'freeDomheapPage', 'assignPages']);
+
 /** The same table, each function pushing its name on the ledger's stack while it runs. */
 export function tracedTable(xen: XenFunctions, l: Ledger): XenFunctions {
   const out: Record<string, unknown> = { ...xen };
   for (const [name, fn] of Object.entries(xen)) {
-    if (typeof fn !== 'function') continue;
+    if (typeof fn !== 'function' || PRIMITIVES.has(name)) continue;
     out[name] = (...args: unknown[]) => {
       l.stack.push(name);
       try {

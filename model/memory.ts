@@ -1,6 +1,5 @@
 // xen/common/memory.c (and the x86 arch_memory_op): the hypercall bodies the toolstack in dom0 issues.
-import { activeLedger } from './ledger.js';
-import { dropAllocationReference, getPage, putPage } from './page.js';
+import { dropAllocationReference } from './page.js';
 import { p2mIsForeign } from './p2m/types.js';
 import { EEXIST, EINVAL, ENOENT, ENOMEM, ENXIO, EPERM, ESRCH, type DomIndex, type State } from './types.js';
 import type { Ctx } from './xen.js';
@@ -26,18 +25,14 @@ export function populatePhysmap(ctx: Ctx, s: State, d: DomIndex, gfn: number): n
   if (s.p2m[d]![gfn] !== null) return EEXIST;
   const mfn = s.frames.findIndex((f) => f.owner === null);
   if (mfn < 0) return ENOMEM;
-  const pg = s.frames[mfn]!;
-  pg.owner = d; // assign_pages: page_set_owner; count_info = PGC_allocated | 1
-  pg.count = 1;
-  pg.allocated = true;
-  activeLedger()?.record(mfn, +1, 'assign_pages', 'the allocation reference');
+  ctx.xen.assignPages(ctx, s, d, mfn);
   const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: dom.logDirty ? 'ram_logdirty' : 'ram_rw', mfn });
   if (rc !== 0) {
     // the insert failed: the extent is given back (free_domheap_pages)
     dropAllocationReference(ctx, s, mfn);
     return rc;
   }
-  pg.m2p = gfn; // set_gpfn_from_mfn(mfn, gpfn)
+  s.frames[mfn]!.m2p = gfn; // set_gpfn_from_mfn(mfn, gpfn)
   return 0;
 }
 
@@ -49,10 +44,10 @@ export function guestRemovePage44(ctx: Ctx, s: State, d: DomIndex, gmfn: number)
   const e = s.p2m[d]![gmfn]!; // mfn = get_gfn_query(d, gmfn, &p2mt)
   if (e === null) return ENOENT; // !mfn_valid(mfn): "Domain %u page number %lx invalid"
   const mfn = e.mfn;
-  if (!getPage(ctx, s, mfn, d)) return EINVAL; // "Bad page free for domain %u"
+  if (!ctx.xen.getPage(ctx, s, mfn, d)) return EINVAL; // "Bad page free for domain %u"
   dropAllocationReference(ctx, s, mfn);
   ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
-  putPage(ctx, s, mfn);
+  ctx.xen.putPage(ctx, s, mfn);
   // put_gfn(d, gmfn)
   return 0;
 }
@@ -77,7 +72,7 @@ export function removeFromPhysmapSeed(ctx: Ctx, s: State, d: DomIndex, gpfn: num
   const { page, t } = ctx.xen.getPageFromGfn(ctx, s, d, gpfn);
   if (page !== null) {
     ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, page);
-    putPage(ctx, s, page);
+    ctx.xen.putPage(ctx, s, page);
     return 0;
   }
   if (p2mIsForeign(t)) return ctx.xen.p2mRemoveForeign(ctx, s, d, gpfn);
@@ -94,7 +89,7 @@ export function removeFromPhysmap45(ctx: Ctx, s: State, d: DomIndex, gpfn: numbe
   const { page } = ctx.xen.getPageFromGfn(ctx, s, d, gpfn);
   if (page === null) return ENOENT;
   ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, page);
-  putPage(ctx, s, page);
+  ctx.xen.putPage(ctx, s, page);
   return 0;
 }
 
@@ -107,7 +102,7 @@ export function removeFromPhysmap419(ctx: Ctx, s: State, d: DomIndex, gpfn: numb
   const { page } = ctx.xen.getPageFromGfn(ctx, s, d, gpfn);
   if (page === null) return ENOENT;
   const rc = ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, page);
-  putPage(ctx, s, page);
+  ctx.xen.putPage(ctx, s, page);
   return rc;
 }
 
@@ -142,10 +137,10 @@ export function guestRemovePage419(ctx: Ctx, s: State, d: DomIndex, gmfn: number
   const e = s.p2m[d]![gmfn]!;
   if (e === null) return ENOENT; // p2mt == p2m_invalid
   const mfn = e.mfn;
-  if (!getPage(ctx, s, mfn, d)) return ENXIO; // "Bad page free"
+  if (!ctx.xen.getPage(ctx, s, mfn, d)) return ENXIO; // "Bad page free"
   const rc = ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
   if (rc === 0) dropAllocationReference(ctx, s, mfn);
-  putPage(ctx, s, mfn);
+  ctx.xen.putPage(ctx, s, mfn);
   return rc;
 }
 

@@ -4,7 +4,7 @@
 import type { UniverseOptions } from './config.js';
 import { EBUSY, EINVAL, ENOENT, ENXIO, ERESTART, type DomIndex, type Entry, type State, type Version } from './types.js';
 import { preemptCheck } from './preempt.js';
-import { dropAllocationReference, getPage, pageGetOwner, pageGetOwnerAndReference, putPage } from './page.js';
+import { dropAllocationReference, pageGetOwner } from './page.js';
 import * as p2m from './p2m.js';
 import { entryChanged, entryType, p2mIsForeign, p2mIsGrant, p2mIsShared } from './p2m/types.js';
 import { VERSION_TABLES } from './versions.js';
@@ -133,7 +133,7 @@ export const MUTANTS: readonly Mutant[] = [
           const e = row[g]!;
           if (e !== null && e.type === 'map_foreign') {
             row[g] = null;
-            putPage(ctx, s, e.mfn);
+            ctx.xen.putPage(ctx, s, e.mfn);
           }
         }
         p2m.p2mTeardownDiscarding(ctx, s, d);
@@ -183,8 +183,8 @@ export const MUTANTS: readonly Mutant[] = [
       p2mAddForeign: (ctx, s, tdom, fgfn, gpfn, fdom) => {
         if (tdom === fdom) return EINVAL;
         const { page } = ctx.xen.getPageFromGfn(ctx, s, fdom, fgfn);
-        if (page === null) putPage(ctx, s, null); // goto put_one with page == NULL
-        putPage(ctx, s, page);
+        if (page === null) ctx.xen.putPage(ctx, s, null); // goto put_one with page == NULL
+        ctx.xen.putPage(ctx, s, page);
         return p2m.p2mAddForeign419(ctx, s, tdom, fgfn, gpfn, fdom);
       },
     },
@@ -201,7 +201,7 @@ export const MUTANTS: readonly Mutant[] = [
       p2mEntryModify: entryModifyWithoutGet, // the write itself does not count (Arm's p2m of 2014)
       setForeignP2mEntry: (ctx, s, d, gfn, mfn) => {
         const owner = pageGetOwner(s, mfn);
-        if (owner === null || !getPage(ctx, s, mfn, owner)) return EBUSY;
+        if (owner === null || !ctx.xen.getPage(ctx, s, mfn, owner)) return EBUSY;
         return ctx.xen.setTypedP2mEntry(ctx, s, d, gfn, mfn, 'map_foreign'); // no put_page on failure
       },
     },
@@ -221,10 +221,10 @@ export const MUTANTS: readonly Mutant[] = [
         const e = s.p2m[d]![gmfn]!;
         if (e === null) return ENOENT;
         const mfn = e.mfn;
-        if (!getPage(ctx, s, mfn, d)) return ENXIO;
+        if (!ctx.xen.getPage(ctx, s, mfn, d)) return ENXIO;
         dropAllocationReference(ctx, s, mfn);
         ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn); // result ignored
-        putPage(ctx, s, mfn);
+        ctx.xen.putPage(ctx, s, mfn);
         return 0;
       },
     },
@@ -273,9 +273,9 @@ export function relinquishP2mMappingWithTemporaryReference(ctx: Ctx, s: State, d
       r.cursor = gfn;
       return ERESTART;
     }
-    pageGetOwnerAndReference(s, e.mfn); // the entry's reference keeps the count above 0
+    ctx.xen.pageGetOwnerAndReference(ctx, s, e.mfn); // the entry's reference keeps the count above 0
     const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
-    putPage(ctx, s, e.mfn);
+    ctx.xen.putPage(ctx, s, e.mfn);
     if (rc !== 0) {
       r.cursor = gfn;
       return rc;

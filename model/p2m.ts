@@ -13,7 +13,6 @@ import {
   p2mIsValid,
 } from './p2m/types.js';
 import { assertUnreachable, xenAssert } from './fault.js';
-import { getPage, pageGetOwnerAndReference, putPage } from './page.js';
 import { EBUSY, EILSEQ, EINVAL, ENOMEM, EPERM, ESRCH, type DomIndex, type Entry, type P2mType, type State } from './types.js';
 import type { Ctx, PageFromGfn, Preempt } from './xen.js';
 import { ERESTART } from './types.js';
@@ -160,7 +159,7 @@ export function getPageFromGfn44(ctx: Ctx, s: State, d: DomIndex, gfn: number): 
   const e = s.p2m[d]![gfn]!;
   const t = entryType(e);
   if (e !== null && (p2mIsRam(t) || p2mIsGrant(t))) {
-    if (getPage(ctx, s, e.mfn, d) || getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
   }
   return { page: null, t };
 }
@@ -176,12 +175,12 @@ export function getPageFromGfn45(ctx: Ctx, s: State, d: DomIndex, gfn: number): 
   const t = entryType(e);
   if (e !== null && p2mIsAnyRam(t)) {
     if (p2mIsForeign(t)) {
-      const owner = pageGetOwnerAndReference(s, e.mfn);
+      const owner = ctx.xen.pageGetOwnerAndReference(ctx, s, e.mfn);
       if (owner === undefined) return { page: null, t }; // fdom == NULL: page = NULL
       xenAssert(ctx, owner !== d, 'assert-get-page-from-gfn-self', e.mfn);
       return { page: e.mfn, t };
     }
-    if (getPage(ctx, s, e.mfn, d) || getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
   }
   return { page: null, t };
 }
@@ -196,14 +195,14 @@ export function getPageFromGfnHead(ctx: Ctx, s: State, d: DomIndex, gfn: number)
   const t = entryType(e);
   if (e !== null && p2mIsAnyRam(t)) {
     if (p2mIsForeign(t)) {
-      const fdom = pageGetOwnerAndReference(s, e.mfn);
+      const fdom = ctx.xen.pageGetOwnerAndReference(ctx, s, e.mfn);
       if (fdom === undefined) return { page: null, t };
       if (fdom !== d) return { page: e.mfn, t };
       assertUnreachable(ctx, 'assert-get-page-from-mfn-and-type-self', e.mfn);
-      putPage(ctx, s, e.mfn);
+      ctx.xen.putPage(ctx, s, e.mfn);
       return { page: null, t };
     }
-    if (getPage(ctx, s, e.mfn, d) || getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
   }
   return { page: null, t };
 }
@@ -223,7 +222,7 @@ export function p2mAddForeignSeed(ctx: Ctx, s: State, tdom: DomIndex, fgfn: numb
   // following will take a refcnt on the mfn
   const { page, t: p2mt } = ctx.xen.getPageFromGfn(ctx, s, fdom, fgfn);
   if (page === null || !p2mIsValid(p2mt)) {
-    if (page !== null) putPage(ctx, s, page);
+    if (page !== null) ctx.xen.putPage(ctx, s, page);
     return EINVAL;
   }
   const mfn = page;
@@ -236,7 +235,7 @@ export function p2mAddForeignSeed(ctx: Ctx, s: State, tdom: DomIndex, fgfn: numb
   // Create the new mapping (set_foreign_p2m_entry(...) == 0 is failure in the bool convention).
   let rc = 0;
   if (ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, mfn) !== 0) rc = EINVAL;
-  putPage(ctx, s, page);
+  ctx.xen.putPage(ctx, s, page);
   // put_gfn(tdom, gpfn)
   return rc;
 }
@@ -254,7 +253,7 @@ export function p2mAddForeign45(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number
 
   const { page, t: p2mt } = ctx.xen.getPageFromGfn(ctx, s, fdom, fgfn);
   if (page === null || !p2mIsRam(p2mt) || p2mIsShared(p2mt) || p2mIsHole(p2mt)) {
-    if (page !== null) putPage(ctx, s, page);
+    if (page !== null) ctx.xen.putPage(ctx, s, page);
     return EINVAL;
   }
   const mfn = page;
@@ -264,7 +263,7 @@ export function p2mAddForeign45(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number
   if (prev !== null) ctx.xen.guestRemovePage(ctx, s, tdom, gpfn);
 
   const rc = ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, mfn);
-  putPage(ctx, s, page);
+  ctx.xen.putPage(ctx, s, page);
   // put_gfn(tdom, gpfn); rcu_unlock_domain(fdom)
   return rc;
 }
@@ -312,18 +311,27 @@ export function p2mEntryModify419(ctx: Ctx, s: State, d: DomIndex, gfn: number, 
   const old = s.p2m[d]![gfn]!;
   if (!entryChanged(old, neu)) return 0;
   if (p2mIsForeign(entryType(neu))) {
-    // !mfn_valid(nfn) || p2m is not the host p2m → -EINVAL: every model p2m is a host p2m
-    const owner = pageGetOwnerAndReference(s, neu!.mfn);
-    if (owner === undefined || owner === null) return EBUSY;
-    // p2m->nr_foreign++ (derived in the model)
+    const rc = ctx.xen.p2mEntryModifyGetNew(ctx, s, neu!.mfn);
+    if (rc !== 0) return rc;
   }
   if (p2mIsForeign(entryType(old))) return ctx.xen.p2mEntryModifyPutOld(ctx, s, old!.mfn);
   return 0;
 }
 
+/**
+ * p2m_entry_modify's get half for a new foreign entry (4.19): `!mfn_valid(nfn) || p2m is not the
+ * host p2m` is -EINVAL (every model p2m is a host p2m); page_get_owner_and_reference, -EBUSY when
+ * the frame is free; then p2m->nr_foreign++ (derived in the model).
+ */
+export function p2mEntryModifyGetNew419(ctx: Ctx, s: State, mfn: number): number {
+  const owner = ctx.xen.pageGetOwnerAndReference(ctx, s, mfn);
+  if (owner === undefined || owner === null) return EBUSY;
+  return 0;
+}
+
 /** Putting an old foreign entry's reference in p2m_entry_modify, up to Xen 4.19: a plain put_page. */
 export function p2mEntryModifyPutOld419(ctx: Ctx, s: State, mfn: number): number {
-  putPage(ctx, s, mfn);
+  ctx.xen.putPage(ctx, s, mfn);
   return 0;
 }
 
@@ -340,7 +348,7 @@ export function p2mEntryModifyPutOldHead(ctx: Ctx, s: State, mfn: number): numbe
     assertUnreachable(ctx, 'assert-entry-modify-extra-ref', mfn);
     return EILSEQ;
   }
-  putPage(ctx, s, mfn);
+  ctx.xen.putPage(ctx, s, mfn);
   return 0;
 }
 
@@ -418,7 +426,7 @@ export function p2mAddForeignChecked419(ctx: Ctx, s: State, tdom: DomIndex, fgfn
     if (rc === 0) rc = ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, mfn);
     // put_gfn(tdom, gpfn)
   }
-  putPage(ctx, s, page);
+  ctx.xen.putPage(ctx, s, page);
   return rc;
 }
 

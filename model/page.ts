@@ -13,7 +13,7 @@ export function pageGetOwner(s: State, mfn: number): Owner {
  * page_get_owner_and_reference(): +1 on the count unless it is 0 (a free frame), then the owner,
  * whoever it is. Returns `undefined` when no reference was taken.
  */
-export function pageGetOwnerAndReference(s: State, mfn: number): Owner | undefined {
+export function pageGetOwnerAndReference(_ctx: Ctx, s: State, mfn: number): Owner | undefined {
   const owner = takeReference(s, mfn);
   if (owner !== undefined) activeLedger()?.record(mfn, +1, 'page_get_owner_and_reference');
   return owner;
@@ -54,7 +54,7 @@ function releaseReference(ctx: Ctx, s: State, mfn: number): void {
   const pg = s.frames[mfn]!;
   if (pg.count === 0) bug('put_page-count-zero', mfn);
   pg.count -= 1;
-  if (pg.count === 0) freeDomheapPage(ctx, s, mfn);
+  if (pg.count === 0) ctx.xen.freeDomheapPage(ctx, s, mfn);
 }
 
 /**
@@ -65,7 +65,19 @@ export function dropAllocationReference(ctx: Ctx, s: State, mfn: number): void {
   const pg = s.frames[mfn]!;
   if (!pg.allocated) return;
   pg.allocated = false;
-  putPage(ctx, s, mfn, 'the allocation reference');
+  ctx.xen.putPage(ctx, s, mfn, 'the allocation reference');
+}
+
+/**
+ * assign_pages() for one frame taken from the heap by alloc_domheap_pages: the frame becomes `d`'s,
+ * `count_info = PGC_allocated | 1`.
+ */
+export function assignPages(_ctx: Ctx, s: State, d: DomIndex, mfn: number): void {
+  const pg = s.frames[mfn]!;
+  pg.owner = d; // page_set_owner
+  pg.count = 1;
+  pg.allocated = true;
+  activeLedger()?.record(mfn, +1, 'assign_pages', 'the allocation reference');
 }
 
 /**

@@ -3,6 +3,7 @@
 import * as domain from './domain.js';
 import * as memory from './memory.js';
 import * as p2m from './p2m.js';
+import * as page from './page.js';
 import type { Version } from './types.js';
 import type { XenFunctions } from './xen.js';
 
@@ -14,10 +15,16 @@ export const SEED: XenFunctions = {
   version: 'seed',
   finalTeardownReleasesForeign: false,
   relinquishPhases: ['paging', 'memory'],
+  getPage: page.getPage,
+  putPage: page.putPage,
+  pageGetOwnerAndReference: page.pageGetOwnerAndReference,
+  freeDomheapPage: page.freeDomheapPage,
+  assignPages: page.assignPages,
   atomicWriteEptEntry: p2m.atomicWriteEptEntrySeed,
   p2mPtSetEntry: p2m.p2mPtSetEntryRefusingForeign,
   p2mSetEntry: p2m.p2mSetEntry44,
   p2mEntryModify: p2m.p2mEntryModify419, // not called by the 2013/2014 backends
+  p2mEntryModifyGetNew: p2m.p2mEntryModifyGetNew419,
   p2mEntryModifyPutOld: p2m.p2mEntryModifyPutOld419,
   setTypedP2mEntry: p2m.setTypedP2mEntrySeed,
   setForeignP2mEntry: p2m.setForeignP2mEntry,
@@ -35,6 +42,7 @@ export const SEED: XenFunctions = {
   addToPhysmapForeign: memory.addToPhysmapForeignSeed,
   p2mChangeEntryTypeGlobal: p2m.p2mChangeEntryTypeGlobal,
   setLogDirty: p2m.setLogDirty,
+  domainKillBegin: domain.domainKillBegin,
   domainKill: domain.domainKill,
   domainRelinquishResources: domain.domainRelinquishResources,
   relinquishP2mMapping: domain.relinquishP2mMappingAbsent,

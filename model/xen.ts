@@ -7,7 +7,7 @@
 // errno throughout, even where the C of 2013 used 1/0 (xen-foreign-protocol.md §1.12); the comment of
 // each function says what the C returned.
 import type { Universe } from './config.js';
-import type { DomIndex, Entry, P2mType, RelinquishPhase, State } from './types.js';
+import type { DomIndex, Entry, Owner, P2mType, RelinquishPhase, State } from './types.js';
 
 export interface PageFromGfn {
   /** The frame a reference was taken on, or null (nothing taken). */
@@ -17,6 +17,15 @@ export interface PageFromGfn {
 }
 
 export interface XenFunctions {
+  // xen/arch/x86/mm.c, xen/common/page_alloc.c: the page primitives (MODEL.md §2)
+  getPage(ctx: Ctx, s: State, mfn: number, d: Owner): boolean;
+  /** put_page; `note` says what the reference was for (the ledger shows it). */
+  putPage(ctx: Ctx, s: State, mfn: number | null, note?: string): void;
+  /** The owner, with a reference taken; undefined when the frame is free (no reference taken). */
+  pageGetOwnerAndReference(ctx: Ctx, s: State, mfn: number): Owner | undefined;
+  freeDomheapPage(ctx: Ctx, s: State, mfn: number): void;
+  assignPages(ctx: Ctx, s: State, d: DomIndex, mfn: number): void;
+
   /** Which version this table is (or is derived from). */
   readonly version: string;
   /**
@@ -33,7 +42,9 @@ export interface XenFunctions {
   p2mSetEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
   /** p2m_entry_modify (from Xen 4.13; unused by the seed and 4.5 backends). */
   p2mEntryModify(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
-  /** The put of an old foreign entry's reference in p2m_entry_modify: 0, or an error and nothing put. */
+  /** p2m_entry_modify's get half: the new foreign entry's reference (0, or -EBUSY and nothing taken). */
+  p2mEntryModifyGetNew(ctx: Ctx, s: State, mfn: number): number;
+  /** p2m_entry_modify's put half: the old foreign entry's reference (0, or an error and nothing put). */
   p2mEntryModifyPutOld(ctx: Ctx, s: State, mfn: number): number;
   setTypedP2mEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number;
   setForeignP2mEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number;
@@ -61,6 +72,8 @@ export interface XenFunctions {
   setLogDirty(ctx: Ctx, s: State, d: DomIndex, on: boolean): number;
 
   // xen/common/domain.c, xen/arch/x86/domain.c: teardown
+  /** domain_kill's first half: alive → dying, is_dying set, relinquish at its first phase. */
+  domainKillBegin(ctx: Ctx, s: State, d: DomIndex): void;
   domainKill(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
@@ -83,3 +96,47 @@ export interface Ctx {
 }
 
 export type XenFunctionName = Exclude<keyof XenFunctions, 'version' | 'finalTeardownReleasesForeign' | 'relinquishPhases'>;
+
+/**
+ * What each Xen function returns, so that an override's result is checked when it runs (a variant
+ * that forgets a `return` must not pass as rc 0): `rc` 0 or a negative errno, `bool`, `void`, the
+ * `{ page, t }` of get_page_from_gfn, an `owner` or undefined. A function missing here is a compile
+ * error.
+ */
+export const XEN_RETURNS = {
+  getPage: 'bool',
+  putPage: 'void',
+  pageGetOwnerAndReference: 'owner',
+  freeDomheapPage: 'void',
+  assignPages: 'void',
+  atomicWriteEptEntry: 'rc',
+  p2mPtSetEntry: 'rc',
+  p2mSetEntry: 'rc',
+  p2mEntryModify: 'rc',
+  p2mEntryModifyGetNew: 'rc',
+  p2mEntryModifyPutOld: 'rc',
+  setTypedP2mEntry: 'rc',
+  setForeignP2mEntry: 'rc',
+  p2mRemovePage: 'rc',
+  guestPhysmapRemovePage: 'rc',
+  getPageFromGfn: 'pageFromGfn',
+  hapAlloc: 'bool',
+  p2mAddForeign: 'rc',
+  p2mRemoveForeign: 'rc',
+  xsmMapGmfnForeign: 'rc',
+  guestRemovePage: 'rc',
+  populatePhysmap: 'rc',
+  decreaseReservation: 'rc',
+  removeFromPhysmap: 'rc',
+  addToPhysmapForeign: 'rc',
+  p2mChangeEntryTypeGlobal: 'void',
+  setLogDirty: 'rc',
+  domainKillBegin: 'void',
+  domainKill: 'rc',
+  domainRelinquishResources: 'rc',
+  relinquishP2mMapping: 'rc',
+  relinquishMemory: 'rc',
+  pagingTeardown: 'rc',
+  p2mTeardown: 'void',
+  domainCrash: 'void',
+} as const satisfies Record<XenFunctionName, 'rc' | 'bool' | 'void' | 'pageFromGfn' | 'owner'>;

@@ -1,5 +1,5 @@
 // The EPT backend's entry write, xen/arch/x86/mm/p2m-ept.c (xen-foreign-protocol.md §1.5).
-import { getPage, pageGetOwner, putPage } from '../page.js';
+import { pageGetOwner } from '../page.js';
 import { EBUSY, ESRCH, type DomIndex, type Entry, type State } from '../types.js';
 import type { Ctx } from '../xen.js';
 import { entryChanged, entryType, p2mIsForeign } from './types.js';
@@ -14,9 +14,9 @@ export function atomicWriteEptEntrySeed(ctx: Ctx, s: State, d: DomIndex, gfn: nu
   if (p2mIsForeign(entryType(neu))) {
     // ASSERT(mfn_valid(new->mfn)); fdom = page_get_owner(page); get_page(page, fdom);
     const fdom = pageGetOwner(s, neu!.mfn);
-    getPage(ctx, s, neu!.mfn, fdom);
+    ctx.xen.getPage(ctx, s, neu!.mfn, fdom);
   }
-  if (p2mIsForeign(entryType(old))) putPage(ctx, s, old!.mfn);
+  if (p2mIsForeign(entryType(old))) ctx.xen.putPage(ctx, s, old!.mfn);
   s.p2m[d]![gfn] = neu; // write_atomic(&entryptr->epte, new->epte)
   return 0;
 }
@@ -34,10 +34,10 @@ export function atomicWriteEptEntry45(ctx: Ctx, s: State, d: DomIndex, gfn: numb
     // mfn_valid() holds for every model frame
     const fdom = pageGetOwner(s, neu!.mfn);
     if (fdom === null) return ESRCH;
-    if (!getPage(ctx, s, neu!.mfn, fdom)) return EBUSY;
+    if (!ctx.xen.getPage(ctx, s, neu!.mfn, fdom)) return EBUSY;
   }
   if (p2mIsForeign(entryType(old)) && changed) oldmfn = old!.mfn;
   s.p2m[d]![gfn] = neu; // write_atomic(&entryptr->epte, new.epte)
-  if (oldmfn !== null) putPage(ctx, s, oldmfn);
+  if (oldmfn !== null) ctx.xen.putPage(ctx, s, oldmfn);
   return 0;
 }
