@@ -11,7 +11,7 @@ import { exploreAsync, exploreOnThread, exploreParallel, ModelStepError, type Ex
 import { formatAction, VariantError } from '../model/index.js';
 import type { Invariant } from '../invariants/index.js';
 import { buildTrace, realizePath, type Trace } from './trace/build.js';
-import { specFor, wire, type Target, type TargetFlags, type Wired } from './xen-model.js';
+import { specFor, wireTarget, type Target, type TargetFlags, type Wired } from './xen-model.js';
 
 export interface CheckOptions extends ExploreOptions {
   invariants: readonly Invariant[];
@@ -31,7 +31,7 @@ export interface Checked {
 }
 
 export async function check(target: Target, o: CheckOptions): Promise<Checked> {
-  const w = wire(target.u, { invariants: o.invariants, xen: target.xen, symmetry: o.symmetry === true });
+  const w = wireTarget(target, o.invariants.map((i) => i.name), o.symmetry === true);
   const spec = () =>
     specFor({
       target: { ...o.flags, variant: target.variant ?? o.flags.variant },

@@ -4,7 +4,7 @@
 // rebuilds the same model.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Model, ModelSpec } from './engine/index.js';
 import {
@@ -16,13 +16,17 @@ import {
   makeXenModel,
   mutantTable,
   MUTANTS,
+  defaultOps,
+  userProperties,
   variantTable,
   VariantError,
   type Action,
+  type LoadedVariantTable,
   type Rc,
   type State,
   type Universe,
-  type Variant,
+  type UserInvariant,
+  type UserWitness,
   type XenFunctions,
   type XenModel,
 } from '../model/index.js';
@@ -42,6 +46,10 @@ export interface Wired {
 export interface WireOptions {
   /** Invariants to check (default: all). */
   invariants?: readonly Invariant[];
+  /** Witnesses to look for (default: the model's). */
+  witnesses?: readonly Witness[];
+  /** Counters of the run's own code (a variant's override calls) the engine reports with its result. */
+  tallies?: () => Record<string, number>;
   /** Use immer's produce for every step instead of the plain-copy fast path. */
   immer?: boolean;
   xen?: XenFunctions;
@@ -57,7 +65,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
   const xm = makeXenModel(u, o.xen);
   const pc: PropertyContext = { u, xen: xm.ctx.xen };
   const invariants = o.invariants ?? INVARIANTS;
-  const witnesses = WITNESSES;
+  const witnesses = o.witnesses ?? WITNESSES;
   const none: readonly Action[] = [];
   const scratch = xm.init();
   const perms = domainPermutations(u);
@@ -77,6 +85,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
     canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
+    tallies: o.tallies,
     invariants: invariants.map((inv) => {
       const judgesFaults = inv.name === FAULT_INVARIANT;
       const check = inv.check;
@@ -120,10 +129,17 @@ export interface UniverseFlags {
   superpages?: boolean;
 }
 
-/** What a run checks: a universe, and a version, a mutant or a variant file. */
+/** What a run checks: a universe, and a version, a mutant or a variant file; properties of the user's. */
 export interface TargetFlags extends UniverseFlags {
   mutant?: string;
   variant?: string;
+  /** A module of invariants and witnesses of the user's (--properties FILE). */
+  properties?: string;
+  /**
+   * The universe exactly as given, whatever a variant requires (a trace's universe: its action
+   * indices depend on it).
+   */
+  exactUniverse?: boolean;
 }
 
 export interface Target {
@@ -136,6 +152,12 @@ export interface Target {
   variant?: string;
   /** What a trace records of the variant: its name and the hash of its file (never its path). */
   variantRecord?: VariantRecord;
+  /** Invariants and witnesses the variant or a --properties file adds to the built-in ones. */
+  properties: { invariants: Invariant[]; witnesses: Witness[] };
+  /** A variant's overrides, and how many times each ran in this thread so far. */
+  overrides?: { names: string[]; calls: () => Record<string, number> };
+  /** What the universe was given for the variant's sake (its `requires`), for the report. */
+  required?: string[];
 }
 
 /** A variant as a trace records it: enough to recognise the file, nothing to load. */
@@ -162,22 +184,64 @@ export function universeFromFlags(f: UniverseFlags): Universe {
 
 /** The universe and function table of a run: a version, a mutant of the catalogue, or a user's variant. */
 export async function resolveTarget(f: TargetFlags): Promise<Target> {
+  const t = await resolveCode(f);
+  if (f.properties !== undefined) {
+    const more = await loadProperties(f.properties);
+    t.properties = { invariants: [...t.properties.invariants, ...more.invariants], witnesses: [...t.properties.witnesses, ...more.witnesses] };
+  }
+  const names = [...INVARIANTS, ...WITNESSES].map((p) => p.name);
+  const seen = new Set<string>();
+  for (const p of [...t.properties.invariants, ...t.properties.witnesses]) {
+    if (names.includes(p.name) || seen.has(p.name)) throw new ConfigError(`property "${p.name}" is defined twice (a built-in property or another of yours has that name)`);
+    seen.add(p.name);
+  }
+  return t;
+}
+
+async function resolveCode(f: TargetFlags): Promise<Target> {
+  const none = { invariants: [] as Invariant[], witnesses: [] as Witness[] };
   if (f.mutant !== undefined && f.variant !== undefined) throw new ConfigError('--mutant and --variant cannot be combined');
   if (f.variant !== undefined) {
-    const { variant, xen, sha256 } = await loadVariant(f.variant);
-    if (f.version !== undefined && f.version !== variant.base) {
-      throw new ConfigError(`--variant ${variant.name} is based on ${variant.base}, not ${f.version}`);
+    const loaded = await loadVariant(f.variant, f.version);
+    const { variant, xen, sha256, requires } = loaded;
+    const required: string[] = [];
+    const want = <K extends keyof UniverseFlags>(k: K, v: UniverseFlags[K] | undefined, flag: string) => {
+      if (v === undefined || f.exactUniverse) return f[k];
+      if (f[k] !== undefined && f[k] !== v) throw new ConfigError(`--variant ${variant.name} requires ${flag} ${String(v)}, not ${String(f[k])}`);
+      if (f[k] === undefined) required.push(`${flag}${v === true ? '' : ` ${String(v)}`}`);
+      return v;
+    };
+    let ops = f.ops;
+    if (requires.ops !== undefined && requires.ops.length > 0 && !f.exactUniverse) {
+      const given = (ops ?? defaultOps(want('preemptibleTeardown', requires.preemptibleTeardown, '--preemptible-teardown') ?? false).join(',')).split(',').map((x) => x.trim());
+      const missing = requires.ops.filter((op: string) => !given.includes(op));
+      if (missing.length > 0) {
+        ops = [...given, ...missing].join(',');
+        required.push(`--ops with ${missing.join(', ')}`);
+      }
     }
-    const u = universeFromFlags({ ...f, version: variant.base });
+    const u = universeFromFlags({
+      ...f,
+      version: loaded.version,
+      ops,
+      backend: want('backend', requires.backend, '--backend'),
+      domains: want('domains', requires.domains, '--domains'),
+      preemptibleTeardown: want('preemptibleTeardown', requires.preemptibleTeardown, '--preemptible-teardown'),
+      superpages: want('superpages', requires.superpages, '--superpages'),
+      build: want('build', requires.build, '--build'),
+    });
     return {
       u,
       xen,
-      label: `variant ${variant.name} of ${variant.base} (${f.variant})`,
+      label: `variant ${variant.name} of ${loaded.version} (${f.variant})`,
       variant: resolve(f.variant),
       variantRecord: { name: variant.name, sha256 },
+      properties: variantProperties(loaded),
+      overrides: { names: Object.keys(loaded.calls()), calls: loaded.calls },
+      required,
     };
   }
-  if (f.mutant === undefined) return { u: universeFromFlags(f), xen: undefined, label: null };
+  if (f.mutant === undefined) return { u: universeFromFlags(f), xen: undefined, label: null, properties: none };
   const m = findMutant(f.mutant);
   if (!m) throw new ConfigError(`--mutant: unknown mutant "${f.mutant}"; known: ${MUTANTS.map((x) => x.name).join(', ')}`);
   if (f.version !== undefined && f.version !== m.base) {
@@ -201,11 +265,61 @@ export async function resolveTarget(f: TargetFlags): Promise<Target> {
     build: f.build ?? mu.build,
     superpages: f.superpages ?? mu.superpages,
   });
-  return { u, xen: mutantTable(m), label: `mutant ${m.name} of ${m.base}`, mutant: m.name };
+  return { u, xen: mutantTable(m), label: `mutant ${m.name} of ${m.base}`, mutant: m.name, properties: none };
+}
+
+/** A loaded variant's own properties, as the explorer judges them. */
+export function variantProperties(loaded: Pick<LoadedVariantTable, 'properties'>): Target['properties'] {
+  return { invariants: loaded.properties.invariants.map(asInvariant), witnesses: loaded.properties.witnesses.map(asWitness) };
+}
+
+/** A variant's invariant as the explorer judges it (a faulted state by no-hypervisor-fault alone, as every other). */
+function asInvariant(i: UserInvariant): Invariant {
+  return { kind: 'invariant', name: i.name, description: i.description ?? 'an invariant of the user\'s', check: i.check?.bind(i), checkTransition: i.checkTransition?.bind(i) };
+}
+
+function asWitness(w: UserWitness): Witness {
+  return { kind: 'witness', name: w.name, description: w.description ?? 'a witness of the user\'s', holds: w.holds?.bind(w), holdsTransition: w.holdsTransition?.bind(w) };
+}
+
+/** Loads a --properties file: a module whose default export is { invariants, witnesses }. */
+export async function loadProperties(file: string): Promise<{ invariants: Invariant[]; witnesses: Witness[] }> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new VariantError(`--properties: ${file} does not exist`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importUserModule(path);
+  } catch (e) {
+    throw new VariantError(`--properties: ${file} does not load: ${loadErrorLine(e, path)}`);
+  }
+  let v = mod.default;
+  if (v && typeof v === 'object' && 'default' in (v as object) && !('invariants' in (v as object)) && !('witnesses' in (v as object))) v = (v as { default: unknown }).default;
+  if (typeof v !== 'object' || v === null) throw new VariantError(`--properties: ${file} has no default export { invariants, witnesses }`);
+  const p = userProperties(v as Record<string, unknown>, `--properties: ${file}`);
+  return { invariants: p.invariants.map(asInvariant), witnesses: p.witnesses.map(asWitness) };
+}
+
+/**
+ * The one line of a module that does not load: esbuild's "file:line:col: ERROR: reason" for a syntax
+ * error (its message starts "Transform failed with 1 error:"), else the error's first line.
+ */
+export function loadErrorLine(e: unknown, path: string): string {
+  const msg = String((e as Error)?.message ?? e);
+  const lines = msg.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const located = lines.find((l) => /:\d+:\d+: (ERROR|error)/.test(l));
+  if (located) {
+    const m = /^(.*?):(\d+):(\d+): (?:ERROR|error): (.*)$/.exec(located);
+    if (m) {
+      const rel = relative(process.cwd(), m[1]!.startsWith('/') ? m[1]! : path);
+      return `${rel || m[1]}:${m[2]}:${m[3]}: ${m[4]}`;
+    }
+    return located;
+  }
+  return lines[0] ?? 'unknown error';
 }
 
 /** Loads a --variant file: TypeScript (or JavaScript) compiled at run time by tsx. */
-export async function loadVariant(file: string): Promise<{ variant: Variant; xen: XenFunctions; sha256: string }> {
+export async function loadVariant(file: string, version?: string): Promise<LoadedVariantTable & { sha256: string }> {
   const path = resolve(file);
   if (!existsSync(path)) throw new VariantError(`--variant: ${file} does not exist`);
   let sha256: string;
@@ -218,8 +332,7 @@ export async function loadVariant(file: string): Promise<{ variant: Variant; xen
   try {
     mod = await importUserModule(path);
   } catch (e) {
-    const first = String((e as Error).message ?? e).split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
-    throw new VariantError(`--variant: ${file} does not load: ${first.trim()}`);
+    throw new VariantError(`--variant: ${file} does not load: ${loadErrorLine(e, path)}`);
   }
   let v = mod.default ?? mod.variant;
   // A CommonJS-style double default (tsx may wrap `export default` of a .ts file once more).
@@ -228,7 +341,7 @@ export async function loadVariant(file: string): Promise<{ variant: Variant; xen
   const looksLikeVariant = typeof v === 'object' && v !== null && ['name', 'base', 'overrides'].some((k) => k in (v as object));
   if (!looksLikeVariant) throw new VariantError(`--variant: ${file} has no default export (export default { name, base, overrides })`);
   try {
-    return { ...variantTable(v, `--variant: ${file}`), sha256 };
+    return { ...variantTable(v, `--variant: ${file}`, version), sha256 };
   } catch (e) {
     if (e instanceof VariantError) throw e;
     // the variant's own overrides function threw: the user's error, with the line when the stack has it
@@ -284,8 +397,19 @@ export interface SpecArgs {
 /** The factory a worker calls (exported by name, see ModelSpec). */
 export async function modelFromSpec(args: SpecArgs): Promise<Model<State, Action, Rc>> {
   const target = await resolveTarget(args.target);
-  const invariants = args.invariants === undefined ? undefined : INVARIANTS.filter((i) => args.invariants!.includes(i.name));
-  return wire(target.u, { invariants, xen: target.xen, symmetry: args.symmetry === true }).model;
+  return wireTarget(target, args.invariants, args.symmetry === true).model;
+}
+
+/** Every invariant a target can check: the built-in ones, then its own. */
+export function targetInvariants(t: Target): Invariant[] {
+  return [...INVARIANTS, ...t.properties.invariants];
+}
+
+/** A target wired with the invariants named (default: all of its), its witnesses and its counters. */
+export function wireTarget(t: Target, invariantNames?: readonly string[], symmetry = false, o: Pick<WireOptions, 'immer'> = {}): Wired {
+  const all = targetInvariants(t);
+  const invariants = invariantNames === undefined ? all : all.filter((i) => invariantNames.includes(i.name));
+  return wire(t.u, { ...o, invariants, witnesses: [...WITNESSES, ...t.properties.witnesses], xen: t.xen, symmetry, tallies: t.overrides?.calls });
 }
 
 /** The spec of a run's model, pointing at the compiled modules (workers run JavaScript). */

@@ -19,6 +19,7 @@ import {
   formatOwner,
   runInPlace,
   statesEqual,
+  uncounted,
   type Action,
   type DomIndex,
   type State,
@@ -162,9 +163,12 @@ function memoOf(c: PropertyContext): CleanupMemo {
 /** Whether some sequence of cleanup operations takes `s` to a clean state. */
 export function cleanupPossible(s: State, c: PropertyContext): boolean {
   if (s.fault !== null) return false;
-  const x = cloneState(s);
-  if (canonicalCleanup(x, c) && isClean(x, c.u)) return true;
-  return search(s, c, memoOf(c));
+  // the search runs the model: not a transition of the exploration (a variant's override counts stay its own)
+  return uncounted(() => {
+    const x = cloneState(s);
+    if (canonicalCleanup(x, c) && isClean(x, c.u)) return true;
+    return search(s, c, memoOf(c));
+  });
 }
 
 function search(s: State, c: PropertyContext, memo: CleanupMemo): boolean {

@@ -6,7 +6,7 @@ import { LIVES, RELINQUISH_PHASES as PHASES, P2M_TYPES, type Entry, type Frame, 
 
 
 export function encodedSize(u: Universe): number {
-  return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 3;
+  return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 4;
 }
 
 // A domain's flag byte: log-dirty, tables gone, pool emptied (the booted state's flags are all 0).
@@ -65,6 +65,30 @@ export function phaseCode(p: RelinquishPhase): number {
 }
 
 const FAULT_CODE: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i + 1]));
+
+/**
+ * A fault kind's code, in two bytes: the model's own kinds by their place in FAULT_KINDS; a kind a
+ * variant raises by a 15-bit hash of its text (0x8000 set), the same in every thread that raises it,
+ * so that worker threads agree on the encoding. Two kinds of one run whose hashes meet are refused
+ * (renaming one fixes it); the texts seen are kept to decode them.
+ */
+export function faultCode(kind: string): number {
+  const builtin = FAULT_CODE[kind];
+  if (builtin !== undefined) return builtin;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < kind.length; i++) h = Math.imul(h ^ kind.charCodeAt(i), 0x01000193);
+  const code = 0x8000 | ((h ^ (h >>> 15)) & 0x7fff);
+  const seen = VARIANT_FAULTS.get(code);
+  if (seen === undefined) VARIANT_FAULTS.set(code, kind);
+  else if (seen !== kind) throw new EncodingRangeError(`the fault kinds "${seen}" and "${kind}" have one encoding: rename one of them`);
+  return code;
+}
+const VARIANT_FAULTS = new Map<number, string>();
+
+function faultKindOf(code: number): string {
+  if (code < 0x8000) return FAULT_KINDS[code - 1] ?? badValue('fault code', code);
+  return VARIANT_FAULTS.get(code) ?? `a variant's fault #${code.toString(16)}`;
+}
 
 /**
  * A value that does not fit its byte is an error, never a wrap: a count of 258 stored as 2 would make
@@ -126,9 +150,11 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
     }
   }
   const fault = s.fault;
-  out[i] = fault === null ? 0 : (FAULT_CODE[fault.kind] ?? badValue('fault kind', fault.kind));
-  out[i + 1] = fault === null || fault.frame === null ? 0 : byte(fault.frame + 1, 'fault frame');
-  out[i + 2] = byte(s.armedFailures, 'armed allocation failures');
+  const code = fault === null ? 0 : faultCode(fault.kind);
+  out[i] = code >>> 8;
+  out[i + 1] = code & 0xff;
+  out[i + 2] = fault === null || fault.frame === null ? 0 : byte(fault.frame + 1, 'fault frame');
+  out[i + 3] = byte(s.armedFailures, 'armed allocation failures');
   return out;
 }
 
@@ -180,8 +206,9 @@ export function decodeState(u: Universe, b: Uint8Array): State {
     }
     p2m.push(row);
   }
-  const fk = b[i++]!;
+  const fk = (b[i]! << 8) | b[i + 1]!;
+  i += 2;
   const ff = b[i++]!;
   const armedFailures = b[i++]!;
-  return { frames, domains, p2m, armedFailures, fault: fk === 0 ? null : { kind: FAULT_KINDS[fk - 1]!, frame: ff === 0 ? null : ff - 1 } };
+  return { frames, domains, p2m, armedFailures, fault: fk === 0 ? null : { kind: faultKindOf(fk), frame: ff === 0 ? null : ff - 1 } };
 }

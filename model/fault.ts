@@ -72,8 +72,19 @@ export const FAULTS = {
   },
 } as const satisfies Record<string, FaultKindInfo>;
 
-export type FaultKind = keyof typeof FAULTS;
-export const FAULT_KINDS = Object.keys(FAULTS) as FaultKind[];
+/** The model's own fault kinds. */
+export type BuiltinFaultKind = keyof typeof FAULTS;
+export const FAULT_KINDS = Object.keys(FAULTS) as BuiltinFaultKind[];
+
+/**
+ * A fault kind: one of the model's, or any other string a variant raises (`api.bug('ASSERT(fdom !=
+ * d) in p2m_add_foreign')`): fault kinds are open, and a variant's is reported as written.
+ */
+export type FaultKind = BuiltinFaultKind | (string & {});
+
+export function isBuiltinFault(kind: string): kind is BuiltinFaultKind {
+  return Object.hasOwn(FAULTS, kind);
+}
 
 /** Thrown where a fault happens; `apply` catches it. */
 export class HypervisorFault extends Error {
@@ -84,6 +95,7 @@ export class HypervisorFault extends Error {
 
 /** A fault in every build: BUG_ON, a crash, a count underflow. */
 export function bug(kind: FaultKind, frame: number | null = null): never {
+  if (typeof kind !== 'string' || kind === '') throw new TypeError(`a fault kind is a non-empty string, not ${JSON.stringify(kind)}`);
   throw new HypervisorFault({ kind, frame });
 }
 
@@ -102,7 +114,7 @@ export function assertUnreachable(ctx: Ctx, kind: FaultKind, frame: number | nul
 
 export function describeFault(f: Fault): string {
   const where = f.frame === null ? '' : ` (frame ${f.frame})`;
-  return `${FAULTS[f.kind].text}${where}`;
+  return `${isBuiltinFault(f.kind) ? FAULTS[f.kind].text : f.kind}${where}`;
 }
 
 export function isFaulted(s: State): boolean {

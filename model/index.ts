@@ -12,7 +12,7 @@ export * from './config.js';
 export * from './actions.js';
 export { bootState, cloneState, copyStateInto, statesEqual } from './state.js';
 export { encodeState, decodeState, encodedSize, EncodingRangeError } from './encode.js';
-export { describeFault, HypervisorFault, FAULTS, FAULT_KINDS, type FaultKindInfo, type Assertion } from './fault.js';
+export { describeFault, HypervisorFault, FAULTS, FAULT_KINDS, isBuiltinFault, type FaultKindInfo, type Assertion, type BuiltinFaultKind } from './fault.js';
 export { totPages, domainHeld } from './page.js';
 export type { Ctx, XenFunctions, XenFunctionName, PageFromGfn } from './xen.js';
 export { VERSION_TABLES } from './versions.js';
@@ -74,7 +74,25 @@ export function hypotheticalConfiguration(u: Universe): string | null {
   }
   return null;
 }
-export { variantTable, overridableNames, VariantError, VARIANT_API, type Variant, type VariantApi, type Overrides } from './variant.js';
+export {
+  variantTable,
+  overridableNames,
+  userProperties,
+  finalTeardownReleases,
+  uncounted,
+  VariantError,
+  VARIANT_API,
+  type Variant,
+  type VariantApi,
+  type Overrides,
+  type VariantRequires,
+  type UserInvariant,
+  type UserWitness,
+  type UserProperties,
+  type UserPropertyContext,
+  type LoadedVariantTable,
+} from './variant.js';
+export { XEN_RETURNS } from './xen.js';
 export { Ledger, tracedTable, withLedger, describeEvent, type LedgerEvent } from './ledger.js';
 export { dropAllocationReference, getPage, putPage, pageGetOwnerAndReference } from './page.js';
 export { canonicalEncode, domainPermutations, invertPerm, permuteAction, permuteState, symmetryClasses, type DomPerm } from './symmetry.js';

@@ -54,10 +54,24 @@ describe('a trace of a variant', () => {
     unlinkSync(MARKER);
   });
 
-  it('a variant of another name is refused', async () => {
+  it('a variant of another name is refused where the trace must be exactly the one recorded (trace show)', async () => {
     const other = join(dir, 'other.ts');
     writeFileSync(other, source('other'));
-    expectUsageError(await cli('replay', trace, '--variant', other), /is variant "other", but .* is a trace of "leaky"/);
+    expectUsageError(await cli('trace', 'show', trace, '--variant', other), /is variant "other", but .* is a trace of "leaky"/);
+  });
+
+  it('replay with another variant runs the trace under it: a fix of the leak (exit 0), the leak kept (12)', async () => {
+    const fixed = join(dir, 'fixed.ts');
+    writeFileSync(fixed, `export default { name: 'fixed', base: 'xen-4.19', overrides: {} };\n`);
+    const r = await cli('replay', trace, '--variant', fixed);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^fixed by fixed: refcount-matches-holders holds along the whole trace$/m);
+    const other = join(dir, 'other.ts');
+    writeFileSync(other, source('other'));
+    const still = await cli('replay', trace, '--variant', other);
+    expect(still.status, still.stderr).toBe(12);
+    expect(still.stdout).toMatch(/^still violated under other: refcount-matches-holders at step 2: /m);
+    unlinkSync(MARKER); // the variant named on the command line was loaded, as it should be
   });
 
   it('the same variant, edited since, is refused by its hash', async () => {
@@ -76,10 +90,14 @@ describe('a trace of a variant', () => {
     expect(existsSync(MARKER)).toBe(false);
   });
 
-  it('--variant on a trace of no variant is refused', async () => {
+  it('--variant on a trace of no variant: trace show refuses it, replay runs the trace under it', async () => {
     const plain = join(dir, 'plain');
     expect((await cli('explore', '--depth', '2', '--invariants', PROP, '--trace-out', plain)).status).toBe(12);
-    expectUsageError(await cli('replay', join(plain, `${PROP}.itf.json`), '--variant', variant), /is not a trace of a variant/);
+    expectUsageError(await cli('trace', 'show', join(plain, `${PROP}.itf.json`), '--variant', variant), /is not a trace of a variant/);
+    // the seed's leak, under a variant of xen-4.19: the seed trace is not of its version
+    const r = await cli('replay', join(plain, `${PROP}.itf.json`), '--variant', variant);
+    expectUsageError(r, /variant leaky is based on xen-4.19, not seed/);
+    if (existsSync(MARKER)) unlinkSync(MARKER);
   });
 
   it('the exported test names the variant relative to itself', async () => {

@@ -3,7 +3,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import type { ExploreOptions } from '../engine/index.js';
 import { check } from '../check.js';
 import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
-import { resolveTarget, type TargetFlags } from '../xen-model.js';
+import { resolveTarget, targetInvariants, type Target, type TargetFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
 import { defaultMemoryLimit, parseDepth, parseDuration, parsePositive, selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
@@ -37,7 +37,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const memMiB = parsePositive('--memory-limit', f.memoryLimit);
   const memoryLimitBytes = memMiB !== undefined ? memMiB * 1024 * 1024 : defaultMemoryLimit(totalmem());
   const timeLimitMs = parseDuration('--time-limit', f.timeLimit);
-  const invariants = selectInvariants(f.invariants);
+  const invariants = selectInvariants(f.invariants, targetInvariants(target));
   // refuse an unusable --trace-out before a long run, not after it
   if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const workers = parsePositive('--workers', f.workers) ?? 1;
@@ -94,7 +94,18 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     exact: f.exact ?? false,
     exitCode,
     notes: [...(hung ? [hung] : []), ...runNotes(u, label, result.violations.map((v) => v.message ?? ''))],
+    overrides: overrideReport(target, result.tallies),
   };
+  if (target.required && target.required.length > 0) {
+    info.notes.push(`for variant ${target.variantRecord!.name}, as it requires: ${target.required.join('; ')}`);
+  }
+  // an override that never ran was never checked: the verdicts say nothing about it
+  const idle = info.overrides?.filter((o) => o.calls === 0).map((o) => o.name) ?? [];
+  if (idle.length > 0 && result.stopped === null) {
+    const warning = `override${idle.length > 1 ? 's' : ''} ${idle.join(', ')} of the variant never ran: ${idle.length > 1 ? 'they are' : 'it is'} not exercised by this universe (see the variant's "requires", --ops, --backend)`;
+    info.notes.push(warning);
+    err(`checker: warning: ${warning}\n`);
+  }
   if (hung) err(`checker: warning: ${hung}\n`);
   // a run that reaches no witness may be vacuous: every invariant holds of a model that does nothing
   if (result.stopped === null && w.witnesses.length > 0 && result.witnesses.length === 0) {
@@ -113,4 +124,11 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     }
   }
   return exitCode;
+}
+
+/** How many times each of a variant's overrides ran during the exploration (null: not a variant, or not known). */
+export function overrideReport(target: Target, tallies: Record<string, number> | undefined): { name: string; calls: number }[] | null {
+  if (!target.overrides) return null;
+  const counts = tallies ?? {};
+  return target.overrides.names.map((name) => ({ name, calls: counts[name] ?? 0 }));
 }

@@ -39,16 +39,17 @@ export function parsePositive(name: string, v: string | undefined): number | und
   return Number(v);
 }
 
-export function selectInvariants(spec: string | undefined): Invariant[] {
-  if (spec === undefined) return [...INVARIANTS];
+/** The invariants --invariants names, among the built-in ones and those of the run's variant or --properties. */
+export function selectInvariants(spec: string | undefined, available: readonly Invariant[] = INVARIANTS): Invariant[] {
+  if (spec === undefined) return [...available];
   const names = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (names.length === 0) throw new UsageError('--invariants: name at least one invariant (see checker list invariants)');
   for (const name of names) {
-    if (!INVARIANTS.some((i) => i.name === name)) {
-      throw new UsageError(`--invariants: unknown invariant "${name}"; known: ${INVARIANTS.map((i) => i.name).join(', ')}`);
+    if (!available.some((i) => i.name === name)) {
+      throw new UsageError(`--invariants: unknown invariant "${name}"; known: ${available.map((i) => i.name).join(', ')}`);
     }
   }
-  return INVARIANTS.filter((i) => names.includes(i.name));
+  return available.filter((i) => names.includes(i.name));
 }
 
 /** Default memory ceiling: 60% of the machine's memory (the run stops cleanly, exit 3). */

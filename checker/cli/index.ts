@@ -46,6 +46,7 @@ export function buildProgram(): Command {
       .option('--depth <n|all>', `operations from the booted state, or "all" to run to the fixpoint (default ${DEFAULT_DEPTH})`)
       .option('--mutant <name>', 'check a known fault of the catalogue on its base version (see checker list mutants)')
       .option('--variant <file>', 'check your own patch: a TypeScript module overriding Xen functions of a base version (see README)')
+      .option('--properties <file>', 'a module of invariants and witnesses of your own ({ invariants, witnesses }), checked with the built-in ones')
       .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
       .option('--max-states <n>', 'stop (exit 3) once this many distinct states are stored')
       .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')
@@ -97,6 +98,7 @@ Examples:
       .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
       .option('--mutant <name>', 'walk a known fault of the catalogue on its base version (see checker list mutants)')
       .option('--variant <file>', 'walk your own patch: a TypeScript module overriding Xen functions of a base version')
+      .option('--properties <file>', 'a module of invariants and witnesses of your own ({ invariants, witnesses })')
       .option('--trace-out <dir>', 'write the counterexample as DIR/<invariant>.itf.json (ITF)')
       .option('--json', 'print one JSON object instead of the report'),
   )

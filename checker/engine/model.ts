@@ -27,6 +27,11 @@ export interface Model<S, A, R = unknown> {
   readonly invariants: readonly EngineInvariant<S, A, R>[];
   /** "Sometimes" properties. */
   readonly witnesses: readonly EngineWitness<S, A, R>[];
+  /**
+   * Counters of the model's own (how many times each piece of a user's code ran): read at the end
+   * of a run, in the thread that explored, and summed over threads.
+   */
+  tallies?(): Record<string, number>;
 }
 
 export interface EngineInvariant<S, A, R> {

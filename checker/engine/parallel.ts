@@ -59,6 +59,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   const stride = model.encodedSize;
   const visited = new PartitionedVisited(workers);
   const run = new Run(model, opts, visited);
+  const tallies = new Map<number, Record<string, number>>();
   // the last level's ratios, to make room up front: candidates per parent, new states per candidate
   let candidatesPerParent = 8;
   let newShare = 1;
@@ -193,6 +194,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         if (!b || f.parent < b.parent || (f.parent === b.parent && (f.action < b.action || (f.action === b.action && !b.transition && f.transition)))) best.set(f.name, f);
       };
       for (const r of slices) for (const f of r.found) consider(f);
+      for (const r of slices) if (r.tallies && r.thread !== undefined) tallies.set(r.thread, r.tallies);
       for (const f of [...best.values()].sort((x, y) => x.parent - y.parent || x.action - y.action)) {
         run.record(f.kind, f.name, depth, f.parent, f.action, f.message);
       }
@@ -224,6 +226,12 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   }
   const result = run.result();
   if (hung !== undefined) result.hung = hung;
+  // the model's counters are the workers', each cumulative: the sum of their last
+  if (model.tallies) {
+    const sum: Record<string, number> = {};
+    for (const t of tallies.values()) for (const [k, v] of Object.entries(t)) sum[k] = (sum[k] ?? 0) + v;
+    result.tallies = sum;
+  }
   return result;
 }
 

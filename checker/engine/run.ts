@@ -111,6 +111,8 @@ export interface ExploreResult {
    * the action being stepped, as far as known.
    */
   hung?: HungStep;
+  /** The model's own counters (Model.tallies), from the thread that explored. */
+  tallies?: Record<string, number>;
 }
 
 export interface HungStep {
@@ -265,6 +267,7 @@ export class Run<S, A, R> {
       collisionProbability: this.opts.exact ? 0 : collisionProbability(visited.size, this.generated),
       visitedBytes: visited.bytes(),
       peakRssBytes: Math.max(this.peakRss, process.memoryUsage().rss),
+      ...(this.model.tallies ? { tallies: this.model.tallies() } : {}),
     };
   }
 }

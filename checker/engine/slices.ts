@@ -38,6 +38,9 @@ export interface SliceResult {
   found: Found[];
   /** False when a stop was asked before the slice was expanded to its end (its candidates are a prefix). */
   complete: boolean;
+  /** The model's own counters in the worker that expanded the slice, so far (cumulative), and which worker. */
+  tallies?: Record<string, number>;
+  thread?: number;
 }
 
 /**

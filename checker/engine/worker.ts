@@ -1,7 +1,7 @@
 // A worker thread of the explorer: builds the model from its spec, then either runs a whole
 // single-threaded exploration (solo), or does the tasks the parallel explorer sends: expand a slice of
 // the frontier, or insert a partition of the level's candidates.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { explore } from './bfs.js';
 import { ModelStepError, StepError, WATCH_BUSY } from './expand.js';
 import { expandSlice, insertPartition, type PartitionInput, type SliceInput } from './slices.js';
@@ -70,7 +70,7 @@ if (data.walks) {
     if (watch !== null && msg.task === 'expand') watch[WATCH_BUSY] = 1;
     try {
       // the results' arrays are in shared memory: posting them shares, never copies
-      const r = msg.task === 'insert' ? insertPartition(msg) : expandSlice(model, msg, data.flag, watch);
+      const r = msg.task === 'insert' ? insertPartition(msg) : { ...expandSlice(model, msg, data.flag, watch), tallies: model.tallies?.(), thread: threadId };
       port.postMessage({ slice: msg.slice, ...r });
     } catch (e) {
       if (e instanceof StepError) {

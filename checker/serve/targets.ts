@@ -9,7 +9,7 @@ import { INVARIANTS } from '../../invariants/index.js';
 import { TraceFormatError, universeToConfig, type ItfMeta } from '../trace/itf.js';
 import { readTraceText, rebuildTrace, type LoadedVariant } from '../trace/load.js';
 import type { Trace } from '../trace/build.js';
-import { loadVariant, resolveTarget, universeFromFlags, wire, type Target, type Wired } from '../xen-model.js';
+import { loadVariant, resolveTarget, universeFromFlags, variantProperties, wire, type Target, type Wired } from '../xen-model.js';
 import type { TargetSpec } from './protocol.js';
 
 /** A request the server refuses: the status (4xx) and one line for the page. */
@@ -32,9 +32,10 @@ export type ServerVariant = LoadedVariant;
 export async function loadServerVariants(files: readonly string[]): Promise<ServerVariant[]> {
   const out: ServerVariant[] = [];
   for (const f of files) {
-    const { variant, xen, sha256 } = await loadVariant(f);
+    const loaded = await loadVariant(f);
+    const { variant, xen, sha256 } = loaded;
     if (out.some((v) => v.name === variant.name)) throw new ConfigError(`--variant: two variants are named "${variant.name}"`);
-    out.push({ name: variant.name, base: variant.base, file: resolve(f), xen, sha256 });
+    out.push({ name: variant.name, base: variant.base, file: resolve(f), xen, sha256, properties: variantProperties(loaded) });
   }
   return out;
 }
@@ -64,7 +65,7 @@ export class Targets {
         if (!v) throw badRequest(`variant "${spec.variant}" is not one this server was started with (checker serve --variant FILE)`);
         if (spec.mutant !== null) throw badRequest('a target is a mutant or a variant, not both');
         const u = universeFromFlags({ ...flagsOf(spec), version: v.base });
-        target = { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variantRecord: { name: v.name, sha256: v.sha256 } };
+        target = { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variantRecord: { name: v.name, sha256: v.sha256 }, properties: v.properties };
       } else {
         target = await resolveTarget({ ...flagsOf(spec), mutant: spec.mutant ?? undefined });
       }

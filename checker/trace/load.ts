@@ -2,8 +2,9 @@
 // the recorded states are what the model gives.
 import { readFileSync } from 'node:fs';
 import { ConfigError, type XenFunctions } from '../../model/index.js';
-import { findInvariant, judgeStep } from '../../invariants/index.js';
+import { judgeStep } from '../../invariants/index.js';
 import { resolveTarget, universeFromFlags, wire, type Target, type VariantRecord } from '../xen-model.js';
+import { targetInvariants } from '../xen-model.js';
 import { buildTrace, type Trace } from './build.js';
 import { itfToState, parseItf, TraceFormatError, type ItfMeta } from './itf.js';
 
@@ -35,6 +36,7 @@ export interface LoadedVariant {
   xen: XenFunctions;
   /** How to name it to the user (its file). */
   file: string;
+  properties: Target['properties'];
 }
 
 const short = (h: string) => `${h.slice(0, 12)}…`;
@@ -135,7 +137,7 @@ function loadedTarget(file: string, meta: ItfMeta, recorded: VariantRecord | str
       build: c.build === undefined ? undefined : String(c.build),
       superpages: c.superpages === true,
     });
-    return { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variantRecord: { name: v.name, sha256: v.sha256 } };
+    return { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variantRecord: { name: v.name, sha256: v.sha256 }, properties: v.properties };
   } catch (e) {
     if (e instanceof ConfigError) throw new TraceFormatError(`${file}: #meta.configuration: ${e.message}`);
     throw e;
@@ -158,7 +160,7 @@ function printable(s: string): string {
 export function rebuildTrace(tf: TraceFile): Trace {
   const { file, meta, states, target } = tf;
   const u = target.u;
-  const inv = findInvariant(meta.property);
+  const inv = targetInvariants(target).find((i) => i.name === meta.property);
   if (!inv) throw new TraceFormatError(`${file}: #meta.property "${meta.property}" is not an invariant of this checker`);
   const w = wire(u, { xen: target.xen, invariants: [inv] });
   if (meta.path.some((ai) => ai >= w.xm.actions.length)) throw new TraceFormatError(`${file}: an action index of #meta.path is out of range`);

@@ -23,6 +23,8 @@ export interface RunInfo {
   exact: boolean;
   exitCode: number;
   notes: string[];
+  /** A variant's overrides and how many times each ran (null: not a variant). */
+  overrides?: { name: string; calls: number }[] | null;
 }
 
 export function stopText(r: ExploreResult, depthBound: number): string {
@@ -88,6 +90,10 @@ export function renderText(info: RunInfo): string {
   for (const w of info.witnesses) {
     const v = r.witnesses.find((x) => x.name === w.name);
     lines.push(v ? `  ✓ ${w.name.padEnd(width)}  reached at depth ${v.depth}` : `  · ${w.name.padEnd(width)}  not reached`);
+  }
+  if (info.overrides) {
+    lines.push('overrides (times each ran)');
+    for (const o of info.overrides) lines.push(`  ${o.calls === 0 ? '·' : '✓'} ${o.name.padEnd(width)}  ${o.calls === 0 ? 'never ran' : o.calls.toLocaleString('en-US')}`);
   }
   for (const note of info.notes) lines.push('', `note: ${note}`);
   for (const t of info.traces) lines.push('', ...renderCounterexample(t, info.traceFiles.get(t.property)));
@@ -192,6 +198,7 @@ export function renderJson(info: RunInfo): unknown {
     bytesPerState: r.distinct > 0 ? r.visitedBytes / r.distinct : 0,
     collisionProbability: r.collisionProbability,
     properties,
+    overrides: info.overrides ?? null,
     notes: info.notes,
     exitCode: info.exitCode,
   };
