@@ -14,7 +14,7 @@ export { bootState, cloneState, copyStateInto, statesEqual } from './state.js';
 export { encodeState, decodeState, encodedSize, EncodingRangeError } from './encode.js';
 export { describeFault, HypervisorFault, FAULTS, FAULT_KINDS, isBuiltinFault, type FaultKindInfo, type Assertion, type BuiltinFaultKind } from './fault.js';
 export { totPages, domainHeld } from './page.js';
-export type { Ctx, XenFunctions, XenFunctionName, PageFromGfn } from './xen.js';
+export type { Ctx, XenFunctions, XenFunctionName, PageFromGfn, Preempt } from './xen.js';
 export { VERSION_TABLES } from './versions.js';
 export { MUTANTS, findMutant, mutantTable, type Mutant, type Expectation } from './mutants.js';
 

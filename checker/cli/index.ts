@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, VariantError } from '../../model/index.js';
 import { TraceFormatError } from '../trace/itf.js';
 import { EXIT, printable, TOOL_VERSION, UsageError } from './common.js';
+import { runCheckVariant, type CheckVariantFlags } from './check-variant.js';
 import { runExplore, type ExploreFlags } from './explore.js';
 import { DEFAULT_DEPTH, universeOptions } from './flags.js';
 import { runList } from './list.js';
@@ -149,14 +150,46 @@ Examples:
 
   trace
     .command('export-test')
-    .description('write a vitest test that replays the counterexample through the model and asserts the same violation')
+    .description('write a vitest test that runs the counterexample through the checker and asserts a verdict: still violated, or fixed')
     .argument('<file>', 'an ITF trace (*.itf.json)')
     .option('--out <file>', 'the test file to write, ending in .test.ts (default: ./<trace name>.test.ts)')
+    .option('--expect <verdict>', 'violated: the test keeps the bug caught (same step, same frame); fixed: it keeps your fix a fix (default: violated)')
     .option('--force', 'overwrite the test file if it exists')
     .option('--variant <file>', 'the variant file a trace of a variant was made with')
-    .addHelpText('after', '\nThe test fails once the violation is gone; CHECKER_VARIANT=./fix.ts runs it against a variant of yours.')
+    .addHelpText(
+      'after',
+      `
+The test imports the checker by its package name and asserts verdicts, never the wording of a message.
+CHECKER_VARIANT=./fix.ts runs it under a variant of yours instead. The command to run it is printed.
+
+Example (keep a fix):
+  checker replay traces/refcount-matches-holders.itf.json --variant my-fix.ts      exit 0: fixed
+  checker trace export-test traces/refcount-matches-holders.itf.json --expect fixed --out test/leak-fixed.test.ts`,
+    )
     .action(async (file: string, o: ExportTestFlags) => {
       process.exitCode = await runExportTest(file, o, out);
+    });
+
+  program
+    .command('check-variant')
+    .description('check a variant before running it: the TypeScript compiler on it (strict, against the package\'s types), then load it as a run would')
+    .argument('<file>', 'a variant module (or, with --properties, a module of invariants and witnesses)')
+    .option('--properties', 'the file is a --properties module { invariants, witnesses }')
+    .option('--version <name>', 'load it on this version (one of its base and appliesTo)')
+    .addHelpText(
+      'after',
+      `
+Type errors are printed as file:line:col: message, and the command exits 2. In your variant,
+  import type { Variant } from 'xen-foreign-checker';
+type-checks wherever the file is.
+
+Exit codes: 0 the variant type-checks and loads, 2 it does not (with why).
+
+Example:
+  checker check-variant my-fix.ts && checker explore --variant my-fix.ts --coverage`,
+    )
+    .action(async (file: string, o: CheckVariantFlags) => {
+      process.exitCode = await runCheckVariant(file, o, out, err);
     });
 
   program

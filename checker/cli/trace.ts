@@ -57,6 +57,7 @@ export interface ExportTestFlags {
   out?: string;
   force?: boolean;
   variant?: string;
+  expect?: string;
 }
 
 /** The config a generated test runs with: vitest's defaults, whatever folder it is in. */
@@ -76,10 +77,12 @@ export async function runExportTest(file: string, f: ExportTestFlags, out: (s: s
   // only a test file: never a source of the project or anything else a mistyped --out could name
   if (!outFile.endsWith('.test.ts')) throw new UsageError('--out: the test file must end in .test.ts (e.g. leak.test.ts)');
   checkOutputFile(outFile, '--out', { overwrite: f.force === true });
+  const expect = f.expect ?? 'violated';
+  if (expect !== 'violated' && expect !== 'fixed') throw new UsageError(`--expect: violated (the bug stays caught) or fixed (the fix stays a fix), not "${expect}"`);
   const tf = await readTraceFile(file, { variant: f.variant });
   // a test of an edited trace would assert what the model never did: the trace is checked first
   rebuildTrace(tf);
-  const src = exportTestSource(tf, outFile);
+  const src = exportTestSource(tf, outFile, expect);
   ensureDir(dirname(outFile), '--out');
   writeFileAtomic(outFile, src, '--out');
   // A command that works from here: vitest from the checker's own install, with a config that finds
