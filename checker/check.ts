@@ -7,6 +7,7 @@
 // thread of its own, which this one can end. Several workers are threads anyway. An exception in a
 // step comes back with the path of hypercalls that led to it.
 import { relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { exploreAsync, exploreOnThread, exploreParallel, ModelStepError, type ExploreOptions, type ExploreResult, type StepFailure } from './engine/index.js';
 import { formatAction, VariantError } from '../model/index.js';
 import type { Invariant } from '../invariants/index.js';
@@ -19,6 +20,8 @@ export interface CheckOptions extends ExploreOptions {
   workers: number;
   /** For the explorer's threads: how they resolve the same target again. */
   flags: TargetFlags;
+  /** Count what the exploration exercised, and which blocks of the model's code never ran (one thread). */
+  codeCoverage?: boolean;
 }
 
 export interface Checked {
@@ -37,10 +40,13 @@ export async function check(target: Target, o: CheckOptions): Promise<Checked> {
       target: { ...o.flags, variant: target.variant ?? o.flags.variant },
       invariants: o.invariants.map((i) => i.name),
       symmetry: o.symmetry === true,
+      coverage: o.codeCoverage === true,
     });
   let result: ExploreResult;
   try {
-    if (o.workers > 1) result = await exploreParallel(w.model, spec(), o.workers, o);
+    // coverage is taken on a thread of its own, started before the model's code is compiled
+    if (o.codeCoverage) result = await exploreOnThread(spec(), { ...o, coverage: coverageSources(target) });
+    else if (o.workers > 1) result = await exploreParallel(w.model, spec(), o.workers, o);
     else if (target.variant !== undefined) result = await exploreOnThread(spec(), o);
     else result = await exploreAsync(w.model, o);
   } catch (e) {
@@ -98,4 +104,9 @@ export function stepError(w: Wired, target: Target, f: StepFailure): Error {
     return new VariantError(`--variant ${name} threw ${what}${line ? ` at ${line}` : ''}; ${where}`);
   }
   return new Error(`the model threw ${what}, ${where}\n${f.stack}`);
+}
+
+/** The scripts whose coverage is reported: the model's compiled code, and a variant's file. */
+export function coverageSources(target: Target): string[] {
+  return ['/dist/model/', ...(target.variant ? [pathToFileURL(target.variant).href, target.variant] : [])];
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Model, ModelSpec } from './engine/index.js';
+import { fingerprint, FingerprintSet, type Model, type ModelSpec } from './engine/index.js';
 import {
   canonicalEncode,
   ConfigError,
@@ -17,6 +17,9 @@ import {
   mutantTable,
   MUTANTS,
   defaultOps,
+  formatRc,
+  statesEqual,
+  VERSION_TABLES,
   userProperties,
   variantTable,
   VariantError,
@@ -50,6 +53,11 @@ export interface WireOptions {
   witnesses?: readonly Witness[];
   /** Counters of the run's own code (a variant's override calls) the engine reports with its result. */
   tallies?: () => Record<string, number>;
+  /**
+   * Count what the exploration exercised (`explore --coverage`): per operation and return code the
+   * transitions, self-loops and distinct successors; per Xen function of the table, its calls.
+   */
+  coverage?: boolean;
   /** Use immer's produce for every step instead of the plain-copy fast path. */
   immer?: boolean;
   xen?: XenFunctions;
@@ -62,7 +70,8 @@ export interface WireOptions {
  * (MODEL.md §7): every other property skips faulted states and transitions into them.
  */
 export function wire(u: Universe, o: WireOptions = {}): Wired {
-  const xm = makeXenModel(u, o.xen);
+  const counts: Record<string, number> = {};
+  const xm = makeXenModel(u, o.coverage ? countingTable(o.xen ?? VERSION_TABLES[u.version], counts) : o.xen);
   const pc: PropertyContext = { u, xen: xm.ctx.xen };
   const invariants = o.invariants ?? INVARIANTS;
   const witnesses = o.witnesses ?? WITNESSES;
@@ -77,15 +86,20 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     actions: (s) => (s.fault === null ? xm.actions : none),
     step: o.immer
       ? (s, a) => { const r = xm.apply(s, a); return { next: r.next, result: r.rc }; }
-      : (s, a) => {
-          out.result = xm.applyInto(scratch, s, a);
-          return out;
-        },
+      : o.coverage
+        ? transitionCounter(xm, counts, (s, a) => {
+            out.result = xm.applyInto(scratch, s, a);
+            return out;
+          })
+        : (s, a) => {
+            out.result = xm.applyInto(scratch, s, a);
+            return out;
+          },
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
     canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
-    tallies: o.tallies,
+    tallies: o.coverage ? () => ({ ...o.tallies?.(), ...counts }) : o.tallies,
     invariants: invariants.map((inv) => {
       const judgesFaults = inv.name === FAULT_INVARIANT;
       const check = inv.check;
@@ -113,6 +127,46 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     }),
   };
   return { xm, model, invariants, witnesses, pc, symmetric: o.symmetry === true };
+}
+
+/** The table with every function counting its calls into `counts` (`call:NAME`). */
+function countingTable(xen: XenFunctions, counts: Record<string, number>): XenFunctions {
+  const out: Record<string, unknown> = { ...xen };
+  for (const [name, fn] of Object.entries(xen)) {
+    if (typeof fn !== 'function') continue;
+    const key = `call:${name}`;
+    counts[key] = 0;
+    out[name] = Object.assign((...args: unknown[]) => {
+      counts[key]! += 1;
+      return (fn as (...a: unknown[]) => unknown)(...args);
+    }, { implementation: (fn as { implementation?: string }).implementation ?? fn.name });
+  }
+  return out as unknown as XenFunctions;
+}
+
+/**
+ * A step that tallies its transition by operation and return code (`tr:`), whether it was a
+ * self-loop (`self:`), and how many distinct successors each class reached (`new:`).
+ */
+function transitionCounter(xm: XenModel, counts: Record<string, number>, step: (s: State, a: Action) => { next: State; result: Rc }) {
+  const seen = new Map<string, FingerprintSet>();
+  const buf = new Uint8Array(xm.encodedSize);
+  const fp = new Uint32Array(2);
+  return (s: State, a: Action) => {
+    const r = step(s, a);
+    const key = `${a.op}|${formatRc(r.result)}`;
+    counts[`tr:${key}`] = (counts[`tr:${key}`] ?? 0) + 1;
+    if (statesEqual(s, r.next)) {
+      counts[`self:${key}`] = (counts[`self:${key}`] ?? 0) + 1;
+    } else {
+      let set = seen.get(key);
+      if (set === undefined) seen.set(key, (set = new FingerprintSet(1 << 10)));
+      xm.encode(r.next, buf);
+      fingerprint(buf, buf.length, fp);
+      if (set.add(fp[0]!, fp[1]!)) counts[`new:${key}`] = (counts[`new:${key}`] ?? 0) + 1;
+    }
+    return r;
+  };
 }
 
 /** The universe as the command line gives it (strings or numbers). */
@@ -392,12 +446,13 @@ export interface SpecArgs {
   /** Invariant names (default: all). */
   invariants?: string[];
   symmetry?: boolean;
+  coverage?: boolean;
 }
 
 /** The factory a worker calls (exported by name, see ModelSpec). */
 export async function modelFromSpec(args: SpecArgs): Promise<Model<State, Action, Rc>> {
   const target = await resolveTarget(args.target);
-  return wireTarget(target, args.invariants, args.symmetry === true).model;
+  return wireTarget(target, args.invariants, args.symmetry === true, { coverage: args.coverage === true }).model;
 }
 
 /** Every invariant a target can check: the built-in ones, then its own. */
@@ -406,7 +461,7 @@ export function targetInvariants(t: Target): Invariant[] {
 }
 
 /** A target wired with the invariants named (default: all of its), its witnesses and its counters. */
-export function wireTarget(t: Target, invariantNames?: readonly string[], symmetry = false, o: Pick<WireOptions, 'immer'> = {}): Wired {
+export function wireTarget(t: Target, invariantNames?: readonly string[], symmetry = false, o: Pick<WireOptions, 'immer' | 'coverage'> = {}): Wired {
   const all = targetInvariants(t);
   const invariants = invariantNames === undefined ? all : all.filter((i) => invariantNames.includes(i.name));
   return wire(t.u, { ...o, invariants, witnesses: [...WITNESSES, ...t.properties.witnesses], xen: t.xen, symmetry, tallies: t.overrides?.calls });

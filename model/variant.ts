@@ -288,7 +288,7 @@ export function uncounted<T>(f: () => T): T {
 function wrapOverride(name: XenFunctionName, fn: (...a: unknown[]) => unknown, calls: Record<string, number>, where: string): (...a: unknown[]) => unknown {
   const kind = XEN_RETURNS[name];
   calls[name] = 0;
-  return function (this: unknown, ...args: unknown[]) {
+  const wrapped = function (this: unknown, ...args: unknown[]) {
     if (counting) calls[name]! += 1;
     const r = fn.apply(this, args);
     const problem = returnProblem(kind, r);
@@ -297,6 +297,8 @@ function wrapOverride(name: XenFunctionName, fn: (...a: unknown[]) => unknown, c
     }
     return r;
   };
+  // the function a person wrote, for coverage to name (the wrapper is anonymous)
+  return Object.assign(wrapped, { implementation: fn.name || name, override: true });
 }
 
 function checkPhases(val: unknown, where: string): readonly string[] {

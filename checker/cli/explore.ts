@@ -2,6 +2,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import type { ExploreOptions } from '../engine/index.js';
 import { check } from '../check.js';
+import { coverageReport } from '../trace/coverage.js';
 import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
 import { resolveTarget, targetInvariants, type Target, type TargetFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
@@ -25,6 +26,7 @@ export interface ExploreFlags extends TargetFlags {
   workers?: string;
   oversubscribe?: boolean;
   symmetry?: boolean;
+  coverage?: boolean;
   gfns?: string;
   spareFrames?: string;
 }
@@ -48,6 +50,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   }
   if (workers > MAX_WORKERS) throw new UsageError(`--workers: at most ${MAX_WORKERS}, got ${workers}`);
   if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
+  if (workers > 1 && f.coverage) throw new UsageError('--coverage runs on one worker: drop --workers or --coverage');
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
   let interrupted = false;
@@ -74,7 +77,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
             )
         : undefined,
     };
-    checked = await check(target, { ...exploreOpts, invariants, workers, flags: f });
+    checked = await check(target, { ...exploreOpts, invariants, workers, flags: f, codeCoverage: f.coverage === true });
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -95,6 +98,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     exitCode,
     notes: [...(hung ? [hung] : []), ...runNotes(u, label, result.violations.map((v) => v.message ?? ''))],
     overrides: overrideReport(target, result.tallies),
+    coverage: f.coverage ? coverageReport(result, w.xm.ctx.xen) : null,
   };
   if (target.required && target.required.length > 0) {
     info.notes.push(`for variant ${target.variantRecord!.name}, as it requires: ${target.required.join('; ')}`);

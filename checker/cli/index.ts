@@ -48,6 +48,7 @@ export function buildProgram(): Command {
       .option('--mutant <name>', 'check a known fault of the catalogue on its base version (see checker list mutants)')
       .option('--variant <file>', 'check your own patch: a TypeScript module overriding Xen functions of a base version (see README)')
       .option('--properties <file>', 'a module of invariants and witnesses of your own ({ invariants, witnesses }), checked with the built-in ones')
+      .option('--coverage', 'report what the exploration exercised: per operation and return code the transitions, distinct successors and self-loops; per Xen function (and each override of a variant) its calls and the blocks of its code that never ran')
       .option('--invariants <list>', 'invariants to check, comma-separated (default: all; see checker list invariants)')
       .option('--max-states <n>', 'stop (exit 3) once this many distinct states are stored')
       .option('--memory-limit <MiB>', 'stop (exit 3) when resident memory passes this (default: 60% of the machine)')

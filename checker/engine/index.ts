@@ -15,3 +15,4 @@ export { replayPath } from './replay.js';
 // Random walks load fast-check: they are not re-exported here (every run imports this file), but run
 // on a thread of their own (walksOnThread), which imports ./walk.js.
 export type { Walker, WalkOptions, WalkReport, WalkResult, WalkViolation } from './walk.js';
+export { startCoverage, takeCoverage, type FunctionCoverage, type UncoveredBlock } from './coverage.js';

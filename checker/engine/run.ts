@@ -3,10 +3,16 @@
 // here and differ only in how a level is expanded.
 import { collisionProbability, fingerprint } from './fingerprint.js';
 import type { FrontierBuffer } from './frontier.js';
+import type { FunctionCoverage } from './coverage.js';
 import { identityEncoder } from './expand.js';
 import type { Model } from './model.js';
 
 export interface ExploreOptions {
+  /**
+   * Collect the code coverage of the scripts whose URL contains one of these (on the exploring
+   * thread, from before the model is loaded): FunctionCoverage in the result.
+   */
+  coverage?: string[];
   /** Deepest level to compute; Infinity runs to the fixpoint. */
   maxDepth: number;
   /** Stop (exit 3) once this many distinct states are stored. */
@@ -113,6 +119,8 @@ export interface ExploreResult {
   hung?: HungStep;
   /** The model's own counters (Model.tallies), from the thread that explored. */
   tallies?: Record<string, number>;
+  /** With `coverage`: which functions ran, and which of their blocks never did. */
+  codeCoverage?: FunctionCoverage[];
 }
 
 export interface HungStep {

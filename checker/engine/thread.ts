@@ -68,6 +68,7 @@ export class Supervisor {
 export function plainOptions(o: ExploreOptions): ExploreOptions {
   return {
     maxDepth: o.maxDepth,
+    coverage: o.coverage,
     maxStates: o.maxStates,
     memoryLimitBytes: o.memoryLimitBytes,
     timeLimitMs: o.timeLimitMs,

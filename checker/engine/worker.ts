@@ -3,6 +3,7 @@
 // the frontier, or insert a partition of the level's candidates.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { explore } from './bfs.js';
+import { startCoverage, takeCoverage } from './coverage.js';
 import { ModelStepError, StepError, WATCH_BUSY } from './expand.js';
 import { expandSlice, insertPartition, type PartitionInput, type SliceInput } from './slices.js';
 import type { Model } from './model.js';
@@ -28,6 +29,9 @@ const spec = data.spec;
 const port = parentPort!;
 
 const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+
+// code coverage counts only what is compiled after it starts: before the model is loaded
+const coverageSession = data.solo?.opts.coverage ? await startCoverage() : null;
 
 let model: Model<unknown, unknown, unknown>;
 try {
@@ -58,6 +62,7 @@ if (data.walks) {
       progress: data.solo.progress ? (p) => port.postMessage({ progress: p }) : undefined,
       onLevel: (partial) => port.postMessage({ level: partial }),
     });
+    if (coverageSession !== null) result.codeCoverage = await takeCoverage(coverageSession, opts.coverage!);
     port.postMessage({ result });
   } catch (e) {
     port.postMessage(e instanceof ModelStepError ? { failure: e.failure } : { error: errorText(e) });

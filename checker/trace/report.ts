@@ -4,6 +4,7 @@ import { describeEvent, formatChange, hypotheticalConfiguration, type Universe }
 import type { Invariant, Witness } from '../../invariants/index.js';
 import { universeToConfig } from './itf.js';
 import type { Trace } from './build.js';
+import { renderCoverage, type CoverageReport } from './coverage.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -25,6 +26,8 @@ export interface RunInfo {
   notes: string[];
   /** A variant's overrides and how many times each ran (null: not a variant). */
   overrides?: { name: string; calls: number }[] | null;
+  /** With --coverage: what the exploration exercised. */
+  coverage?: CoverageReport | null;
 }
 
 export function stopText(r: ExploreResult, depthBound: number): string {
@@ -95,6 +98,7 @@ export function renderText(info: RunInfo): string {
     lines.push('overrides (times each ran)');
     for (const o of info.overrides) lines.push(`  ${o.calls === 0 ? '·' : '✓'} ${o.name.padEnd(width)}  ${o.calls === 0 ? 'never ran' : o.calls.toLocaleString('en-US')}`);
   }
+  if (info.coverage) lines.push('', ...renderCoverage(info.coverage));
   for (const note of info.notes) lines.push('', `note: ${note}`);
   for (const t of info.traces) lines.push('', ...renderCounterexample(t, info.traceFiles.get(t.property)));
   return lines.join('\n') + '\n';
@@ -199,6 +203,7 @@ export function renderJson(info: RunInfo): unknown {
     collisionProbability: r.collisionProbability,
     properties,
     overrides: info.overrides ?? null,
+    coverage: info.coverage ?? null,
     notes: info.notes,
     exitCode: info.exitCode,
   };
