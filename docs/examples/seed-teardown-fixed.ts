@@ -7,7 +7,7 @@
 // Everything else stays the seed.
 //
 //   npx checker explore --variant docs/examples/seed-teardown-fixed.ts --depth 5
-import type { Variant } from '../../model/variant.js';
+import type { Variant } from 'xen-foreign-checker';
 
 const variant: Variant = {
   name: 'seed-teardown-fixed',
