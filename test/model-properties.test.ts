@@ -24,7 +24,10 @@ import { lifeCode, phaseCode, typeCode } from '../model/encode.js';
 import { P2M_TYPES, RELINQUISH_PHASES } from '../model/types.js';
 import { CONFIGS, DOM0, ctxFor, deepFreeze, foreignEntries, modelFor, owned, universe } from './helpers.js';
 
-const NUM_RUNS = 300;
+// npm run test:slow (CHECKER_SLOW_SUITE) runs more random sequences and one level deeper exhaustively
+const SLOW = process.env.CHECKER_SLOW_SUITE !== undefined;
+const NUM_RUNS = SLOW ? 300 : 100;
+const EXHAUSTIVE = SLOW ? 4 : 3;
 const ERRNOS = new Set([EPERM, ENOENT, ESRCH, ENOMEM, EEXIST, EINVAL]);
 
 /** Runs the actions of `idxs` from the booted state, calling `visit` on every transition; stops at a fault. */
@@ -308,9 +311,9 @@ describe.each(CONFIGS)('laws of $version/$backend over random action sequences',
     it('a failing call (rc < 0) never changes the state', () => {
       check(model, failedCallHasNoEffect);
     });
-    it('a failing call never changes the state: exhaustively, every transition within depth 4', () => {
+    it(`a failing call never changes the state: exhaustively, every transition within depth ${EXHAUSTIVE}`, () => {
       let failures = 0;
-      const n = transitionsUpTo(model, 4, (pre, a, step) => {
+      const n = transitionsUpTo(model, EXHAUSTIVE, (pre, a, step) => {
         if (step.rc !== null && step.rc < 0) failures++;
         failedCallHasNoEffect(pre, a, step);
       });
