@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { EXIT } from './common.js';
 import { parseItf, TraceFormatError, type ItfMeta } from '../trace/itf.js';
-import { readTraceFile } from '../trace/load.js';
+import { readTraceFile, traceUniverse } from '../trace/load.js';
 import { judgePath, recordedRcs, replayTrace } from '../trace/replay.js';
 import { resolveTarget, targetInvariants, wireTarget } from '../xen-model.js';
 import { ConfigError, VariantError } from '../../model/index.js';
@@ -66,16 +66,7 @@ async function replayUnderFix(file: string, variantFile: string, out: (s: string
   const { meta, states } = parseItf(text, file);
   const c = meta.configuration;
   const fix = await resolveTarget({
-    version: String(c.version),
-    backend: String(c.backend),
-    domains: String(c.domains),
-    gfns: String(c.gfns),
-    spareFrames: String(c.spareFrames),
-    ops: Array.isArray(c.ops) ? c.ops.join(',') : String(c.ops),
-    destroyableDom0: c.hardwareDomainDestroyable === true,
-    preemptibleTeardown: c.preemptibleTeardown === true,
-    build: c.build === undefined ? undefined : String(c.build),
-    superpages: c.superpages === true,
+    ...traceUniverse(c),
     variant: variantFile,
     exactUniverse: true,
   }).catch((e: unknown) => {

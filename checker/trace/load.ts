@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type XenFunctions } from '../../model/index.js';
 import { judgeStep } from '../../invariants/index.js';
-import { resolveTarget, universeFromFlags, wire, type Target, type VariantRecord } from '../xen-model.js';
+import { resolveTarget, universeFromFlags, wire, type Target, type UniverseFlags, type VariantRecord } from '../xen-model.js';
 import { targetInvariants } from '../xen-model.js';
 import { buildTrace, type Trace } from './build.js';
-import { itfToState, parseItf, TraceFormatError, type ItfMeta } from './itf.js';
+import { itfToState, parseItf, TraceFormatError, type ItfMeta, type TraceConfig } from './itf.js';
 
 import { stateDifference } from './verify.js';
 
@@ -80,16 +80,7 @@ export async function readTraceText(text: string, file: string, o: ReadTraceOpti
   if (typeof c.mutant === 'string' && recorded !== undefined) throw new TraceFormatError(`${file}: #meta.configuration names both a mutant and a variant`);
   try {
     const target = await resolveTarget({
-      version: String(c.version),
-      backend: String(c.backend),
-      domains: String(c.domains),
-      gfns: String(c.gfns),
-      spareFrames: String(c.spareFrames),
-      ops: Array.isArray(c.ops) ? c.ops.join(',') : String(c.ops),
-      destroyableDom0: c.hardwareDomainDestroyable === true,
-      preemptibleTeardown: c.preemptibleTeardown === true,
-      build: c.build === undefined ? undefined : String(c.build),
-      superpages: c.superpages === true,
+      ...traceUniverse(c),
       mutant: typeof c.mutant === 'string' ? c.mutant : undefined,
       variant: recorded === undefined ? undefined : o.variant,
     });
@@ -125,23 +116,28 @@ function loadedTarget(file: string, meta: ItfMeta, recorded: VariantRecord | str
   }
   const c = meta.configuration;
   try {
-    const u = universeFromFlags({
-      version: v.base,
-      backend: String(c.backend),
-      domains: String(c.domains),
-      gfns: String(c.gfns),
-      spareFrames: String(c.spareFrames),
-      ops: Array.isArray(c.ops) ? c.ops.join(',') : String(c.ops),
-      destroyableDom0: c.hardwareDomainDestroyable === true,
-      preemptibleTeardown: c.preemptibleTeardown === true,
-      build: c.build === undefined ? undefined : String(c.build),
-      superpages: c.superpages === true,
-    });
+    const u = universeFromFlags({ ...traceUniverse(c), version: v.base });
     return { u, xen: v.xen, label: `variant ${v.name} of ${v.base} (${v.file})`, variantRecord: { name: v.name, sha256: v.sha256 }, properties: v.properties };
   } catch (e) {
     if (e instanceof ConfigError) throw new TraceFormatError(`${file}: #meta.configuration: ${e.message}`);
     throw e;
   }
+}
+
+/** The universe a trace's #meta.configuration names, as flags (its values as the command line gives them). */
+export function traceUniverse(c: TraceConfig): UniverseFlags {
+  return {
+    version: String(c.version),
+    backend: String(c.backend),
+    domains: String(c.domains),
+    gfns: String(c.gfns),
+    spareFrames: String(c.spareFrames),
+    ops: Array.isArray(c.ops) ? c.ops.join(',') : String(c.ops),
+    destroyableDom0: c.hardwareDomainDestroyable === true,
+    preemptibleTeardown: c.preemptibleTeardown === true,
+    build: c.build === undefined ? undefined : String(c.build),
+    superpages: c.superpages === true,
+  };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
