@@ -235,4 +235,12 @@ export const cleanupPossibleInvariant: Invariant = {
     if (cleanupPossible(s, c)) return null;
     return `no sequence of cleanup operations (remove_from_physmap, decrease_reservation, ${c.u.preemptibleTeardown ? 'kill_begin, relinquish_step' : 'destroy'}) reaches a clean state; after removing every foreign entry and destroying every domain: ${describeLeftovers(s, c)}`;
   },
+  // the first frame still held after the canonical cleanup: its ledger shows where the reference went
+  subjectFrame(s, c) {
+    const x = cloneState(s);
+    uncounted(() => canonicalCleanup(x, c));
+    const hw = hardwareIndex(c.u);
+    const m = x.frames.findIndex((f, i) => f.owner !== null && (f.owner !== hw || f.count !== (f.allocated ? 1 : 0) + foreignHolders(x, i).length));
+    return m < 0 ? null : m;
+  },
 };
