@@ -33,8 +33,8 @@ beforeAll(async () => {
     cli('explore', '--depth', '3', '--json'),
     cli('explore', '--depth', '3', '--json', '--exact'),
     cli('explore', '--backend', 'pt', '--depth', '1', '--json'),
-    cli('explore', '--version', 'xen-4.5', '--backend', 'pt', '--depth', '1', '--json'),
-    cli('explore', '--version', 'xen-4.5', '--backend', 'ept', '--depth', '2', '--json'),
+    cli('explore', '--xen', 'xen-4.5', '--backend', 'pt', '--depth', '1', '--json'),
+    cli('explore', '--xen', 'xen-4.5', '--backend', 'ept', '--depth', '2', '--json'),
     cli('explore', '--depth', '2'),
     cli('explore', '--depth', '3', '--json', '--trace-out', join(tmp, 'traces')),
   ]);
@@ -174,8 +174,8 @@ describe('explore --json', () => {
 
   it('--exact agrees on xen-4.5/pt at depth 4 too', async () => {
     const [a, b] = await Promise.all([
-      cli('explore', '--version', 'xen-4.5', '--backend', 'pt', '--depth', '4', '--json'),
-      cli('explore', '--version', 'xen-4.5', '--backend', 'pt', '--depth', '4', '--json', '--exact'),
+      cli('explore', '--xen', 'xen-4.5', '--backend', 'pt', '--depth', '4', '--json'),
+      cli('explore', '--xen', 'xen-4.5', '--backend', 'pt', '--depth', '4', '--json', '--exact'),
     ]);
     expect(json(b).levels).toEqual(json(a).levels);
     expect(json(a).levels.map((l: any) => l.distinct)).toHaveLength(5);
@@ -213,7 +213,7 @@ describe('the text report', () => {
   });
 
   it('a faulted step is shown as FAULT', async () => {
-    const r = await cli('explore', '--version', 'xen-4.5', '--depth', '2', '--invariants', 'no-hypervisor-fault');
+    const r = await cli('explore', '--xen', 'xen-4.5', '--depth', '2', '--invariants', 'no-hypervisor-fault');
     expect(r.status).toBe(12);
     expect(r.stdout).toMatch(/^ {2}2\. add_to_physmap_foreign\(t=dom0, gT=0, f=dom1, gF=0\) → FAULT$/m);
   });
@@ -229,7 +229,7 @@ describe('exit codes and limits', () => {
   });
 
   it('a clean run exits 0: xen-4.5/ept, refcount-matches-holders, depth 4', async () => {
-    const r = await cli('explore', '--version', 'xen-4.5', '--invariants', 'refcount-matches-holders', '--depth', '4', '--json');
+    const r = await cli('explore', '--xen', 'xen-4.5', '--invariants', 'refcount-matches-holders', '--depth', '4', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = json(r);
     expect(j.exitCode).toBe(0);
@@ -434,7 +434,7 @@ describe.concurrent('bad input: exit 2, one line, no stack trace', () => {
     [['--depth', '-1'], /--depth/],
     [['--depth', 'abc'], /--depth/],
     [['--depth', '1.5'], /--depth/],
-    [['--version', 'nope'], /--version/],
+    [['--xen', 'nope'], /--xen/],
     [['--backend', 'nope'], /--backend/],
     [['--invariants', 'nope'], /--invariants.*nope/],
     [['--domains', 'dom1:pvh'], /--domains.*dom0/],
@@ -476,7 +476,7 @@ describe.concurrent('list and help', () => {
     expect(r.status).toBe(0);
     for (const opt of [
       '--depth',
-      '--version',
+      '--xen',
       '--backend',
       '--domains',
       '--gfns',

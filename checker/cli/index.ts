@@ -5,7 +5,7 @@ import { ConfigError, VariantError } from '../../model/index.js';
 import { TraceFormatError } from '../trace/itf.js';
 import { EXIT, printable, TOOL_VERSION, UsageError } from './common.js';
 import { runExplore, type ExploreFlags } from './explore.js';
-import { DEFAULT_DEPTH, universeOptions } from './flags.js';
+import { DEFAULT_DEPTH, takeXenFlag, universeOptions, type XenFlag } from './flags.js';
 import { runList } from './list.js';
 import type { RegressFlags } from './regress.js';
 import { runReplay } from './replay.js';
@@ -24,6 +24,23 @@ process.stderr.on('error', () => {});
 const out = (s: string) => void (stdoutGone || process.stdout.write(s));
 const err = (s: string) => void process.stderr.write(s);
 
+/**
+ * The action of a command with universe flags: --xen (or its old spelling --version NAME) folded into
+ * the options first; a bare --version prints the tool's version, as it does before the command.
+ */
+function withXen<O extends object, A extends unknown[]>(run: (o: O, ...rest: A) => Promise<number>) {
+  return async (...args: unknown[]) => {
+    // commander passes the positional arguments first, then the options, then the command
+    const o = args[args.length - 2] as O & XenFlag;
+    if (!takeXenFlag(o, err)) {
+      out(`${TOOL_VERSION}\n`);
+      process.exitCode = EXIT.ok;
+      return;
+    }
+    process.exitCode = await run(o, ...(args.slice(0, -2) as A));
+  };
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -34,7 +51,7 @@ export function buildProgram(): Command {
         'checks reference-count and mapping invariants in every state, prints the shortest counterexample.\n\n' +
         'Start with: checker explore (then checker explore --help).',
     )
-    .version(TOOL_VERSION, '-V, --tool-version', 'print the tool version')
+    .version(TOOL_VERSION, '-V, --version', 'print the tool version')
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -73,18 +90,16 @@ it: a violation wins); 3 stopped by a limit or Ctrl-C before the bound with noth
 
 Examples:
   checker explore                                  seed on EPT, default universe, depth ${DEFAULT_DEPTH}
-  checker explore --version head --build release   head's teardown of a device model, release build
-  checker explore --version xen-4.5 --superpages --ops populate_physmap,decrease_reservation,add_to_physmap_foreign,remove_from_physmap,destroy,fail_next_alloc --depth 3
+  checker explore --xen head --build release       head's teardown of a device model, release build
+  checker explore --xen xen-4.5 --superpages --ops populate_physmap,decrease_reservation,add_to_physmap_foreign,remove_from_physmap,destroy,fail_next_alloc --depth 3
                                                    XSA-222: a frame freed while a superpage maps it
-  checker explore --version xen-4.5 --backend pt --depth 6
+  checker explore --xen xen-4.5 --backend pt --depth 6
   checker explore --depth all --gfns 1 --spare-frames 0
   checker explore --invariants refcount-matches-holders --stop-at-first --trace-out traces/
   checker explore --depth 9 --time-limit 10m       stop after ten minutes, with the partial report
   checker replay traces/refcount-matches-holders.itf.json`,
     )
-    .action(async (opts: ExploreFlags) => {
-      process.exitCode = await runExplore(opts, out, err);
-    });
+    .action(withXen((opts: ExploreFlags) => runExplore(opts, out, err)));
 
   universeOptions(
     program
@@ -111,13 +126,11 @@ violated, 2 bad usage, a bad file or an output that cannot be written, 1 interna
 
 Examples:
   checker simulate                                 seed on EPT, ${DEFAULT_RUNS} walks of at most ${DEFAULT_STEPS} operations
-  checker simulate --version xen-4.19 --runs 1000 --steps 200
+  checker simulate --xen xen-4.19 --runs 1000 --steps 200
   checker simulate --seed 42 --trace-out traces/   then: checker replay traces/<invariant>.itf.json
   checker simulate --seed 42 --path 13:4:5:8:16     replay the failure it printed (the reproduce line)`,
     )
-    .action(async (opts: SimulateFlags) => {
-      process.exitCode = await runSimulate(opts, out, err);
-    });
+    .action(withXen((opts: SimulateFlags) => runSimulate(opts, out, err)));
 
   program
     .command('replay')

@@ -83,7 +83,7 @@ function reproFlags(f: SimulateFlags): string[] {
   const args: string[] = [];
   if (f.mutant !== undefined) args.push('--mutant', f.mutant);
   if (f.variant !== undefined) args.push('--variant', f.variant);
-  if (f.version !== undefined) args.push('--version', f.version);
+  if (f.version !== undefined) args.push('--xen', f.version);
   if (f.backend !== undefined) args.push('--backend', f.backend);
   if (f.domains !== undefined && f.domains !== DEFAULT_DOMAINS) args.push('--domains', f.domains);
   if (f.gfns !== undefined && Number(f.gfns) !== d.gfns) args.push('--gfns', String(f.gfns));
