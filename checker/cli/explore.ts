@@ -7,6 +7,8 @@ import { resolveTarget, type TargetFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
 import { defaultMemoryLimit, parseDepth, parseDuration, parsePositive, selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
+import { progressSink } from './progress.js';
+import { stdoutStyle } from './terminal.js';
 
 /** Workers beyond this are refused even with --oversubscribe (each costs a model and its buffers). */
 const MAX_WORKERS = 64;
@@ -25,6 +27,7 @@ export interface ExploreFlags extends TargetFlags {
   workers?: string;
   oversubscribe?: boolean;
   symmetry?: boolean;
+  color?: boolean;
   gfns?: string;
   spareFrames?: string;
 }
@@ -50,6 +53,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
+  const sink = showProgress ? progressSink(process.stderr, depth) : null;
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -66,17 +70,12 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
       stopAtFirst: f.stopAtFirst ?? false,
       exact: f.exact ?? false,
       shouldStop: () => interrupted,
-      progress: showProgress
-        ? (p) =>
-            err(
-              `progress: depth ${p.depth}, ${p.distinct.toLocaleString('en-US')} distinct states, ` +
-                `${Math.round(p.statesPerSecond).toLocaleString('en-US')} states/s, queue ${p.queue.toLocaleString('en-US')}\n`,
-            )
-        : undefined,
+      progress: sink ? (p) => sink.update(p) : undefined,
     };
     checked = await check(target, { ...exploreOpts, invariants, workers, flags: f });
   } finally {
     process.off('SIGINT', onSigint);
+    sink?.done();
   }
   const { w, result, traces, hung } = checked;
   // the report first: a file that cannot be written after all must not lose it
@@ -84,6 +83,17 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const exitCode = exitCodeOf(result);
   const info = {
     u,
+    label,
+    mutant: target.mutant,
+    variantRecord: target.variantRecord,
+    search: {
+      symmetry: f.symmetry === true,
+      workers,
+      stopAtFirst: f.stopAtFirst === true,
+      maxStates: maxStates ?? null,
+      timeLimitMs: timeLimitMs ?? null,
+      memoryLimitBytes,
+    },
     depthBound: depth,
     actionCount: w.xm.actions.length,
     invariants,
@@ -102,7 +112,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     info.notes.push(warning);
     err(`checker: warning: ${warning}\n`);
   }
-  out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info));
+  out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info, stdoutStyle(f.color)));
   if (f.traceOut !== undefined && traces.length > 0) {
     try {
       writeTraces(f.traceOut, u, traces, target);
