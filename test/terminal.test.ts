@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextLevelEstimate, progressText } from '../checker/cli/progress.js';
+import { Writable } from 'node:stream';
+import { nextLevelEstimate, progressSink, progressText } from '../checker/cli/progress.js';
 import { reflowHelp, terminalWidth, useColor } from '../checker/cli/terminal.js';
 import { visibleLength, wrapLine } from '../checker/trace/style.js';
 import { cli, cliWithin, expectUsageError, lines } from './cli-run.js';
@@ -109,11 +110,24 @@ describe('progress', () => {
   it('one line: depth of bound, states, rate, elapsed, estimate, memory', () => {
     expect(progressText(p, 6, 200 * 2 ** 20)).toBe('progress: depth 4/6 · 5,000 distinct · 10,000 states/s · 1.5 s · level 4 ≈ 14,231 states, ≈ 1.4 s · 200 MiB');
   });
-  it('--progress into a pipe prints lines, and the report follows', async () => {
-    const r = await cli('explore', '--depth', '6', '--progress', '--invariants', 'refcount-matches-holders', '--json');
-    expect(r.stderr).toMatch(/^progress: depth \d\/6 · [\d,]+ distinct/m);
-    expect(JSON.parse(r.stdout).exitCode).toBe(12);
+  it('on a terminal it is one line rewritten in place, cleared before the report', () => {
+    const written: string[] = [];
+    const tty = Object.assign(new Writable({ write: (c, _e, cb) => (written.push(String(c)), cb()) }), { isTTY: true, columns: 200 }) as unknown as NodeJS.WriteStream;
+    const sink = progressSink(tty, 6);
+    sink.update(p);
+    sink.update({ ...p, distinct: 6000 });
+    sink.done();
+    const all = written.join('');
+    expect(all).not.toContain('\n');
+    expect(all.match(/progress: depth 4\/6/g)).toHaveLength(2);
+    expect(all.endsWith(`${ESC}1G${ESC}2K`)).toBe(true); // back to column 1, the line cleared
+    const pipe: string[] = [];
+    const plain = progressSink(Object.assign(new Writable({ write: (c, _e, cb) => (pipe.push(String(c)), cb()) }), { isTTY: false }) as unknown as NodeJS.WriteStream, 6);
+    plain.update(p);
+    expect(pipe).toHaveLength(1);
+    expect(pipe[0]).toMatch(/^progress: depth 4\/6 .* MiB\n$/);
   });
+
 });
 
 describe('replay --path: the token every report prints, accepted back', () => {
