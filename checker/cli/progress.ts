@@ -5,6 +5,12 @@ import type { Progress } from '../engine/index.js';
 import { depthLabel } from '../trace/report.js';
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
+/** A count in few columns: 9,876, then 12.3k, 4.56M (the progress line must fit 80 columns). */
+export function compact(x: number): string {
+  if (x < 10_000) return n(x);
+  if (x < 1_000_000) return `${(x / 1000).toFixed(1)}k`;
+  return `${(x / 1_000_000).toFixed(1)}M`;
+}
 
 function duration(ms: number): string {
   const s = ms / 1000;
@@ -33,11 +39,12 @@ export function progressText(p: Progress, depthBound: number, rssBytes: number):
   const est = nextLevelEstimate(p);
   const parts = [
     `depth ${p.depth}/${depthLabel(depthBound)}`,
-    `${n(p.distinct)} distinct`,
-    `${n(p.statesPerSecond)} states/s`,
+    `${compact(p.distinct)} states`,
+    `${compact(p.statesPerSecond)}/s`,
     duration(p.elapsedMs),
-    est ? `level ${p.depth} ≈ ${n(est.states)} states, ≈ ${duration(est.ms)}` : null,
-    `${n(rssBytes / 2 ** 20)} MiB`,
+    rssBytes >= 10 * 2 ** 30 ? `${(rssBytes / 2 ** 30).toFixed(1)} GiB` : `${n(rssBytes / 2 ** 20)} MiB`,
+    // last: on a narrow terminal the line is cut from the end
+    est ? `level ≈ ${compact(est.states)} in ${duration(est.ms)}` : null,
   ];
   return `progress: ${parts.filter((x) => x !== null).join(' · ')}`;
 }
@@ -58,9 +65,11 @@ export function progressSink(stream: NodeJS.WriteStream, depthBound: number): Pr
         stream.write(`${text}\n`);
         return;
       }
+      // the line in place needs no label: it is plainly progress, and columns are scarce
+      const line = text.replace(/^progress: /, '');
       const cols = stream.columns ?? 80;
       cursorTo(stream, 0);
-      stream.write(text.length >= cols ? `${text.slice(0, cols - 2)}…` : text);
+      stream.write([...line].length >= cols ? `${[...line].slice(0, cols - 2).join('')}…` : line);
       clearLine(stream, 1);
       shown = true;
     },
