@@ -55,6 +55,7 @@ describe('width', () => {
     for (const l of w) expect(visibleLength(l)).toBeLessThanOrEqual(40);
     expect(w[1]).toMatch(/^ {6}word/);
     expect(wrapLine('short', 40)).toEqual(['short']);
+    expect(wrapLine('verdict: all nine invariants hold to depth 6; exit 12', 48)).toEqual(['verdict: all nine invariants hold to depth 6;', '    exit 12']);
     expect(wrapLine('x'.repeat(100), null)).toEqual(['x'.repeat(100)]);
   });
 

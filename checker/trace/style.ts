@@ -42,7 +42,15 @@ export function wrapLine(line: string, width: number | null, hang = 4): string[]
   if (width === null || visibleLength(line) <= width) return [line];
   const indent = /^ */.exec(stripVTControlCharacters(line))![0].length;
   const cont = ' '.repeat(Math.min(indent + hang, Math.floor(width / 2)));
-  const words = line.slice(indent).split(' ');
+  // a short number stays with the word before it ("exit 12", "depth 6"): a line never starts with one
+  const words = line
+    .slice(indent)
+    .split(' ')
+    .reduce<string[]>((acc, w) => {
+      if (acc.length > 0 && /^\d{1,3}[;,):]?$/.test(stripVTControlCharacters(w))) acc[acc.length - 1] += ` ${w}`;
+      else acc.push(w);
+      return acc;
+    }, []);
   const out: string[] = [];
   let cur = ' '.repeat(indent);
   let curLen = indent;
