@@ -175,7 +175,7 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
   }
   const version = o.version ?? 'seed';
   if (!(VERSIONS as readonly string[]).includes(version)) {
-    throw new ConfigError(`--version: unknown version "${version}"; choose one of ${VERSIONS.join(', ')}`);
+    throw new ConfigError(`--xen: unknown version "${version}"; choose one of ${VERSIONS.join(', ')}`);
   }
   const preemptibleTeardown = o.preemptibleTeardown ?? false;
   const ops = parseOps(o.ops, preemptibleTeardown);

@@ -39,7 +39,7 @@ describe('--workers', () => {
 describe('simulate and Ctrl-C', () => {
   it('prints the walks so far and the seed to rerun them, exit 3', async () => {
     const r = await new Promise<{ code: number | null; stdout: string }>((done) => {
-      const child = spawn(process.execPath, [CLI, 'simulate', '--version', 'xen-4.19', '--runs', '10000000', '--steps', '200'], { cwd: ROOT });
+      const child = spawn(process.execPath, [CLI, 'simulate', '--xen', 'xen-4.19', '--runs', '10000000', '--steps', '200'], { cwd: ROOT });
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += String(d)));
       setTimeout(() => child.kill('SIGINT'), 2500);
@@ -51,7 +51,7 @@ describe('simulate and Ctrl-C', () => {
     });
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/interrupted: partial result: \d+ runs/);
-    expect(r.stdout).toMatch(/rerun: checker simulate --seed \d+ --version xen-4.19 --steps 200 --runs 10000000/);
+    expect(r.stdout).toMatch(/rerun: checker simulate --seed \d+ --xen xen-4.19 --steps 200 --runs 10000000/);
   });
 });
 

@@ -47,10 +47,17 @@ describe('checker regress', () => {
     expect(readFileSync(p, 'utf8')).toBe(before);
   });
 
-  it('an entry that cannot run is refused before the first one runs, naming it', async () => {
+  it('an entry that cannot run is that entry\'s error: the others run, one line names it, exit 2', async () => {
     const p = matrix('late.json', { entries: [{ name: 'fine', depth: 1 }, { name: 'bad mutant', mutant: 'nope', depth: 1 }] });
     const r = await cli('regress', '--matrix', p);
-    expectUsageError(r, /entry "bad mutant": --mutant: unknown mutant "nope"/);
+    expect(r.stdout).toMatch(/^FAIL fine /m); // no expectations recorded: a deviation of its own
+    expect(r.stdout).toMatch(/^ERROR bad mutant /m);
+    expect(r.status).toBe(12); // the deviation wins over the entry in error
+    expectUsageError({ ...r, status: 2, stdout: '' }, /entry "bad mutant": --mutant: unknown mutant "nope"/);
+    const q = matrix('only-bad.json', { entries: [{ name: 'bad mutant', mutant: 'nope', depth: 1 }] });
+    const s = await cli('regress', '--matrix', q);
+    expect(s.status).toBe(2);
+    expect(s.stdout).toMatch(/1 entries, 0 with deviations, 1 could not run; exit 2/);
   });
 
   it('--update keeps the top-level fields it does not own', async () => {

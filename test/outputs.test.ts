@@ -40,7 +40,7 @@ describe('an output that cannot be written is refused before the run', () => {
   });
   it('--trace-out into a new folder creates nothing when the run is refused', async () => {
     const fresh = join(dir, 'fresh', 'deeper');
-    expectUsageError(await cli('explore', '--trace-out', fresh, '--version', 'nope'), /--version/);
+    expectUsageError(await cli('explore', '--trace-out', fresh, '--xen', 'nope'), /--xen/);
     expect(existsSync(join(dir, 'fresh'))).toBe(false);
   });
 });

@@ -115,11 +115,11 @@ describe('expressiveness', () => {
            witnesses: [{ name: 'dom2-dead', holds: (s: any) => s.domains[2].life === 'dead' }],
          } };`,
     );
-    const r = json(await cli('explore', '--variant', v, '--version', 'head', '--depth', '2', '--json'));
+    const r = json(await cli('explore', '--variant', v, '--xen', 'head', '--depth', '2', '--json'));
     expect(r.configuration.version).toBe('head');
     expect(inv(r, 'dom1-maps-nothing')).toMatchObject({ verdict: 'violated', depth: 1 });
     expect(inv(r, 'dom2-dead')).toMatchObject({ verdict: 'reached', depth: 1 });
-    expectUsageError(await cli('explore', '--variant', v, '--version', 'seed', '--depth', '1'), /based on xen-4.19 and applies to head, not seed/);
+    expectUsageError(await cli('explore', '--variant', v, '--xen', 'seed', '--depth', '1'), /based on xen-4.19 and applies to head, not seed/);
     const more = file('more.ts', `export default { invariants: [{ name: 'dom0-keeps-gfn-0', check: (s: any) => s.p2m[0][0] === null ? 'dom0 lost gfn 0' : null }] };`);
     const m = json(await cli('explore', '--properties', more, '--depth', '1', '--json', '--invariants', 'dom0-keeps-gfn-0'));
     expect(m.properties.filter((p: any) => p.kind === 'invariant').map((p: any) => [p.name, p.verdict, p.depth])).toEqual([['dom0-keeps-gfn-0', 'violated', 1]]);

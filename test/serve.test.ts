@@ -170,11 +170,11 @@ describe('traces', () => {
     expectRefusal(await raw('POST', '/api/trace?name=x.json', '{ nope'), 400, /not valid JSON/);
     expectRefusal(await raw('POST', '/api/trace?name=x.json', ''), 400, /empty/);
     const edited = JSON.parse(text);
-    edited.states[2].frames[4].count = { '#bigint': '1' };
+    edited.states[2].frames['#map'][4][1].count = { '#bigint': '1' };
     expectRefusal(await raw('POST', '/api/trace?name=x.json', JSON.stringify(edited)), 400, /step 2: the recorded state is not what the model gives/);
     const other = JSON.parse(text);
     other['#meta'].configuration.version = 'xen-99';
-    expectRefusal(await raw('POST', '/api/trace?name=x.json', JSON.stringify(other)), 400, /--version: unknown version "xen-99"/);
+    expectRefusal(await raw('POST', '/api/trace?name=x.json', JSON.stringify(other)), 400, /--xen: unknown version "xen-99"/);
   });
 });
 
@@ -261,7 +261,7 @@ describe('bad requests: a 4xx with a JSON error, and the server goes on', () => 
     expectRefusal(await raw('POST', '/api/walk', '{'), 400, /not valid JSON/);
     expectRefusal(await raw('POST', '/api/walk', '[1]'), 400, /JSON object/);
     expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ path: [] })), 400, /target/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, version: 'nope' }, path: [] })), 400, /--version: unknown version "nope"/);
+    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, version: 'nope' }, path: [] })), 400, /--xen: unknown version "nope"/);
     expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, gfns: 'two' }, path: [] })), 400, /target.gfns/);
     expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, gfns: 99 }, path: [] })), 400, /--gfns/);
     expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: SEED, path: [57] })), 400, /action indices from 0 to 56/);

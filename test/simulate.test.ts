@@ -33,8 +33,8 @@ beforeAll(async () => {
     cli('simulate', '--seed', SEED, '--json', '--trace-out', join(tmp, 'traces')),
     cli('simulate', '--seed', SEED, '--json'),
     cli('simulate', '--seed', SEED),
-    cli('simulate', '--version', 'xen-4.19', '--backend', 'ept', '--runs', '200', '--steps', '50', '--seed', '7', '--json'),
-    cli('simulate', '--version', 'xen-4.19', '--backend', 'ept', '--runs', '200', '--steps', '50', '--seed', '7'),
+    cli('simulate', '--xen', 'xen-4.19', '--backend', 'ept', '--runs', '200', '--steps', '50', '--seed', '7', '--json'),
+    cli('simulate', '--xen', 'xen-4.19', '--backend', 'ept', '--runs', '200', '--steps', '50', '--seed', '7'),
   ]);
 });
 

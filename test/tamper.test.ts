@@ -39,15 +39,15 @@ describe('an edited trace is refused by replay and trace show', () => {
     ['a count edited from 2 to -254 (a byte would wrap it back to 2)', '-254'],
     ['a count beyond a safe integer', '99999999999999999999'],
   ])('%s', async (_what, value) => {
-    expect(trace.states[1].frames[4].count).toEqual({ '#bigint': '2' });
-    const p = edited(`count-${value}.itf.json`, (t) => (t.states[1].frames[4].count = { '#bigint': value }));
+    expect(trace.states[1].frames['#map'][4][1].count).toEqual({ '#bigint': '2' });
+    const p = edited(`count-${value}.itf.json`, (t) => (t.states[1].frames['#map'][4][1].count = { '#bigint': value }));
     const [replay, show] = await Promise.all([cli('replay', p), cli('trace', 'show', p)]);
     expectUsageError(replay, /states\[1\]|step 1/);
     expectUsageError(show, /states\[1\]|step 1/);
   });
 
   it('a value that differs names the cell, the recorded and the model value', async () => {
-    const p = edited('named.itf.json', (t) => (t.states[1].frames[4].count = { '#bigint': '258' }));
+    const p = edited('named.itf.json', (t) => (t.states[1].frames['#map'][4][1].count = { '#bigint': '258' }));
     expectUsageError(await cli('replay', p), /frames\[4\]\.count: recorded 258, the model gives 2/);
   });
 

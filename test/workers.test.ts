@@ -27,13 +27,13 @@ function outcome(stdout: string) {
 
 /** Every configuration of the audit; the fast suite runs the first two, test/slow/ all of them. */
 export const WORKER_CONFIGS: string[][] = [
-  ['--version', 'seed', '--backend', 'ept', '--depth', '4'],
-  ['--version', 'head', '--backend', 'pt', '--depth', '4'],
-  ['--version', 'seed', '--backend', 'ept', '--depth', '5'],
-  ['--version', 'xen-4.5', '--backend', 'ept', '--depth', '5'],
+  ['--xen', 'seed', '--backend', 'ept', '--depth', '4'],
+  ['--xen', 'head', '--backend', 'pt', '--depth', '4'],
+  ['--xen', 'seed', '--backend', 'ept', '--depth', '5'],
+  ['--xen', 'xen-4.5', '--backend', 'ept', '--depth', '5'],
   ['--mutant', 'release-at-final-destroy', '--depth', '4'],
-  ['--version', 'seed', '--preemptible-teardown', '--depth', '4'],
-  ['--version', 'xen-4.19', '--depth', 'all', '--gfns', '1', '--spare-frames', '0'],
+  ['--xen', 'seed', '--preemptible-teardown', '--depth', '4'],
+  ['--xen', 'xen-4.19', '--depth', 'all', '--gfns', '1', '--spare-frames', '0'],
   ['--domains', 'dom0:pvh:hw,dom1:pvh,dom2:pvh', '--symmetry', '--depth', '4'],
 ];
 const CONFIGS = process.env.CHECKER_SLOW_SUITE ? WORKER_CONFIGS : WORKER_CONFIGS.slice(0, 2);

@@ -9,7 +9,7 @@ import { UsageError } from './common.js';
 
 export interface CheckVariantFlags {
   properties?: boolean;
-  version?: string;
+  xen?: string;
 }
 
 /** At most this many type errors are printed (the count says how many there are). */
@@ -28,7 +28,7 @@ export async function runCheckVariant(file: string, f: CheckVariantFlags, out: (
     out(`${file}: type-checks; ${p.invariants.length} invariant(s) (${p.invariants.map((i) => i.name).join(', ') || 'none'}), ${p.witnesses.length} witness(es) (${p.witnesses.map((w) => w.name).join(', ') || 'none'})\n`);
     return 0;
   }
-  const v = await loadVariant(file, f.version);
+  const v = await loadVariant(file, f.xen);
   const lines = [`${file}: type-checks and loads: variant ${v.variant.name}, on ${v.version}${v.variant.appliesTo?.length ? ` (applies to ${[v.variant.base, ...v.variant.appliesTo].join(', ')})` : ''}`];
   const names = Object.keys(v.calls());
   lines.push(`  overrides: ${names.length ? names.join(', ') : 'none (the base version as it is)'}`);

@@ -8,6 +8,8 @@ import { resolveTarget, targetInvariants, type Target, type TargetFlags } from '
 import { EXIT, UsageError } from './common.js';
 import { defaultMemoryLimit, parseDepth, parseDuration, parsePositive, selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
+import { progressSink } from './progress.js';
+import { stdoutStyle } from './terminal.js';
 
 /** Workers beyond this are refused even with --oversubscribe (each costs a model and its buffers). */
 const MAX_WORKERS = 64;
@@ -27,6 +29,7 @@ export interface ExploreFlags extends TargetFlags {
   oversubscribe?: boolean;
   symmetry?: boolean;
   coverage?: boolean;
+  color?: boolean;
   gfns?: string;
   spareFrames?: string;
 }
@@ -53,6 +56,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   if (workers > 1 && f.coverage) throw new UsageError('--coverage runs on one worker: drop --workers or --coverage');
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
+  const sink = showProgress ? progressSink(process.stderr, depth) : null;
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -69,17 +73,12 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
       stopAtFirst: f.stopAtFirst ?? false,
       exact: f.exact ?? false,
       shouldStop: () => interrupted,
-      progress: showProgress
-        ? (p) =>
-            err(
-              `progress: depth ${p.depth}, ${p.distinct.toLocaleString('en-US')} distinct states, ` +
-                `${Math.round(p.statesPerSecond).toLocaleString('en-US')} states/s, queue ${p.queue.toLocaleString('en-US')}\n`,
-            )
-        : undefined,
+      progress: sink ? (p) => sink.update(p) : undefined,
     };
     checked = await check(target, { ...exploreOpts, invariants, workers, flags: f, codeCoverage: f.coverage === true });
   } finally {
     process.off('SIGINT', onSigint);
+    sink?.done();
   }
   const { w, result, traces, hung } = checked;
   // the report first: a file that cannot be written after all must not lose it
@@ -87,6 +86,17 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const exitCode = exitCodeOf(result);
   const info = {
     u,
+    label,
+    mutant: target.mutant,
+    variantRecord: target.variantRecord,
+    search: {
+      symmetry: f.symmetry === true,
+      workers,
+      stopAtFirst: f.stopAtFirst === true,
+      maxStates: maxStates ?? null,
+      timeLimitMs: timeLimitMs ?? null,
+      memoryLimitBytes,
+    },
     depthBound: depth,
     actionCount: w.xm.actions.length,
     invariants,
@@ -117,7 +127,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     info.notes.push(warning);
     err(`checker: warning: ${warning}\n`);
   }
-  out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info));
+  out(f.json ? JSON.stringify(renderJson(info), null, 2) + '\n' : renderText(info, stdoutStyle(f.color)));
   if (f.traceOut !== undefined && traces.length > 0) {
     try {
       writeTraces(f.traceOut, u, traces, target);

@@ -1,5 +1,5 @@
 // Flags that several commands share: the universe, depth, counts and invariant selection.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { BACKENDS, DEFAULT_DOMAINS, OPERATIONS, VERSIONS } from '../../model/index.js';
 import { INVARIANTS, type Invariant } from '../../invariants/index.js';
 import { UsageError } from './common.js';
@@ -8,7 +8,9 @@ export const DEFAULT_DEPTH = 6;
 
 export function universeOptions(cmd: Command): Command {
   return cmd
-    .option('--version <name>', `Xen version: ${VERSIONS.join(', ')} (default: seed)`)
+    .option('--xen <name>', `Xen version: ${VERSIONS.join(', ')} (default: seed)`)
+    // the old spelling, kept for one release: --version is the tool's version everywhere else
+    .addOption(new Option('--version [name]', 'deprecated spelling of --xen').hideHelp())
     .option('--backend <name>', `the host's p2m backend: ${BACKENDS.join(', ')} (default: ept)`)
     .option(
       '--domains <list>',
@@ -24,6 +26,32 @@ export function universeOptions(cmd: Command): Command {
     .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls')
     .option('--build <mode>', 'debug: a failed ASSERT is a hypervisor fault; release: ASSERTs compiled out, the C\'s release path taken (default: debug)')
     .option('--superpages', 'boot each aligned gfn pair as one superpage entry; changing one half splits it, which allocates a p2m table page (add fail_next_alloc to --ops to make that fail)');
+}
+
+/** What --xen and its old spelling --version leave in a command's options. */
+export interface XenFlag {
+  xen?: string;
+  /** `--version NAME` (deprecated for --xen), or `true` for a bare `--version`: the tool's version. */
+  version?: string | boolean;
+}
+
+/**
+ * Folds --xen and the deprecated --version NAME into `version`, the field the rest of the checker
+ * reads, warning once on stderr for the old spelling. Returns false when a bare --version asked for
+ * the tool's version instead (the caller prints it and exits 0).
+ */
+export function takeXenFlag(o: XenFlag, warn: (s: string) => void): o is { version?: string } {
+  const old = o.version;
+  if (old === true) return false;
+  if (typeof old === 'string') {
+    if (o.xen !== undefined && o.xen !== old) throw new UsageError(`--xen ${o.xen} and --version ${old} disagree: give --xen alone`);
+    warn(`checker: warning: --version ${old} is the old spelling of --xen ${old} (the Xen version); --version will mean only the tool's version in the next release\n`);
+  }
+  const xen = o.xen ?? (typeof old === 'string' ? old : undefined);
+  delete o.xen;
+  if (xen === undefined) delete o.version;
+  else o.version = xen;
+  return true;
 }
 
 export function parseDepth(v: string | undefined): number {

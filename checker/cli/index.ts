@@ -5,11 +5,12 @@ import { ConfigError, VariantError } from '../../model/index.js';
 import { TraceFormatError } from '../trace/itf.js';
 import { EXIT, printable, TOOL_VERSION, UsageError } from './common.js';
 import { runCheckVariant, type CheckVariantFlags } from './check-variant.js';
+import { reflowHelp, terminalWidth } from './terminal.js';
 import { runExplore, type ExploreFlags } from './explore.js';
-import { DEFAULT_DEPTH, universeOptions } from './flags.js';
+import { DEFAULT_DEPTH, takeXenFlag, universeOptions, type XenFlag } from './flags.js';
 import { runList } from './list.js';
 import type { RegressFlags } from './regress.js';
-import { runReplay } from './replay.js';
+import { runReplay, type ReplayFlags } from './replay.js';
 import { DEFAULT_PORT, runServe, type ServeFlags } from './serve.js';
 import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
 import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
@@ -25,8 +26,32 @@ process.stderr.on('error', () => {});
 const out = (s: string) => void (stdoutGone || process.stdout.write(s));
 const err = (s: string) => void process.stderr.write(s);
 
+/**
+ * The action of a command with universe flags: --xen (or its old spelling --version NAME) folded into
+ * the options first; a bare --version prints the tool's version, as it does before the command.
+ */
+function withXen<O extends object, A extends unknown[]>(run: (o: O, ...rest: A) => Promise<number>) {
+  return async (...args: unknown[]) => {
+    // commander passes the positional arguments first, then the options, then the command
+    const o = args[args.length - 2] as O & XenFlag;
+    if (!takeXenFlag(o, err)) {
+      out(`${TOOL_VERSION}\n`);
+      process.exitCode = EXIT.ok;
+      return;
+    }
+    process.exitCode = await run(o, ...(args.slice(0, -2) as A));
+  };
+}
+
 export function buildProgram(): Command {
   const program = new Command();
+  // help and errors wrapped to the terminal (80 columns elsewhere): commander wraps its option lists,
+  // not the text added after them
+  const width = terminalWidth(process.stdout) ?? 80;
+  program.configureOutput({
+    writeOut: (s) => out(reflowHelp(s, width)),
+    writeErr: (s) => err(s),
+  });
   program
     .name('checker')
     .description(
@@ -35,10 +60,38 @@ export function buildProgram(): Command {
         'checks reference-count and mapping invariants in every state, prints the shortest counterexample.\n\n' +
         'Start with: checker explore (then checker explore --help).',
     )
-    .version(TOOL_VERSION, '-V, --tool-version', 'print the tool version')
+    .version(TOOL_VERSION, '-V, --version', 'print the tool version')
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Words the reports use:
+  gfn        guest frame number: an index into a domain's p2m, its physical
+             address space (p2m[dom1][0] is dom1's gfn 0)
+  mfn        machine frame number: a frame of the host (frames[4] is mfn 4)
+  foreign    an entry of one domain's p2m mapping another domain's frame;
+             it must hold a reference on that frame while it exists
+  dying      killed, relinquishing its memory (life: alive, dying, dead,
+             destroyed)
+  dead       relinquish done, final destroy not run: its frames stay while
+             anything holds a reference on them
+  destroyed  final destroy ran: its p2m is gone
+  zombie     a dead domain some of whose frames nothing that cleanup can drop
+             will ever release (no-orphan-reference, cleanup-possible)
+  witness    a "sometimes" property, a state the model must reach (a foreign
+             mapping, a teardown): one never reached means the invariants may
+             hold only because nothing happens
+  replay token  the action indices of a counterexample (28,55): checker
+             replay --path 28,55 runs it again
+
+Examples:
+  checker explore                      the seed patch: its leaks, shortest first
+  checker explore --xen xen-4.19 --depth 7        a fixed version, deeper
+  checker replay --path 28,55          a counterexample again, from its token
+  checker --version                    this tool's version (Xen's is --xen)`,
+    );
 
   universeOptions(
     program
@@ -60,12 +113,24 @@ export function buildProgram(): Command {
       .option('--oversubscribe', "allow --workers beyond the machine's cores (up to 64)")
       .option('--json', 'print one JSON object instead of the report')
       .option('--trace-out <dir>', 'write each counterexample as DIR/<invariant>.itf.json (ITF)')
-      .option('--progress', 'print a progress line on stderr every second (default when stderr is a terminal)')
-      .option('--no-progress', 'never print progress lines'),
+      .option('--progress', 'print progress on stderr every second: one line rewritten in place on a terminal (the default there), a line per update elsewhere')
+      .option('--no-progress', 'never print progress lines')
+      .option('--color', 'colour the report even when stdout is not a terminal (as FORCE_COLOR=1)')
+      .option('--no-color', 'never colour the report (as NO_COLOR=1)'),
   )
     .addHelpText(
       'after',
       `
+What depth costs (default universe, seed on EPT, one worker, on a 2-core
+machine): each level holds about 3.5 times the states of the one before, and
+time follows the states.
+  depth   new states   total states   time
+      5       46,901         59,997   about 1 s
+      6      178,938        238,935   2-4 s
+      7      607,804        846,739   7-16 s
+      8   about 2.1M     about 3.0M   about a minute (estimated: 3.5 x depth 7)
+The progress line estimates the level under way from the two before it.
+
 Every invariant is on by default, cleanup-possible included: it is judged by search (can the
 toolstack's remove, decrease and destroy still free everything?), which costs about 10% on a clean
 version (xen-4.19, depth 6); --invariants leaves it out.
@@ -76,18 +141,20 @@ it: a violation wins); 3 stopped by a limit or Ctrl-C before the bound with noth
 
 Examples:
   checker explore                                  seed on EPT, default universe, depth ${DEFAULT_DEPTH}
-  checker explore --version head --build release   head's teardown of a device model, release build
-  checker explore --version xen-4.5 --superpages --ops populate_physmap,decrease_reservation,add_to_physmap_foreign,remove_from_physmap,destroy,fail_next_alloc --depth 3
-                                                   XSA-222: a frame freed while a superpage maps it
-  checker explore --version xen-4.5 --backend pt --depth 6
+  checker explore --xen head --build release       head's teardown of a device model, release build
+  XSA-222, a frame freed while a superpage maps it:
+  checker explore --xen xen-4.5 --superpages --depth 3 --ops populate_physmap,
+      decrease_reservation,add_to_physmap_foreign,remove_from_physmap,destroy,
+      fail_next_alloc    (one argument: no spaces after the commas)
+  checker explore --xen xen-4.5 --backend pt --depth 6
   checker explore --depth all --gfns 1 --spare-frames 0
   checker explore --invariants refcount-matches-holders --stop-at-first --trace-out traces/
   checker explore --depth 9 --time-limit 10m       stop after ten minutes, with the partial report
+  checker explore --mutant ept-write-without-put   a known fault, caught at its expected depth
+  checker explore --variant my-fix.ts --json       your own patch; one JSON document (docs/schemas/)
   checker replay traces/refcount-matches-holders.itf.json`,
     )
-    .action(async (opts: ExploreFlags) => {
-      process.exitCode = await runExplore(opts, out, err);
-    });
+    .action(withXen((opts: ExploreFlags) => runExplore(opts, out, err)));
 
   universeOptions(
     program
@@ -102,7 +169,9 @@ Examples:
       .option('--variant <file>', 'walk your own patch: a TypeScript module overriding Xen functions of a base version')
       .option('--properties <file>', 'a module of invariants and witnesses of your own ({ invariants, witnesses })')
       .option('--trace-out <dir>', 'write the counterexample as DIR/<invariant>.itf.json (ITF)')
-      .option('--json', 'print one JSON object instead of the report'),
+      .option('--json', 'print one JSON object instead of the report')
+      .option('--color', 'colour the report even when stdout is not a terminal (as FORCE_COLOR=1)')
+      .option('--no-color', 'never colour the report (as NO_COLOR=1)'),
   )
     .addHelpText(
       'after',
@@ -115,39 +184,58 @@ violated, 2 bad usage, a bad file or an output that cannot be written, 1 interna
 
 Examples:
   checker simulate                                 seed on EPT, ${DEFAULT_RUNS} walks of at most ${DEFAULT_STEPS} operations
-  checker simulate --version xen-4.19 --runs 1000 --steps 200
+  checker simulate --xen xen-4.19 --runs 1000 --steps 200
   checker simulate --seed 42 --trace-out traces/   then: checker replay traces/<invariant>.itf.json
   checker simulate --seed 42 --path 13:4:5:8:16     replay the failure it printed (the reproduce line)`,
     )
-    .action(async (opts: SimulateFlags) => {
-      process.exitCode = await runSimulate(opts, out, err);
-    });
+    .action(withXen((opts: SimulateFlags) => runSimulate(opts, out, err)));
 
-  program
-    .command('replay')
-    .description('re-execute an ITF counterexample on the configuration in its #meta and say whether it still violates its property')
-    .argument('<file>', 'a trace written by explore --trace-out')
-    .option('--variant <file>', 'the variant file a trace of a variant was made with (a trace records its name and hash, never loads code)')
-    .addHelpText('after', '\nExit codes: 12 still violated, 0 no longer violated, 2 the trace does not match the model (with the step).')
-    .action(async (file: string, o: { variant?: string }) => {
-      process.exitCode = await runReplay(file, o, out);
-    });
+  universeOptions(
+    program
+      .command('replay')
+      .description('re-execute a counterexample and say whether it still violates its property: a trace file, or a replay token (--path) on the universe the flags give')
+      .argument('[file]', 'a trace written by explore --trace-out (or an ITF trace of this model written by another tool)')
+      .option('--path <token>', 'a replay token as the reports print it (28,55): replayed on the universe of the flags, every invariant judged')
+      .option('--invariants <list>', 'with --path: the invariants to judge (default: all)')
+      .option('--mutant <name>', 'with --path: the mutant the token was printed for')
+      .option('--variant <file>', 'the variant file a trace or a token of a variant was made with (a trace records its name and hash, never loads code)'),
+  )
+    .addHelpText(
+      'after',
+      `
+A trace file carries its configuration; the universe flags are for --path, and for an ITF trace of
+this model written by another tool with no configuration of ours in its #meta (its states are checked
+against the model, and the path is found from them).
+
+Exit codes: 12 still violated, 0 no longer violated, 2 the trace or token does not match the model
+(with the step) or bad usage.
+
+Examples:
+  checker replay traces/refcount-matches-holders.itf.json
+  checker replay --path 28,55                              the seed's teardown leak, default universe
+  checker replay --path 14 --mutant ept-write-without-put
+  checker replay other-tool.itf.json --xen xen-4.19 --domains dom0:pvh:hw,dom1:pvh`,
+    )
+    .action(withXen((o: ReplayFlags, file: string | undefined) => runReplay(file, o, out)));
 
   const trace = program.command('trace').description('inspect counterexample traces (ITF files written by explore --trace-out)');
-  trace
-    .command('show')
+  universeOptions(
+    trace
+      .command('show')
     .description('render a counterexample for a person: the steps, their return codes, the cells they changed')
     .argument('<file>', 'an ITF trace (*.itf.json)')
     .option('--format <fmt>', 'text | json | dot (Graphviz) | md (a Markdown table for a bug report)', 'text')
     .option('--full', 'the whole state at each step, changed cells highlighted')
     .option('--frame <n>', 'project onto one frame: only the steps and cells that touch it, and its reference ledger')
     .option('--domain <d>', 'project onto one domain (dom1 or 1): only the steps and cells that touch it')
+    .option('--whole', 'dot and md: every cell of every step (by default they project onto the violated frame or domain)')
+    .option('--color', 'colour even when stdout is not a terminal (as FORCE_COLOR=1)')
     .option('--no-color', 'never colour (colour is used on a terminal unless NO_COLOR is set)')
     .option('--variant <file>', 'the variant file a trace of a variant was made with')
+    .option('--mutant <name>', 'for a trace another tool wrote: the mutant it is of'),
+  )
     .addHelpText('after', '\nExamples:\n  checker trace show traces/refcount-matches-holders.itf.json\n  checker trace show T.itf.json --frame 4\n  checker trace show T.itf.json --format dot | dot -Tsvg > trace.svg')
-    .action(async (file: string, o: TraceShowFlags) => {
-      process.exitCode = await runTraceShow(file, o, out, useColor(o.color, process.stdout));
-    });
+    .action(withXen((o: TraceShowFlags, file: string) => runTraceShow(file, o, out, useColor(o.color, process.stdout))));
 
   trace
     .command('export-test')
@@ -176,7 +264,7 @@ Example (keep a fix):
     .description('check a variant before running it: the TypeScript compiler on it (strict, against the package\'s types), then load it as a run would')
     .argument('<file>', 'a variant module (or, with --properties, a module of invariants and witnesses)')
     .option('--properties', 'the file is a --properties module { invariants, witnesses }')
-    .option('--version <name>', 'load it on this version (one of its base and appliesTo)')
+    .option('--xen <name>', 'load it on this Xen version (one of its base and appliesTo)')
     .addHelpText(
       'after',
       `
@@ -198,8 +286,11 @@ Example:
     .description('run the regression matrix (versions × backends, mutants, variants) against its committed expectations')
     .option('--matrix <file>', 'a matrix file of your own (default: the project\'s, checker/regress/matrix.json)')
     .option('--only <text>', 'run only the entries whose name contains this')
-    .option('--junit <file>', 'also write JUnit XML')
+    .option('--junit <file>', 'also write JUnit XML: a test case per entry, a deviation a <failure>, an entry that cannot run an <error>, each with its counterexamples and the command that reproduces it')
+    .option('--trace-out <dir>', "write the counterexamples of each entry with deviations as DIR/<entry>/<invariant>.itf.json")
     .option('--json', 'print one JSON summary instead of the report')
+    .option('--color', 'colour the report even when stdout is not a terminal')
+    .option('--no-color', 'never colour the report')
     .option('--update', 'record what is observed as the new expectations (review the diff before committing)')
     .addHelpText(
       'after',
@@ -208,9 +299,15 @@ Each entry is explored to its depth; a deviation from its expectations fails the
 violated that was clean, one no longer violated (a mutant no longer caught) or at another depth, a
 witness no longer reached (a vacuous model), a changed number of distinct states.
 
-Exit codes: 0 every entry as expected, 12 at least one deviation, 2 a bad matrix (checked against
-its schema before anything runs: unknown keys, wrong types, entries that cannot run) or an output
-that cannot be written.`,
+Exit codes: 0 every entry as expected; 12 at least one deviation; 2 a bad matrix (checked against
+its schema before anything runs: unknown keys, wrong types), an entry that cannot run (a variant
+that does not load or throws, an unknown mutant: reported as that entry's error while the others
+run), or an output that cannot be written.
+
+Examples:
+  checker regress                                   the project's matrix (checker/regress/matrix.json)
+  checker regress --only seed --junit regress.xml --trace-out traces/
+  checker regress --matrix my-matrix.json --update  record what is observed (review the diff)`,
     )
     .action(async (o: RegressFlags) => {
       // loaded when used: the matrix's schema validator costs every other command a tenth of a second to load
@@ -235,6 +332,7 @@ that cannot be written.`,
     .description('list invariants, witnesses, operations, versions, mutants or fault kinds (with what a release build does instead)')
     .argument('[what]', 'invariants | witnesses | operations | versions | mutants | faults | all', 'all')
     .option('--verbose', 'with mutants: say which Xen change each undoes')
+    .addHelpText('after', '\nExamples:\n  checker list invariants\n  checker list mutants --verbose')
     .action((what: string, o: { verbose?: boolean }) => {
       runList(what, o.verbose === true, out);
     });

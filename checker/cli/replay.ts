@@ -1,19 +1,44 @@
-// `checker replay FILE`: re-executes an ITF counterexample on the configuration in its #meta, or,
-// with `--variant FIX.ts` naming another table than the one the trace was made with, says whether
-// the fix removes the violation.
-import { readFileSync } from 'node:fs';
+// `checker replay FILE` re-executes an ITF counterexample on the configuration in its #meta (or, for a
+// trace another tool wrote, the universe the flags give); with `--variant FIX.ts` naming another table
+// than the one the trace was made with, it says whether the fix removes the violation;
+// `checker replay --path TOKEN [flags]` re-executes a replay token as every report prints it, with no
+// file at all.
 import { createHash } from 'node:crypto';
-import { EXIT } from './common.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, VariantError } from '../../model/index.js';
+import { userFrame } from '../check.js';
 import { parseItf, TraceFormatError, type ItfMeta } from '../trace/itf.js';
 import { readTraceFile, traceUniverse } from '../trace/load.js';
 import { judgePath, recordedRcs, replayTrace } from '../trace/replay.js';
-import { resolveTarget, targetInvariants, wireTarget } from '../xen-model.js';
-import { ConfigError, VariantError } from '../../model/index.js';
-import { userFrame } from '../check.js';
+import { resolveTarget, targetInvariants, wireTarget, type TargetFlags } from '../xen-model.js';
+import { PathError, parsePathToken, replayPath } from '../trace/replay-path.js';
+import { EXIT, UsageError } from './common.js';
+import { selectInvariants } from './flags.js';
 
-export async function runReplay(file: string, f: { variant?: string }, out: (s: string) => void): Promise<number> {
-  if (f.variant !== undefined && !isTraceOf(file, f.variant)) return replayUnderFix(file, f.variant, out);
-  const tf = await readTraceFile(file, { variant: f.variant });
+export interface ReplayFlags extends TargetFlags {
+  path?: string;
+  invariants?: string;
+  gfns?: string;
+  spareFrames?: string;
+}
+
+/** Whether any flag of the universe (or a mutant) was given: they describe a run, not a trace file's. */
+function universeGiven(f: ReplayFlags): boolean {
+  return [f.version, f.backend, f.domains, f.gfns, f.spareFrames, f.ops, f.build, f.mutant, f.destroyableDom0, f.preemptibleTeardown, f.superpages].some((x) => x !== undefined);
+}
+
+export async function runReplay(file: string | undefined, f: ReplayFlags, out: (s: string) => void): Promise<number> {
+  if (f.path !== undefined) {
+    if (file !== undefined) throw new UsageError('replay: give a trace file or --path, not both');
+    return replayToken(f, out);
+  }
+  if (file === undefined) throw new UsageError('replay: give a trace file (written by --trace-out) or --path TOKEN with the universe flags of the run that printed it');
+  if (f.invariants !== undefined) throw new UsageError('--invariants goes with --path: a trace file names its own property');
+  if (f.variant !== undefined && !universeGiven(f)) {
+    const meta = ourMeta(file);
+    if (meta !== null && !isTraceOf(meta, f.variant)) return replayUnderFix(file, f.variant, out);
+  }
+  const tf = await readTraceFile(file, { variant: f.variant, universe: universeGiven(f) ? f : undefined });
   const { meta, target } = tf;
   const r = replayTrace(tf);
   const lines = [`replaying ${file}: ${target.u.version} on ${target.u.backend}, ${meta.path.length} steps, property ${meta.property}`];
@@ -28,20 +53,44 @@ export async function runReplay(file: string, f: { variant?: string }, out: (s: 
   return EXIT.ok;
 }
 
+async function replayToken(f: ReplayFlags, out: (s: string) => void): Promise<number> {
+  const invariants = selectInvariants(f.invariants);
+  let path: number[];
+  try {
+    path = parsePathToken(f.path!);
+  } catch (e) {
+    if (e instanceof PathError) throw new UsageError(e.message);
+    throw e;
+  }
+  const target = await resolveTarget(f);
+  let r;
+  try {
+    r = replayPath(target, path, invariants);
+  } catch (e) {
+    if (e instanceof PathError) throw new UsageError(e.message);
+    throw e;
+  }
+  const what = target.label ?? target.u.version;
+  const lines = [`replaying token ${path.join(',') || '(initial state)'}: ${what} on ${target.u.backend}, ${path.length} steps, ${invariants.length} invariant${invariants.length === 1 ? '' : 's'}`];
+  lines.push(...r.steps.map((l) => `  ${l}`));
+  for (const v of r.violations) lines.push(`violated at depth ${v.depth}: ${v.property}: ${v.message}`);
+  if (r.violations.length === 0) lines.push(`no invariant violated along the path`);
+  lines.push(`verdict: ${r.violations.length === 0 ? 'nothing violated' : `${r.violations.length} of ${invariants.length} violated`}; exit ${r.violations.length ? EXIT.violation : EXIT.ok}`);
+  out(lines.join('\n') + '\n');
+  return r.violations.length ? EXIT.violation : EXIT.ok;
+}
+
+/** A trace file's #meta when the checker wrote it (with its configuration), else null (readTraceFile says why). */
+function ourMeta(file: string): ItfMeta | null {
+  try {
+    return parseItf(readFileSync(file, 'utf8'), file).meta;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the trace was made with this very variant file (its name and hash): then it replays exactly. */
-function isTraceOf(file: string, variantFile: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return false; // readTraceFile says why
-  }
-  let meta: ItfMeta;
-  try {
-    meta = parseItf(text, file).meta;
-  } catch {
-    return false;
-  }
+function isTraceOf(meta: ItfMeta, variantFile: string): boolean {
   const rec = meta.configuration.variant;
   if (typeof rec !== 'object' || rec === null) return false;
   try {
@@ -64,6 +113,7 @@ async function replayUnderFix(file: string, variantFile: string, out: (s: string
     throw new TraceFormatError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const { meta, states } = parseItf(text, file);
+  if (meta === null) throw new TraceFormatError(`${file}: not a trace of the checker's own (no configuration): replay it with the universe flags instead`);
   const c = meta.configuration;
   const fix = await resolveTarget({
     ...traceUniverse(c),

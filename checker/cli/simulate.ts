@@ -13,7 +13,10 @@ import { DEFAULT_DOMAINS, makeUniverse } from '../../model/index.js';
 import { ModelStepError, walksOnThread } from '../engine/index.js';
 import { stepError } from '../check.js';
 import { universeToConfig } from '../trace/itf.js';
-import { renderCounterexample, runNotes } from '../trace/report.js';
+import { configurationJson, envelope, stepJson } from '../trace/json.js';
+import { renderCounterexample, runNotes, targetText } from '../trace/report.js';
+import { wrapText } from '../trace/style.js';
+import { stdoutStyle } from './terminal.js';
 import { buildTrace, type Trace } from '../trace/build.js';
 import { resolveTarget, specFor, targetInvariants, wireTarget, type UniverseFlags } from '../xen-model.js';
 import { EXIT, UsageError } from './common.js';
@@ -35,6 +38,7 @@ export interface SimulateFlags extends UniverseFlags {
   invariants?: string;
   traceOut?: string;
   json?: boolean;
+  color?: boolean;
   mutant?: string;
   variant?: string;
 }
@@ -83,7 +87,7 @@ function reproFlags(f: SimulateFlags): string[] {
   const args: string[] = [];
   if (f.mutant !== undefined) args.push('--mutant', f.mutant);
   if (f.variant !== undefined) args.push('--variant', f.variant);
-  if (f.version !== undefined) args.push('--version', f.version);
+  if (f.version !== undefined) args.push('--xen', f.version);
   if (f.backend !== undefined) args.push('--backend', f.backend);
   if (f.domains !== undefined && f.domains !== DEFAULT_DOMAINS) args.push('--domains', f.domains);
   if (f.gfns !== undefined && Number(f.gfns) !== d.gfns) args.push('--gfns', String(f.gfns));
@@ -155,9 +159,8 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   if (f.json) {
     const t = violation?.trace;
     const j = {
-      tool: 'checker',
-      command: 'simulate',
-      configuration: { ...cfg, mutant: target.mutant ?? null, variant: target.variantRecord ?? null },
+      ...envelope('simulate'),
+      configuration: configurationJson(u, target),
       actions: nActions,
       invariants: invariants.map((i) => i.name),
       maxSteps: steps,
@@ -181,7 +184,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
               foundInRun: violation.original.run,
               originalLength: violation.original.length,
               path: t.path,
-              steps: t.steps.map((s) => ({ step: s.index, actionIndex: s.actionIndex, action: s.action.op, args: s.args, rc: s.rc, rcText: s.rcText })),
+              steps: t.steps.map((s) => stepJson(u, s)),
               file: violation.file,
               replay: { seed: details.seed, path: violation.replayPath, command: repro },
             }
@@ -193,9 +196,11 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
     return writeAfterReport(exitCode);
   }
 
+  const st = stdoutStyle(f.color);
   const lines: string[] = [];
   lines.push(
-    `checker simulate: ${u.version} on ${u.backend}; domains ${cfg.domains}; ${u.gfns} gfns each, ${u.domains.length * u.gfns + u.spareFrames} frames; ` +
+    st.bold(`checker simulate: ${targetText(u, label)}`) +
+      ` on ${u.backend}; domains ${cfg.domains}; ${u.gfns} gfns each, ${u.domains.length * u.gfns + u.spareFrames} frames; ` +
       `${nActions} actions; ${runs} walks of at most ${steps} operations; seed ${details.seed}${path !== undefined ? `, path ${path}` : ''}`,
   );
   lines.push('');
@@ -216,10 +221,22 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   lines.push(`time ${(elapsedMs / 1000).toFixed(2)} s`);
   for (const note of notes) lines.push('', `note: ${note}`);
   if (violation) {
-    lines.push('', ...renderCounterexample(violation.trace, violation.file ?? undefined));
+    lines.push('', ...renderCounterexample(violation.trace, violation.file ?? undefined, st));
     lines.push('', `reproduce: ${repro}`);
   }
-  out(lines.join('\n') + '\n');
+  // the closing line, as explore's: the outcome where a person's eye ends up
+  const t = violation?.trace;
+  lines.push(
+    '',
+    `verdict: ${
+      t
+        ? st.red(st.bold(`${t.property} violated`)) + ` (shrunk to depth ${t.depth})`
+        : report.interrupted
+          ? st.yellow(`interrupted after ${plural(details.numRuns, 'walk')}`) + ': nothing violated so far'
+          : st.green(`no invariant violated in ${plural(details.numRuns, 'walk')}`) + ' (not exhaustive)'
+    }; exit ${exitCode}`,
+  );
+  out(wrapText(lines, st.width).join('\n') + '\n');
   return writeAfterReport(exitCode);
 
   /** The trace file, after the report (which must never be lost to a file that cannot be written). */

@@ -3,35 +3,37 @@ import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { domainName, type Universe } from '../../model/index.js';
 import { exportTestSource } from '../trace/export-test.js';
 import { readTraceFile, rebuildTrace } from '../trace/load.js';
-import { renderTrace, TRACE_FORMATS, type Projection, type TraceFormat } from '../trace/render.js';
+import { renderTrace, subjectOf, TRACE_FORMATS, type Projection, type TraceFormat } from '../trace/render.js';
 import { UsageError } from './common.js';
+import type { TargetFlags } from '../xen-model.js';
 import { packageRoot } from '../paths.js';
 import { checkOutputFile, ensureDir, writeFileAtomic } from './output.js';
 
-export interface TraceShowFlags {
+export interface TraceShowFlags extends TargetFlags {
   format?: string;
   full?: boolean;
   frame?: string;
   domain?: string;
   color?: boolean;
   variant?: string;
+  whole?: boolean;
 }
 
-/** Whether colour is wanted: a terminal, NO_COLOR unset, and not --no-color. */
-export function useColor(flag: boolean | undefined, stream: { isTTY?: boolean }): boolean {
-  if (flag === false) return false;
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  return stream.isTTY === true;
-}
+export { useColor } from './terminal.js';
 
 export async function runTraceShow(file: string, f: TraceShowFlags, out: (s: string) => void, color: boolean): Promise<number> {
   const format = f.format ?? 'text';
   if (!(TRACE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${TRACE_FORMATS.join(', ')}, got "${format}"`);
   const tf = await readTraceFile(file, { variant: f.variant });
   const u = tf.target.u;
-  const proj = projection(u, f);
+  let proj = projection(u, f);
+  if (f.whole && (proj.frame !== null || proj.domain !== null)) throw new UsageError('--whole shows every cell: drop --frame and --domain');
   const t = rebuildTrace(tf);
-  out(renderTrace(t, u, format as TraceFormat, proj, { full: f.full === true, color }));
+  // the pictures project onto what the violation is about unless told otherwise: a graph of every
+  // cell of every step hides the one that matters
+  if ((format === 'dot' || format === 'md') && !f.whole && proj.frame === null && proj.domain === null) proj = subjectOf(t, u);
+  const target = { mutant: tf.target.mutant, variantRecord: tf.target.variantRecord, variantFile: f.variant };
+  out(renderTrace(t, u, format as TraceFormat, proj, { full: f.full === true, color, target, file }));
   return 0;
 }
 

@@ -71,6 +71,8 @@ export interface Progress {
   statesPerSecond: number;
   /** States still to expand at this level plus those already queued for the next. */
   queue: number;
+  /** New distinct states of each level finished so far (for an estimate of the next). */
+  levels: number[];
 }
 
 export interface LevelStats {
@@ -249,6 +251,7 @@ export class Run<S, A, R> {
       elapsedMs,
       statesPerSecond: this.visited.size / (elapsedMs / 1000),
       queue,
+      levels: this.levels.map((l) => l.distinct),
     });
   }
 

@@ -1,11 +1,13 @@
 // The regression matrix: configurations (versions × backends, mutants, variants) explored and
 // compared with committed expectations, every deviation named.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError, findMutant, VariantError } from '../../model/index.js';
 import { packageRoot } from '../paths.js';
 import { INVARIANTS } from '../../invariants/index.js';
 import { check } from '../check.js';
+import type { Trace } from '../trace/build.js';
+import { shellJoin } from '../trace/command.js';
 import { resolveTarget, type Target, type TargetFlags } from '../xen-model.js';
 import { matrixProblem, type Expectations, type MatrixEntry, type MatrixFile } from './schema.js';
 
@@ -16,9 +18,17 @@ export type Matrix = MatrixFile;
 
 export interface EntryOutcome {
   name: string;
-  observed: Expectations;
+  /** What was observed; null when the entry could not run. */
+  observed: Expectations | null;
   deviations: string[];
+  /** Why the entry could not run (a variant that does not load or throws, an unknown mutant), else null. */
+  error: string | null;
   elapsedMs: number;
+  /** The command line that runs the entry again. */
+  command: string;
+  /** Its counterexamples (with the universe to write them as ITF). */
+  traces: Trace[];
+  target: Target | null;
 }
 
 /** The project's own matrix: every version × backend, every mutant, the worked variant. */
@@ -61,28 +71,69 @@ export function entryFlags(e: MatrixEntry, matrixDir: string): TargetFlags {
  * Every entry's target, resolved before any is explored: an entry that cannot run (an unknown
  * version, a variant that does not load) is refused up front, naming the entry, not after an hour.
  */
-export async function resolveEntries(file: string, entries: readonly MatrixEntry[], matrixDir: string): Promise<Target[]> {
-  const out: Target[] = [];
+export async function resolveEntries(entries: readonly MatrixEntry[], matrixDir: string): Promise<(Target | ConfigError)[]> {
+  const out: (Target | ConfigError)[] = [];
   for (const e of entries) {
     try {
       out.push(await resolveTarget(entryFlags(e, matrixDir)));
     } catch (err) {
-      if (err instanceof ConfigError || err instanceof VariantError) throw new ConfigError(`${file}: entry "${e.name}": ${err.message}`);
-      throw err;
+      // an entry that cannot run is that entry's error, reported with the others' results (a CI
+      // report with one test case in error, rather than no report at all)
+      if (err instanceof ConfigError || err instanceof VariantError) out.push(new ConfigError(`entry "${e.name}": ${err.message}`));
+      else throw err;
     }
   }
   return out;
 }
 
+/** The command line that explores an entry again, from where the user stands: its fields as flags. */
+export function entryCommand(e: MatrixEntry, matrixDir: string): string {
+  const args = ['checker', 'explore'];
+  if (e.mutant !== undefined) args.push('--mutant', e.mutant);
+  if (e.variant !== undefined) args.push('--variant', typedPath(isAbsolute(e.variant) ? e.variant : resolve(matrixDir, e.variant)));
+  if (e.version !== undefined) args.push('--xen', e.version);
+  if (e.backend !== undefined) args.push('--backend', e.backend);
+  if (e.domains !== undefined) args.push('--domains', e.domains);
+  if (e.gfns !== undefined) args.push('--gfns', String(e.gfns));
+  if (e.spareFrames !== undefined) args.push('--spare-frames', String(e.spareFrames));
+  if (e.ops !== undefined) args.push('--ops', e.ops.join(','));
+  if (e.destroyableDom0) args.push('--destroyable-dom0');
+  if (e.preemptibleTeardown) args.push('--preemptible-teardown');
+  if (e.build !== undefined) args.push('--build', e.build);
+  if (e.superpages) args.push('--superpages');
+  args.push('--depth', String(e.depth));
+  return shellJoin(args);
+}
+
+/** A path as the user would type it from the current folder. */
+function typedPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+
+/** An entry that could not run, as an outcome. */
+export function errorOutcome(e: MatrixEntry, matrixDir: string, error: Error): EntryOutcome {
+  return { name: e.name, observed: null, deviations: [], error: error.message, elapsedMs: 0, command: entryCommand(e, matrixDir), traces: [], target: null };
+}
+
 export async function runEntry(e: MatrixEntry, matrixDir: string, resolved?: Target): Promise<EntryOutcome> {
   const flags = entryFlags(e, matrixDir);
-  const target = resolved ?? (await resolveTarget(flags));
+  let target: Target;
+  try {
+    target = resolved ?? (await resolveTarget(flags));
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof VariantError) return errorOutcome(e, matrixDir, new ConfigError(`entry "${e.name}": ${err.message}`));
+    throw err;
+  }
   // through check, as explore: off the main thread, and a variant's exception is the user's error
   let checked;
+  const t0 = performance.now();
   try {
     checked = await check(target, { maxDepth: e.depth, invariants: INVARIANTS, workers: 1, flags });
   } catch (err) {
-    if (err instanceof VariantError) throw new VariantError(`entry "${e.name}": ${err.message}`);
+    if (err instanceof VariantError) {
+      return { ...errorOutcome(e, matrixDir, new VariantError(`entry "${e.name}": ${err.message}`)), elapsedMs: Math.round(performance.now() - t0), command: entryCommand(e, matrixDir), target };
+    }
     throw err;
   }
   const { w, result: r } = checked;
@@ -121,21 +172,6 @@ export async function runEntry(e: MatrixEntry, matrixDir: string, resolved?: Tar
       deviations.push(`mutant ${m.name}: its catalogue expects ${m.expect.invariant} at depth ${m.expect.depth}, got ${got === undefined ? 'no violation' : `depth ${got}`}`);
     }
   }
-  return { name: e.name, observed, deviations, elapsedMs: r.elapsedMs };
-}
-
-function xmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-export function junitXml(outcomes: EntryOutcome[]): string {
-  const failures = outcomes.filter((o) => o.deviations.length > 0).length;
-  const total = outcomes.reduce((t, o) => t + o.elapsedMs, 0) / 1000;
-  const cases = outcomes.map((o) => {
-    const head = `  <testcase classname="checker.regress" name="${xmlEscape(o.name)}" time="${(o.elapsedMs / 1000).toFixed(3)}"`;
-    if (o.deviations.length === 0) return `${head}/>`;
-    return `${head}>\n    <failure message="${xmlEscape(o.deviations[0]!)}">${xmlEscape(o.deviations.join('\n'))}</failure>\n  </testcase>`;
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="checker regress" tests="${outcomes.length}" failures="${failures}" time="${total.toFixed(3)}">\n${cases.join('\n')}\n</testsuite>\n`;
+  return { name: e.name, observed, deviations, error: null, elapsedMs: Math.round(r.elapsedMs), command: entryCommand(e, matrixDir), traces: checked.traces, target };
 }
 

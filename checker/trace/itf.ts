@@ -23,9 +23,49 @@ import {
 
 import type { VariantRecord } from '../xen-model.js';
 
-export const ITF_VARS = ['frames', 'domains', 'p2m', 'armedFailures', 'fault', 'action', 'rc'] as const;
-/** The variables a trace must have (armedFailures came with model revision 4: 0 when absent). */
+/**
+ * The state variables, then Quint's model-based-testing pair: `mbt::actionTaken` (the operation that
+ * led to the state, "init" for the first) and `mbt::nondetPicks` (each argument an operation can take,
+ * Some(value) when the step's operation took it, else None), as `quint run --mbt` writes them.
+ */
+export const ITF_VARS = ['frames', 'domains', 'p2m', 'armedFailures', 'fault', 'action', 'rc', 'mbt::actionTaken', 'mbt::nondetPicks'] as const;
+/** The variables a trace of ours must have (armedFailures came with model revision 4: 0 when absent). */
 const REQUIRED_VARS = ['frames', 'domains', 'p2m', 'fault', 'action', 'rc'];
+/** What a trace of this model written by another tool must have: the states alone say the rest. */
+const FOREIGN_REQUIRED_VARS = ['frames', 'domains', 'p2m'];
+
+/** Every argument name an operation can take, with its Apalache type: the keys of mbt::nondetPicks. */
+export const NONDET_ARGS: Record<string, 'Str' | 'Int' | 'Bool'> = { t: 'Str', gT: 'Int', f: 'Str', gF: 'Int', d: 'Str', gfn: 'Int', on: 'Bool' };
+
+const UNIT_OPTION = (t: string) => `Some(${t}) | None(UNIT)`;
+
+/**
+ * Each variable's type in Apalache's type system 1.2 (`#meta.varTypes`, which Apalache requires to read
+ * a trace back): records `{ f: T }`, variants `A(T) | B(UNIT)`, functions `K -> V`.
+ */
+export function itfVarTypes(): Record<(typeof ITF_VARS)[number], string> {
+  const entry = 'Empty(UNIT) | Mapped({ type: Str, mfn: Int, order: Int })';
+  const ops = ['populate_physmap', 'decrease_reservation', 'remove_from_physmap'].map((o) => `${o}({ d: Str, gfn: Int })`);
+  const action = [
+    'Init(UNIT)',
+    ...ops,
+    'add_to_physmap_foreign({ t: Str, gT: Int, f: Str, gF: Int })',
+    ...['destroy', 'kill_begin', 'relinquish_step'].map((o) => `${o}({ d: Str })`),
+    'set_log_dirty({ d: Str, on: Bool })',
+    'fail_next_alloc(UNIT)',
+  ].join(' | ');
+  return {
+    frames: `Int -> { owner: Free(UNIT) | Cow(UNIT) | Dom(Str), count: Int, allocated: Bool, m2p: ${UNIT_OPTION('Int')} }`,
+    domains: `Str -> { life: Str, logDirty: Bool, relinquish: ${UNIT_OPTION('{ phase: Str, cursor: Int }')}, tables: Bool, pool: Bool }`,
+    p2m: `Str -> (Int -> ${entry})`,
+    armedFailures: 'Int',
+    fault: UNIT_OPTION(`{ kind: Str, frame: ${UNIT_OPTION('Int')} }`),
+    action,
+    rc: 'Some(Int) | None(UNIT) | Fault(UNIT)',
+    'mbt::actionTaken': 'Str',
+    'mbt::nondetPicks': `{ ${Object.entries(NONDET_ARGS).map(([k, t]) => `${k}: ${UNIT_OPTION(t)}`).join(', ')} }`,
+  };
+}
 
 type Json = null | boolean | string | number | Json[] | { [k: string]: Json };
 
@@ -42,20 +82,22 @@ export interface TraceConfig {
   superpages: boolean;
   /** Why the configuration never existed in Xen, when it did not (MODEL.md §1), else null. */
   hypothetical: string | null;
-  /** A mutant of the catalogue, when the trace is of one. */
-  mutant?: string;
+  /** A mutant of the catalogue, when the trace is of one (null or absent: none). */
+  mutant?: string | null;
   /**
    * A --variant's name and the SHA-256 of its file, when the trace is of one. Never a path: a trace
    * is data, and reading one never loads code; the user names the file again (--variant FILE).
    * (Traces of older versions recorded the file's path here, a string.)
    */
-  variant?: VariantRecord | string;
+  variant?: VariantRecord | string | null;
 }
 
 export type { VariantRecord };
 
 export interface ItfMeta {
   format: 'ITF';
+  /** Apalache's type of each variable (see itfVarTypes). */
+  varTypes?: Record<string, string>;
   'format-description': string;
   tool: string;
   configuration: TraceConfig;
@@ -104,9 +146,13 @@ function entryJson(e: Entry | null): Json {
 }
 
 export function stateToItf(u: Universe, s: State, index: number, a: Action | null, actionIndex: number | null, rc: Rc | undefined): Record<string, Json> {
+  const args = a === null ? {} : argsJson(u, a);
   return {
     '#meta': { index, ...(actionIndex === null ? {} : { actionIndex }) },
-    frames: s.frames.map((f) => ({ owner: ownerJson(u, f.owner), count: big(f.count), allocated: f.allocated, m2p: f.m2p === null ? none : some(big(f.m2p)) })),
+    // keyed by mfn, as p2m entries name frames
+    frames: {
+      '#map': s.frames.map((f, m) => [big(m), { owner: ownerJson(u, f.owner), count: big(f.count), allocated: f.allocated, m2p: f.m2p === null ? none : some(big(f.m2p)) }]),
+    },
     domains: {
       '#map': s.domains.map((d, i) => [
         domainName(u, i),
@@ -122,14 +168,18 @@ export function stateToItf(u: Universe, s: State, index: number, a: Action | nul
     p2m: { '#map': s.p2m.map((row, d) => [domainName(u, d), { '#map': row.map((e, g) => [big(g), entryJson(e)]) }]) },
     armedFailures: big(s.armedFailures),
     fault: s.fault === null ? none : some({ kind: s.fault.kind, frame: s.fault.frame === null ? none : some(big(s.fault.frame)) }),
-    action: a === null ? { tag: 'Init', value: { '#tup': [] } } : { tag: a.op, value: argsJson(u, a) },
+    action: a === null ? { tag: 'Init', value: { '#tup': [] } } : Object.keys(args).length === 0 ? { tag: a.op, value: { '#tup': [] } } : { tag: a.op, value: args },
     rc: rc === undefined ? none : rc === null ? { tag: 'Fault', value: { '#tup': [] } } : some(big(rc)),
+    'mbt::actionTaken': a === null ? 'init' : a.op,
+    'mbt::nondetPicks': Object.fromEntries(Object.keys(NONDET_ARGS).map((k) => [k, k in args ? some(args[k]!) : none])),
   };
 }
 
-function argsJson(u: Universe, a: Action): Json {
+/** An action's arguments as ITF values: integers as #bigint, a switch as a boolean. */
+function argsJson(u: Universe, a: Action): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const [k, v] of Object.entries(actionArgs(u, a))) out[k] = typeof v === 'number' ? big(v) : v;
+  if (a.op === 'set_log_dirty') out.on = a.on;
   return out;
 }
 
@@ -151,10 +201,12 @@ export function traceToItf(t: TraceInput): Record<string, Json> {
     format: 'ITF',
     'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
     tool: t.tool,
+    varTypes: itfVarTypes(),
     configuration: {
       ...universeToConfig(t.u),
-      ...(t.mutant === undefined ? {} : { mutant: t.mutant }),
-      ...(t.variant === undefined ? {} : { variant: { name: t.variant.name, sha256: t.variant.sha256 } }),
+      // null when none, as in every JSON document (a reader never guesses from a missing key)
+      mutant: t.mutant ?? null,
+      variant: t.variant === undefined ? null : { name: t.variant.name, sha256: t.variant.sha256 },
     },
     property: t.property,
     status: 'violation',
@@ -219,8 +271,19 @@ export function itfToState(u: Universe, v: unknown, where: string): State {
     if (i === undefined) return fail(w, `unknown domain ${JSON.stringify(name)}`);
     return i;
   };
-  if (!Array.isArray(v.frames)) return fail(`${where}.frames`, 'expected an array');
-  const frames: Frame[] = v.frames.map((f: unknown, m: number) => {
+  // frames as a #map keyed by mfn (or, from older traces, an array indexed by mfn)
+  let frameList: unknown[];
+  if (Array.isArray(v.frames)) frameList = v.frames;
+  else {
+    const pairs = readMap(v.frames, `${where}.frames`);
+    frameList = new Array<unknown>(pairs.length);
+    for (const [k, fv] of pairs) {
+      const m = readBig(k, `${where}.frames`);
+      if (m < 0 || m >= pairs.length || frameList[m] !== undefined) fail(`${where}.frames`, `mfn ${m} is repeated or out of range (${pairs.length} frames)`);
+      frameList[m] = fv;
+    }
+  }
+  const frames: Frame[] = frameList.map((f: unknown, m: number) => {
     const w = `${where}.frames[${m}]`;
     if (!isObj(f)) return fail(w, 'expected an object');
     const o = readVariant(f.owner, `${w}.owner`);
@@ -272,7 +335,8 @@ export function itfToState(u: Universe, v: unknown, where: string): State {
       p2m[d]![g] = order === 1 ? { type: val.type as P2mType, mfn, order: 1 } : { type: val.type as P2mType, mfn };
     }
   }
-  const fv = readOption(v.fault, `${where}.fault`);
+  // absent in a trace of another tool that records only frames, domains and p2m: no fault
+  const fv = v.fault === undefined ? undefined : readOption(v.fault, `${where}.fault`);
   let fault: Fault | null = null;
   if (fv !== undefined) {
     // a fault kind is the model's, or a variant's own assertion as written (any non-empty text)
@@ -285,11 +349,18 @@ export function itfToState(u: Universe, v: unknown, where: string): State {
 }
 
 export interface ParsedTrace {
-  meta: ItfMeta;
+  /** The #meta of a trace the checker wrote (with its configuration, property and path); null for another tool's. */
+  meta: ItfMeta | null;
+  /** Another tool's #meta, as it is (free-form by ADR-015), or {}. */
+  otherMeta: Record<string, unknown>;
   states: unknown[];
 }
 
-/** Checks the top-level shape; states are read later, against the configuration's universe. */
+/**
+ * Checks the top-level shape; states are read later, against the configuration's universe. A trace
+ * the checker wrote carries its configuration, property and path in #meta; a trace of this model
+ * written by another tool needs only its states (frames, domains, p2m), from which the path is found.
+ */
 export function parseItf(text: string, file: string): ParsedTrace {
   let v: unknown;
   try {
@@ -301,13 +372,16 @@ export function parseItf(text: string, file: string): ParsedTrace {
   }
   if (!isObj(v)) return fail(file, 'expected an ITF trace object');
   const meta = v['#meta'];
-  if (!isObj(meta)) return fail(file, 'missing "#meta": this is not a trace written by checker');
-  if (!Array.isArray(v.vars) || !REQUIRED_VARS.every((x) => (v as Record<string, unknown[]>).vars!.includes(x))) {
-    fail(file, `"vars" must list ${REQUIRED_VARS.join(', ')}`);
+  if (meta !== undefined && !isObj(meta)) return fail(file, '"#meta" must be an object');
+  const ours = isObj(meta) && meta.configuration !== undefined;
+  const required = ours ? REQUIRED_VARS : FOREIGN_REQUIRED_VARS;
+  if (!Array.isArray(v.vars) || !required.every((x) => (v as Record<string, unknown[]>).vars!.includes(x))) {
+    fail(file, `"vars" must list ${required.join(', ')}`);
   }
   if (!Array.isArray(v.states) || v.states.length === 0) return fail(file, '"states" must be a non-empty array');
+  if (!ours) return { meta: null, otherMeta: isObj(meta) ? meta : {}, states: v.states };
   const cfg = meta.configuration;
-  if (!isObj(cfg)) return fail(file, '"#meta.configuration" is missing');
+  if (!isObj(cfg)) return fail(file, '"#meta.configuration" must be an object');
   if (typeof meta.property !== 'string') return fail(file, '"#meta.property" is missing');
   if (!Array.isArray(meta.path) || !meta.path.every((x) => Number.isInteger(x) && (x as number) >= 0)) {
     return fail(file, '"#meta.path" must be an array of action indices');
@@ -315,6 +389,5 @@ export function parseItf(text: string, file: string): ParsedTrace {
   if (meta.path.length !== v.states.length - 1) {
     fail(file, `"#meta.path" has ${meta.path.length} steps but there are ${v.states.length} states (expected ${meta.path.length + 1}): the trace is truncated or edited`);
   }
-  return { meta: meta as unknown as ItfMeta, states: v.states };
+  return { meta: meta as unknown as ItfMeta, otherMeta: meta, states: v.states };
 }
-

@@ -1,12 +1,11 @@
 // Reading a trace file back: the ITF shape, the configuration its #meta names, and the check that
 // the recorded states are what the model gives.
 import { readFileSync } from 'node:fs';
-import { ConfigError, type XenFunctions } from '../../model/index.js';
-import { judgeStep } from '../../invariants/index.js';
-import { resolveTarget, universeFromFlags, wire, type Target, type UniverseFlags, type VariantRecord } from '../xen-model.js';
-import { targetInvariants } from '../xen-model.js';
+import { actionArgs, ConfigError, type Action, type Rc, type Universe, type XenFunctions } from '../../model/index.js';
+import { findInvariant, INVARIANTS, judgeStep } from '../../invariants/index.js';
+import { resolveTarget, targetInvariants, universeFromFlags, wire, type Target, type TargetFlags, type UniverseFlags, type VariantRecord } from '../xen-model.js';
 import { buildTrace, type Trace } from './build.js';
-import { itfToState, parseItf, TraceFormatError, type ItfMeta, type TraceConfig } from './itf.js';
+import { itfToState, parseItf, TraceFormatError, universeToConfig, type ItfMeta, type TraceConfig } from './itf.js';
 
 import { stateDifference } from './verify.js';
 
@@ -16,6 +15,8 @@ export interface TraceFile {
   /** The recorded states, as ITF values (read against the universe with itfToState). */
   states: unknown[];
   target: Target;
+  /** A trace another tool wrote: its path and property were found from its states. */
+  foreign?: boolean;
 }
 
 export interface ReadTraceOptions {
@@ -26,6 +27,11 @@ export interface ReadTraceOptions {
    * line), looked up by the name the trace records; the hash must match too.
    */
   loaded?: readonly LoadedVariant[];
+  /**
+   * The universe (and mutant) the user names on the command line: for a trace another tool wrote,
+   * which carries no configuration of ours. A trace of ours carries its own, and refuses these.
+   */
+  universe?: TargetFlags;
 }
 
 /** A variant its front end loaded itself, from a file the user named. */
@@ -58,9 +64,15 @@ export async function readTraceFile(file: string, o: ReadTraceOptions = {}): Pro
 
 /** The same, from a trace's text (`file` names it in messages). */
 export async function readTraceText(text: string, file: string, o: ReadTraceOptions = {}): Promise<TraceFile> {
-  const { meta, states } = parseItf(text, file);
+  const parsed = parseItf(text, file);
+  if (parsed.meta === null) return foreignTrace(parsed.otherMeta, parsed.states, file, o);
+  if (o.universe !== undefined) {
+    throw new TraceFormatError(`${file} carries its configuration (#meta.configuration): drop the universe flags (they are for --path and for traces other tools wrote)`);
+  }
+  const { meta, states } = parsed as { meta: ItfMeta; states: unknown[] };
   const c = meta.configuration;
-  const recorded = c.variant;
+  // null: none (as the JSON documents say it); a string: a path, from an older checker
+  const recorded = c.variant ?? undefined;
   if (recorded !== undefined) {
     const legacy = typeof recorded === 'string';
     if (!legacy && !(isRecord(recorded) && typeof recorded.name === 'string' && typeof recorded.sha256 === 'string' && /^[0-9a-f]{64}$/.test(recorded.sha256))) {
@@ -138,6 +150,124 @@ export function traceUniverse(c: TraceConfig): UniverseFlags {
     build: c.build === undefined ? undefined : String(c.build),
     superpages: c.superpages === true,
   };
+}
+
+/**
+ * A trace of this model that another tool wrote: no configuration of ours, perhaps no path or property.
+ * The universe is the one the flags give (the defaults without any); each recorded state must be one
+ * the model reaches, step by step, which finds the path: among the actions that give the next state,
+ * the one the trace names (its `action` variable, or Quint's mbt::actionTaken and mbt::nondetPicks),
+ * with the recorded return code, else the first in the model's order. The property is the one its
+ * #meta names, else the first invariant violated along the path, with the model's own message.
+ */
+async function foreignTrace(other: Record<string, unknown>, states: unknown[], file: string, o: ReadTraceOptions): Promise<TraceFile> {
+  let target: Target;
+  try {
+    target = await resolveTarget({ ...(o.universe ?? {}), variant: o.variant });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new TraceFormatError(e.message);
+    throw e;
+  }
+  const u = target.u;
+  const w = wire(u, { xen: target.xen, immer: true });
+  let s = w.xm.init();
+  const d0 = stateDifference(itfToState(u, states[0], `${file}: states[0]`), s);
+  if (d0 !== null) {
+    throw new TraceFormatError(
+      `${file}: states[0] is not the booted state of this universe (${d0}); a trace with no configuration of ours is read on the universe the flags give (--xen, --domains, --gfns, ...)`,
+    );
+  }
+  const path: number[] = [];
+  const modelStates = [s];
+  for (let k = 1; k < states.length; k++) {
+    const recorded = itfToState(u, states[k], `${file}: states[${k}]`);
+    const named = namedStep(states[k]);
+    const fits: number[] = [];
+    const acts = w.model.actions(s);
+    let rcs = new Map<number, Rc>();
+    for (let ai = 0; ai < acts.length; ai++) {
+      const a = acts[ai]!;
+      const { next, rc } = w.xm.apply(s, a);
+      if (stateDifference(recorded, next) === null) {
+        fits.push(ai);
+        rcs.set(ai, rc);
+      }
+    }
+    if (fits.length === 0) throw new TraceFormatError(`${file}: step ${k}: no operation of the model leads from states[${k - 1}] to states[${k}]`);
+    const byName = named === null ? fits : fits.filter((ai) => sameAction(u, acts[ai]!, named));
+    if (named !== null && byName.length === 0) {
+      throw new TraceFormatError(`${file}: step ${k}: the trace names ${named.op}(${JSON.stringify(named.args)}), which does not give states[${k}] in this model`);
+    }
+    const byRc = named?.rc === undefined ? byName : byName.filter((ai) => rcs.get(ai) === named.rc);
+    const ai = (byRc.length > 0 ? byRc : byName)[0]!;
+    path.push(ai);
+    s = w.xm.apply(s, acts[ai]!).next;
+    modelStates.push(s);
+    rcs = new Map();
+  }
+  let property = typeof other.property === 'string' ? other.property : null;
+  if (property !== null && !findInvariant(property)) throw new TraceFormatError(`${file}: #meta.property "${printable(property)}" is not an invariant of this checker`);
+  let message: string | null = null;
+  const candidates = property !== null ? [findInvariant(property)!] : INVARIANTS;
+  let best: { name: string; depth: number; message: string } | null = null;
+  for (const inv of candidates) {
+    const ww = wire(u, { xen: target.xen, immer: true, invariants: [inv] });
+    let m: string | null = inv.check && modelStates[0]!.fault === null ? inv.check(modelStates[0]!, ww.pc) : null;
+    let depth = 0;
+    for (let k = 1; m === null && k < modelStates.length; k++) {
+      m = judgeStep(inv, modelStates[k - 1]!, ww.xm.actions[path[k - 1]!]!, w.xm.apply(modelStates[k - 1]!, ww.xm.actions[path[k - 1]!]!).rc, modelStates[k]!, ww.pc);
+      depth = k;
+    }
+    if (m !== null && (best === null || depth < best.depth)) best = { name: inv.name, depth, message: m };
+  }
+  if (best !== null) {
+    property = best.name;
+    message = best.message;
+  }
+  if (property === null) {
+    throw new TraceFormatError(`${file}: no invariant of this checker is violated along this trace (checker replay --path ${path.join(',')} walks it)`);
+  }
+  const meta: ItfMeta = {
+    format: 'ITF',
+    'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
+    tool: typeof other.tool === 'string' ? other.tool : 'another tool',
+    configuration: { ...universeToConfig(u), ...(target.mutant ? { mutant: target.mutant } : {}), ...(target.variantRecord ? { variant: target.variantRecord } : {}) },
+    property,
+    status: 'violation',
+    message: message ?? '',
+    depth: path.length,
+    path,
+  };
+  return { file, meta, states, target, foreign: true };
+}
+
+/** The operation a recorded state says led to it: our `action` variable, or Quint's mbt pair; null when neither. */
+function namedStep(v: unknown): { op: string; args: Record<string, unknown>; rc?: Rc } | null {
+  if (!isRecord(v)) return null;
+  const unbig = (x: unknown): unknown => (isRecord(x) && typeof x['#bigint'] === 'string' ? Number(x['#bigint']) : x);
+  let rc: Rc | undefined;
+  if (isRecord(v.rc) && typeof v.rc.tag === 'string') rc = v.rc.tag === 'Fault' ? null : v.rc.tag === 'Some' ? (unbig(v.rc.value) as number) : undefined;
+  if (isRecord(v.action) && typeof v.action.tag === 'string' && v.action.tag !== 'Init') {
+    const val = v.action.value;
+    const args = isRecord(val) && !('#tup' in val) ? Object.fromEntries(Object.entries(val).map(([k, x]) => [k, unbig(x)])) : {};
+    return { op: v.action.tag, args, ...(rc === undefined ? {} : { rc }) };
+  }
+  const taken = v['mbt::actionTaken'];
+  if (typeof taken === 'string' && taken !== 'init') {
+    const picks = isRecord(v['mbt::nondetPicks']) ? v['mbt::nondetPicks'] : {};
+    const args: Record<string, unknown> = {};
+    for (const [k, p] of Object.entries(picks)) if (isRecord(p) && p.tag === 'Some') args[k] = unbig(p.value);
+    return { op: taken, args, ...(rc === undefined ? {} : { rc }) };
+  }
+  return null;
+}
+
+/** Whether an action is the named one: its operation and every argument the trace gives. */
+function sameAction(u: Universe, a: Action, named: { op: string; args: Record<string, unknown> }): boolean {
+  if (a.op !== named.op) return false;
+  const mine: Record<string, unknown> = { ...actionArgs(u, a) };
+  if (a.op === 'set_log_dirty') mine.on = a.on;
+  return Object.entries(named.args).every(([k, x]) => mine[k] === x || (k === 'on' && typeof x === 'string' && mine.on === (x === 'on')));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,9 @@
 import type { ExploreResult } from '../engine/index.js';
 import { describeEvent, formatChange, hypotheticalConfiguration, type Universe } from '../../model/index.js';
 import type { Invariant, Witness } from '../../invariants/index.js';
-import { universeToConfig } from './itf.js';
+import { universeToConfig, type VariantRecord } from './itf.js';
+import { configurationJson, envelope, stepJson } from './json.js';
+import { PLAIN, wrapText, type Style } from './style.js';
 import type { Trace } from './build.js';
 import { renderCoverage, type CoverageReport } from './coverage.js';
 
@@ -14,6 +16,10 @@ export function depthLabel(d: number): string {
 
 export interface RunInfo {
   u: Universe;
+  /** What is checked when not a plain version: "mutant NAME of BASE", "variant NAME of BASE (FILE)". */
+  label: string | null;
+  mutant?: string | undefined;
+  variantRecord?: VariantRecord | undefined;
   depthBound: number;
   actionCount: number;
   invariants: readonly Invariant[];
@@ -28,6 +34,17 @@ export interface RunInfo {
   overrides?: { name: string; calls: number }[] | null;
   /** With --coverage: what the exploration exercised. */
   coverage?: CoverageReport | null;
+  /** How the run searched (what --json gives beside the configuration). */
+  search: SearchInfo;
+}
+
+export interface SearchInfo {
+  symmetry: boolean;
+  workers: number;
+  stopAtFirst: boolean;
+  maxStates: number | null;
+  timeLimitMs: number | null;
+  memoryLimitBytes: number;
 }
 
 export function stopText(r: ExploreResult, depthBound: number): string {
@@ -56,17 +73,56 @@ export function exitCodeOf(r: ExploreResult): number {
   return 0;
 }
 
-export function renderText(info: RunInfo): string {
+/** What the run checked, for a header: the version, or the mutant or variant and its base. */
+export function targetText(u: Universe, label: string | null): string {
+  return label === null ? u.version : label;
+}
+
+const STOPPED_BY: Record<string, string> = {
+  'max-states': '--max-states',
+  memory: 'the memory ceiling',
+  time: '--time-limit',
+  interrupted: 'Ctrl-C',
+};
+
+/**
+ * The closing line: what holds, what is violated at which depth, and the exit code; a person who
+ * scrolled past three counterexamples reads the outcome here.
+ */
+export function verdictLine(info: Pick<RunInfo, 'invariants' | 'result' | 'exitCode' | 'depthBound'>, st: Style = PLAIN): string {
+  const r = info.result;
+  const total = info.invariants.length;
+  const deepest = deepestComplete(r);
+  const violated = info.invariants
+    .map((inv) => r.violations.find((v) => v.name === inv.name))
+    .filter((v) => v !== undefined)
+    .sort((a, b) => a.depth - b.depth);
+  const holding = total - violated.length;
+  const reach = r.fixpoint && r.stopped === null ? `to the fixpoint (depth ${deepest})` : `to depth ${deepest}`;
+  const parts: string[] = [];
+  if (violated.length > 0) {
+    parts.push(st.red(st.bold(`${violated.length} of ${total} invariant${total === 1 ? '' : 's'} violated`)) + ` (${violated.map((v) => `${v.name} at depth ${v.depth}`).join(', ')})`);
+    if (holding > 0) parts.push(st.green(`${holding} hold${holding === 1 ? 's' : ''} ${reach}`));
+  } else {
+    parts.push(st.green(st.bold(total === 1 ? `the invariant holds ${reach}` : `all ${total} invariants hold ${reach}`)));
+  }
+  if (r.stopped !== null && r.stopped !== 'stop-at-first') parts.push(st.yellow(`stopped by ${STOPPED_BY[r.stopped] ?? r.stopped} before depth ${depthLabel(info.depthBound)}`));
+  return `verdict: ${parts.join('; ')}; exit ${info.exitCode}`;
+}
+
+export function renderText(info: RunInfo, st: Style = PLAIN): string {
   const { u, result: r } = info;
   const cfg = universeToConfig(u);
   const lines: string[] = [];
   lines.push(
-    `checker explore: ${u.version} on ${u.backend}; domains ${cfg.domains}; ${u.gfns} gfns each, ${u.domains.length * u.gfns + u.spareFrames} frames; ${info.actionCount} actions; depth ${depthLabel(info.depthBound)}`,
+    st.bold(`checker explore: ${targetText(u, info.label)}`) +
+      ` on ${u.backend}; domains ${cfg.domains}; ${u.gfns} gfns each, ${u.domains.length * u.gfns + u.spareFrames} frames; ${info.actionCount} actions; depth ${depthLabel(info.depthBound)}` +
+      `${info.search.symmetry ? '; symmetry' : ''}${info.search.workers > 1 ? `; ${info.search.workers} workers` : ''}`,
   );
   lines.push('');
-  lines.push('depth   distinct   generated');
+  lines.push(st.bold('depth   distinct   generated'));
   for (const l of r.levels) {
-    lines.push(`${String(l.depth).padStart(5)} ${n(l.distinct).padStart(10)} ${n(l.generated).padStart(11)}${l.complete ? '' : '  (level not finished)'}`);
+    lines.push(`${String(l.depth).padStart(5)} ${n(l.distinct).padStart(10)} ${n(l.generated).padStart(11)}${l.complete ? '' : st.yellow('  (level not finished)')}`);
   }
   const secs = r.elapsedMs / 1000;
   lines.push(`total ${n(r.distinct)} distinct states, ${n(r.generated)} generated, in ${secs.toFixed(2)} s (${n(Math.round(r.statesPerSecond))} distinct states/s)`);
@@ -81,18 +137,18 @@ export function renderText(info: RunInfo): string {
   }
   lines.push('');
   const width = Math.max(...info.invariants.map((i) => i.name.length), ...info.witnesses.map((w) => w.name.length));
-  lines.push('invariants');
+  lines.push(st.bold('invariants'));
   const last = r.levels[r.levels.length - 1]!;
   const deepest = deepestComplete(r);
   const partly = last.complete ? '' : ` (depth ${last.depth} partly explored)`;
   for (const inv of info.invariants) {
     const v = r.violations.find((x) => x.name === inv.name);
-    lines.push(v ? `  ✗ ${inv.name.padEnd(width)}  violated at depth ${v.depth}` : `  ✓ ${inv.name.padEnd(width)}  holds to depth ${deepest}${partly}`);
+    lines.push(v ? `  ${st.red('✗')} ${inv.name.padEnd(width)}  ${st.red(`violated at depth ${v.depth}`)}` : `  ${st.green('✓')} ${inv.name.padEnd(width)}  holds to depth ${deepest}${partly}`);
   }
-  lines.push('witnesses');
+  lines.push(st.bold('witnesses'));
   for (const w of info.witnesses) {
     const v = r.witnesses.find((x) => x.name === w.name);
-    lines.push(v ? `  ✓ ${w.name.padEnd(width)}  reached at depth ${v.depth}` : `  · ${w.name.padEnd(width)}  not reached`);
+    lines.push(v ? `  ${st.green('✓')} ${w.name.padEnd(width)}  reached at depth ${v.depth}` : `  ${st.dim('·')} ${w.name.padEnd(width)}  ${st.dim('not reached')}`);
   }
   if (info.overrides) {
     lines.push('overrides (times each ran)');
@@ -100,19 +156,20 @@ export function renderText(info: RunInfo): string {
   }
   if (info.coverage) lines.push('', ...renderCoverage(info.coverage));
   for (const note of info.notes) lines.push('', `note: ${note}`);
-  for (const t of info.traces) lines.push('', ...renderCounterexample(t, info.traceFiles.get(t.property)));
-  return lines.join('\n') + '\n';
+  for (const t of info.traces) lines.push('', ...renderCounterexample(t, info.traceFiles.get(t.property), st));
+  lines.push('', verdictLine(info, st));
+  return wrapText(lines, st.width).join('\n') + '\n';
 }
 
 /** One counterexample as a person reads it: numbered steps, the cells each changed, the message. */
-export function renderCounterexample(t: Trace, file?: string): string[] {
-  const lines = [`counterexample: ${t.property} (depth ${t.depth})`];
+export function renderCounterexample(t: Trace, file?: string, st: Style = PLAIN): string[] {
+  const lines = [st.bold(`counterexample: ${t.property} (depth ${t.depth})`)];
   for (const s of t.steps) {
-    lines.push(`  ${s.index}. ${s.text} → ${s.rcText}`);
-    if (s.changes.length === 0) lines.push('       (no change)');
+    lines.push(`  ${s.index}. ${st.bold(s.text)} → ${s.rc === null || s.rc < 0 ? st.red(s.rcText) : s.rcText}`);
+    if (s.changes.length === 0) lines.push(`       ${st.dim('(no change)')}`);
     for (const c of s.changes) lines.push(`       ${formatChange(c)}`);
   }
-  lines.push(`  ✗ ${t.property}: ${t.message ?? ''}`);
+  lines.push(`  ${st.red('✗')} ${t.property}: ${t.message ?? ''}`);
   if (t.frame !== null) lines.push(...renderLedger(t, t.frame).map((l) => `  ${l}`));
   lines.push(`  replay token: ${t.path.join(',') || '(initial state)'}`);
   if (file) lines.push(`  trace: ${file}  (checker replay ${file})`);
@@ -156,8 +213,9 @@ export function renderLedger(t: Trace, frame: number): string[] {
   return out;
 }
 
+/** The run as one JSON document (docs/schemas/explore.schema.json). */
 export function renderJson(info: RunInfo): unknown {
-  const { result: r } = info;
+  const { result: r, u } = info;
   const complete = deepestComplete(r);
   const properties = [
     ...info.invariants.map((inv) => {
@@ -171,13 +229,7 @@ export function renderJson(info: RunInfo): unknown {
         // every state to this depth was checked and satisfies it (a stopped run's last level may be partial)
         holdsToDepth: v ? v.depth - 1 : complete,
         message: v?.message ?? null,
-        trace: t
-          ? {
-              path: t.path,
-              file: info.traceFiles.get(t.property) ?? null,
-              steps: t.steps.map((s) => ({ step: s.index, actionIndex: s.actionIndex, action: s.action.op, args: s.args, rc: s.rc, rcText: s.rcText })),
-            }
-          : null,
+        trace: t ? { path: t.path, file: info.traceFiles.get(t.property) ?? null, steps: t.steps.map((s) => stepJson(u, s)) } : null,
       };
     }),
     ...info.witnesses.map((w) => {
@@ -185,13 +237,25 @@ export function renderJson(info: RunInfo): unknown {
       return { name: w.name, kind: 'witness', verdict: v ? 'reached' : 'not-reached', depth: v ? v.depth : null, path: v ? v.path : null };
     }),
   ];
+  const toFixpoint = !Number.isFinite(info.depthBound);
   return {
-    tool: 'checker',
-    configuration: universeToConfig(info.u),
-    depthBound: Number.isFinite(info.depthBound) ? info.depthBound : 'all',
+    ...envelope('explore'),
+    configuration: configurationJson(u, info),
+    search: {
+      // a number, or null with toFixpoint: true for --depth all (never the string "all")
+      depthBound: toFixpoint ? null : info.depthBound,
+      toFixpoint,
+      invariants: info.invariants.map((i) => i.name),
+      symmetry: info.search.symmetry,
+      exact: info.exact,
+      workers: info.search.workers,
+      stopAtFirst: info.search.stopAtFirst,
+      maxStates: info.search.maxStates,
+      timeLimitMs: info.search.timeLimitMs === null ? null : Math.round(info.search.timeLimitMs),
+      memoryLimitBytes: info.search.memoryLimitBytes,
+    },
     actions: info.actionCount,
-    exact: info.exact,
-    levels: r.levels,
+    levels: r.levels.map((l) => ({ depth: l.depth, distinct: l.distinct, generated: l.generated, complete: l.complete })),
     totals: { distinct: r.distinct, generated: r.generated },
     fixpoint: r.fixpoint,
     stopped: r.stopped,
@@ -199,12 +263,13 @@ export function renderJson(info: RunInfo): unknown {
     statesPerSecond: Math.round(r.statesPerSecond),
     peakRssBytes: r.peakRssBytes,
     visitedBytes: r.visitedBytes,
-    bytesPerState: r.distinct > 0 ? r.visitedBytes / r.distinct : 0,
-    collisionProbability: r.collisionProbability,
+    bytesPerState: r.distinct > 0 ? Math.round((r.visitedBytes / r.distinct) * 100) / 100 : 0,
+    collisionProbability: info.exact ? 0 : r.collisionProbability,
     properties,
     overrides: info.overrides ?? null,
     coverage: info.coverage ?? null,
     notes: info.notes,
+    verdict: verdictLine(info),
     exitCode: info.exitCode,
   };
 }

@@ -194,7 +194,7 @@ describe('a trace of your own', () => {
     await page.locator('input.file').setInputFiles({ name: 'chosen.itf.json', mimeType: 'application/json', buffer: Buffer.from(text()) });
     await page.locator('.trace-head .dim', { hasText: 'chosen.itf.json' }).waitFor();
     await page.locator('input.file').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
-    await expect(page.locator('.error.banner').textContent()).resolves.toContain('missing "#meta"');
+    await expect(page.locator('.error.banner').textContent()).resolves.toContain('"vars" must list');
   });
 });
 
