@@ -49,7 +49,7 @@ beforeAll(async () => {
     ['all', cli('explore', '--depth', 'all', '--gfns', '1', '--spare-frames', '0', '--backend', 'pt', '--json')],
     ['mutant', cli('explore', '--mutant', 'ept-write-without-put', '--depth', '2', '--json', '--symmetry')],
     ['stopped', cli('explore', '--depth', '6', '--max-states', '300', '--exact', '--invariants', 'no-hypervisor-fault', '--json')],
-    ['variant', cli('explore', '--variant', VARIANT, '--depth', '2', '--json')],
+    ['variant', cli('explore', '--variant', VARIANT, '--depth', '2', '--json', '--coverage')],
     ['variantText', cli('explore', '--variant', VARIANT, '--depth', '2', '--no-progress')],
     ['simulate', cli('simulate', '--runs', '20', '--seed', '3', '--json')],
     ['simulateClean', cli('simulate', '--xen', 'xen-4.19', '--runs', '3', '--steps', '5', '--seed', '1', '--json')],
@@ -70,6 +70,14 @@ describe('every JSON document names its schema and tool', () => {
 describe('explore --json', () => {
   it.each(['explore', 'all', 'mutant', 'stopped', 'variant'])('%s validates against explore.schema.json', (k) => {
     expectValid('explore', json(runs[k]!));
+  });
+
+  it("a variant run's override counts and --coverage's report are in the document, and valid", () => {
+    const j = JSON.parse(runs.variant!.stdout);
+    expectValid('explore', j);
+    expect(j.overrides.map((o: any) => o.name).sort()).toEqual(['p2mAddForeign', 'relinquishP2mMapping']);
+    expect(j.coverage.transitions.length).toBeGreaterThan(0);
+    expect(j.coverage.functions.find((f: any) => f.name === 'p2mAddForeign')).toMatchObject({ override: true });
   });
 
   it('names the mutant, the variant and --symmetry in its configuration and search', () => {
