@@ -29,30 +29,6 @@ describe('the engine agrees with a naive JSON-keyed BFS (default universe, depth
   });
 });
 
-describe('the immer route and the fast route explore the same graph', () => {
-  it.each(CONFIGS)('$version on $backend, depth 3', ({ version, backend }) => {
-    const u = makeUniverse({ version, backend });
-    const fast = explore(wire(u).model, { maxDepth: 3 });
-    const immer = explore(wire(u, { immer: true }).model, { maxDepth: 3 });
-    expect(immer.levels).toEqual(fast.levels);
-    expect(immer.violations).toEqual(fast.violations);
-    expect(immer.witnesses).toEqual(fast.witnesses);
-  });
-});
-
-describe('the engine agrees with the naive BFS on a smaller universe, to the fixpoint (every config in test/slow)', () => {
-  // 1 gfn per domain, no spare frame: small enough to exhaust.
-  it.each(CONFIGS.filter((c) => c.backend === 'pt' || c.version === 'seed'))('$version on $backend, gfns 1, spare 0', ({ version, backend }) => {
-    const u = makeUniverse({ version, backend, gfns: 1, spareFrames: 0 });
-    const naive = naiveExplore(u, 50);
-    const r = explore(wire(u).model, { maxDepth: Infinity });
-    expect(r.fixpoint).toBe(true);
-    expect(naive.distinct.length).toBeLessThan(50); // the naive BFS reached its fixpoint too
-    expect(r.levels.map((l) => l.distinct)).toEqual(naive.distinct);
-    expect(r.levels.map((l) => l.generated)).toEqual(naive.generated);
-  });
-});
-
 describe('preemptible teardown: the engine agrees with the naive BFS (depth 3)', () => {
   it.each(VERSIONS)('%s on ept', (version) => {
     const u = makeUniverse({ version, backend: 'ept', preemptibleTeardown: true });

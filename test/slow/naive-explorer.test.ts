@@ -40,3 +40,13 @@ describe('the engine agrees with the naive BFS on a smaller universe, to the fix
   });
 });
 
+describe('the immer route and the fast route explore the same graph', () => {
+  it.each(CONFIGS)('$version on $backend, depth 3', ({ version, backend }) => {
+    const u = makeUniverse({ version, backend });
+    const fast = explore(wire(u).model, { maxDepth: 3 });
+    const immer = explore(wire(u, { immer: true }).model, { maxDepth: 3 });
+    expect(immer.levels).toEqual(fast.levels);
+    expect(immer.violations).toEqual(fast.violations);
+    expect(immer.witnesses).toEqual(fast.witnesses);
+  });
+});

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliIn, expectUsageError, ROOT } from './cli-run.js';
+import { cliIn, expectUsageError, ROOT } from '../cli-run.js';
 
 const CORPUS = join(ROOT, 'test', 'corpus');
 
