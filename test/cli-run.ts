@@ -1,9 +1,11 @@
 // Running the built command line (dist/checker/cli/index.js) from tests, as a user would. `npm test`
 // builds dist/ before vitest runs.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist', 'checker', 'cli', 'index.js');
@@ -64,4 +66,18 @@ export function expectUsageError(r: Run, pattern?: RegExp): void {
   expect(ls.length, where).toBeLessThanOrEqual(2);
   expect(message[0], where).toMatch(/^(checker|error):/);
   if (pattern) expect(message[0], where).toMatch(pattern);
+}
+
+/** A temporary folder for one test file, removed after it; `file` writes a named file there. */
+export function scratchDir(prefix: string): { dir: string; file: (name: string, text: string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return {
+    dir,
+    file: (name, text) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    },
+  };
 }

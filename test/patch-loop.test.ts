@@ -1,21 +1,12 @@
 // The patch author's loop: write a variant, check it, see it exercised, confirm a fix, keep the
 // regression. No silent wrong answers: an unknown fault kind, an override that never runs, a
 // declaration nothing checks, a missing return.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { finalTeardownReleases, findMutant, mutantTable, variantTable, VERSION_TABLES } from '../model/index.js';
-import { cli, expectUsageError, json } from './cli-run.js';
+import { cli, expectUsageError, json, scratchDir } from './cli-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'checker-loop-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
+const { dir, file } = scratchDir('checker-loop-');
 
 const inv = (j: any, name: string) => j.properties.find((p: any) => p.name === name);
 

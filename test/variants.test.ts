@@ -1,21 +1,12 @@
 // --variant FILE: a user's TypeScript module overriding Xen functions of a base version, loaded at run
 // time. The worked example round trip, and bad files refused with one clear line.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { overridableNames, variantTable, VariantError, VERSION_TABLES } from '../model/index.js';
-import { cli, expectUsageError, json, ROOT } from './cli-run.js';
+import { cli, expectUsageError, json, ROOT, scratchDir } from './cli-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'checker-variant-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = scratchDir('checker-variant-');
 const EXAMPLE = join(ROOT, 'docs', 'examples', 'seed-teardown-fixed.ts');
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
 
 describe('the worked variant: the seed with its teardown fixed', () => {
   it('is loaded, its overrides applied, and every invariant holds where the seed leaks', async () => {

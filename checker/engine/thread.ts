@@ -99,14 +99,7 @@ export function exploreOnThread(spec: ModelSpec, opts: ExploreOptions): Promise<
   });
   let last: ExploreResult | null = null;
   return new Promise<ExploreResult>((resolve, reject) => {
-    let settled = false;
-    const finish = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      supervisor.stop();
-      f();
-      void worker.terminate();
-    };
+    const finish = settleOnce(worker, () => supervisor.stop());
     const supervisor = new Supervisor(opts, flag, () => {
       const at = watchedStep(watch);
       const reason = stopRequested(flag)!;
@@ -129,6 +122,21 @@ export function exploreOnThread(spec: ModelSpec, opts: ExploreOptions): Promise<
   });
 }
 
+/**
+ * The one way a thread's promise settles: the first of its answer, its error, its exit or its
+ * supervisor wins; the supervisor is stopped and the thread ended, so nothing settles twice.
+ */
+function settleOnce(worker: Worker, stopSupervisor: () => void): (f: () => void) => void {
+  let settled = false;
+  return (f) => {
+    if (settled) return;
+    settled = true;
+    stopSupervisor();
+    f();
+    void worker.terminate();
+  };
+}
+
 /** How long a failing walk being shrunk may take to finish after Ctrl-C: its counterexample is the point. */
 const SHRINK_GRACE_MS = 30_000;
 
@@ -143,14 +151,7 @@ export function walksOnThread(spec: ModelSpec, o: Omit<WalkOptions, 'shouldStop'
   const tally = new Float64Array(new SharedArrayBuffer(TALLY_SLOTS * 8));
   const worker = new Worker(new URL(spec.workerUrl), { workerData: { spec, walks: { opts: o, flag, tally } } });
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const finish = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      supervisor.stop();
-      f();
-      void worker.terminate();
-    };
+    const finish = settleOnce(worker, () => supervisor.stop());
     const supervisor = new Supervisor(
       { maxDepth: 0, shouldStop },
       flag,

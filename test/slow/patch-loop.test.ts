@@ -1,20 +1,12 @@
 // The patch author's loop, its slower half (npm run test:slow): a fix confirmed by replay and kept by
 // exported tests run under vitest as printed, and explore --coverage.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cli, cliWithin, expectUsageError, json, ROOT } from '../cli-run.js';
+import { describe, expect, it } from 'vitest';
+import { cli, cliWithin, expectUsageError, json, ROOT, scratchDir } from '../cli-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'checker-loop-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = scratchDir('checker-loop-');
 const EXAMPLE = join(ROOT, 'docs', 'examples', 'seed-teardown-fixed.ts');
-
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
 
 
 describe('confirming a fix and keeping it', () => {
