@@ -31,7 +31,7 @@ export interface Checked {
 }
 
 export async function check(target: Target, o: CheckOptions): Promise<Checked> {
-  const w = wire(target.u, { invariants: o.invariants, xen: target.xen, symmetry: o.symmetry === true });
+  const w = wire(target.u, { invariants: o.invariants, xen: target.xen, symmetry: o.symmetry === true, encoded: target.variant === undefined });
   const spec = () =>
     specFor({
       target: { ...o.flags, variant: target.variant ?? o.flags.variant },

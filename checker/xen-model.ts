@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Model, ModelSpec } from './engine/index.js';
 import {
   canonicalEncode,
+  EncodedStepper,
   ConfigError,
   domainPermutations,
   findMutant,
@@ -47,6 +48,13 @@ export interface WireOptions {
   xen?: XenFunctions;
   /** Give the engine a canonical encoding over interchangeable domains (symmetry reduction). */
   symmetry?: boolean;
+  /**
+   * Give the engine the encoded stepper (model/encoded.ts) for its hot path (default: yes, unless
+   * `immer`). Every caller that may wire a user's variant says false: a variant's code may treat a
+   * state in ways the views do not follow (spreading a frame copies no field of a view), so it runs
+   * on plain objects.
+   */
+  encoded?: boolean;
 }
 
 /**
@@ -76,6 +84,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
+    encodedStepper: o.immer || o.encoded === false ? undefined : () => new EncodedStepper(xm.ctx),
     canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
     invariants: invariants.map((inv) => {
       const judgesFaults = inv.name === FAULT_INVARIANT;
@@ -285,7 +294,7 @@ export interface SpecArgs {
 export async function modelFromSpec(args: SpecArgs): Promise<Model<State, Action, Rc>> {
   const target = await resolveTarget(args.target);
   const invariants = args.invariants === undefined ? undefined : INVARIANTS.filter((i) => args.invariants!.includes(i.name));
-  return wire(target.u, { invariants, xen: target.xen, symmetry: args.symmetry === true }).model;
+  return wire(target.u, { invariants, xen: target.xen, symmetry: args.symmetry === true, encoded: target.variant === undefined }).model;
 }
 
 /** The spec of a run's model, pointing at the compiled modules (workers run JavaScript). */

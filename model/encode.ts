@@ -10,11 +10,12 @@ export function encodedSize(u: Universe): number {
 }
 
 // A domain's flag byte: log-dirty, tables gone, pool emptied (the booted state's flags are all 0).
-const LOG_DIRTY = 1;
-const NO_TABLES = 2;
-const NO_POOL = 4;
+// (Exported for model/encoded.ts, which reads and writes states in this encoding.)
+export const LOG_DIRTY = 1;
+export const NO_TABLES = 2;
+export const NO_POOL = 4;
 // An entry's type byte: its code, plus this for half of a superpage.
-const SUPERPAGE = 8;
+export const SUPERPAGE = 8;
 
 // Codes by switch: on the hot path (every successor is encoded), a switch over interned strings is
 // several times cheaper than a keyed lookup. Each code is the value's index in its list (LIVES, ...),
@@ -66,6 +67,10 @@ export function phaseCode(p: RelinquishPhase): number {
 
 const FAULT_CODE: Record<string, number> = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i + 1]));
 
+export function faultCode(kind: string): number {
+  return FAULT_CODE[kind] ?? badValue('fault kind', kind);
+}
+
 /**
  * A value that does not fit its byte is an error, never a wrap: a count of 258 stored as 2 would make
  * two different states one (the explorer would skip states it never saw) and would let an edited
@@ -79,7 +84,7 @@ function badValue(what: string, v: unknown): never {
   throw new EncodingRangeError(`the state cannot be encoded: ${what} ${JSON.stringify(v) ?? String(v)} is not a value of the model`);
 }
 
-function byte(v: number, what: string): number {
+export function byte(v: number, what: string): number {
   return v === (v & 0xff) ? v : badValue(what, v);
 }
 
@@ -126,7 +131,7 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
     }
   }
   const fault = s.fault;
-  out[i] = fault === null ? 0 : (FAULT_CODE[fault.kind] ?? badValue('fault kind', fault.kind));
+  out[i] = fault === null ? 0 : faultCode(fault.kind);
   out[i + 1] = fault === null || fault.frame === null ? 0 : byte(fault.frame + 1, 'fault frame');
   out[i + 2] = byte(s.armedFailures, 'armed allocation failures');
   return out;
