@@ -84,7 +84,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
-    encodedStepper: o.immer || o.encoded === false ? undefined : () => new EncodedStepper(xm.ctx),
+    encodedStepper: o.immer || o.encoded === false ? undefined : () => new EncodedStepper(xm.ctx, xm.actions),
     canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
     invariants: invariants.map((inv) => {
       const judgesFaults = inv.name === FAULT_INVARIANT;

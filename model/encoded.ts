@@ -12,7 +12,7 @@
 // here (a value that does not fit its byte, a bug) re-runs the step there, so that what is thrown, and
 // when, is exactly what the reference does (a count may pass 255 and come back within one step).
 // test/encoded.test.ts checks both routes agree on every transition of bounded explorations.
-import { runInPlace, type Action, type Rc } from './actions.js';
+import { runCompiled, runnerOf, type Action, type Rc, type Runner } from './actions.js';
 import { frameCount, type Universe } from './config.js';
 import { decodeState, encodedSize, encodeState, faultCode, lifeCode, phaseCode, typeCode, byte, LOG_DIRTY, NO_POOL, NO_TABLES, SUPERPAGE } from './encode.js';
 import { FAULT_KINDS } from './fault.js';
@@ -196,7 +196,8 @@ class StateView implements State {
     const nd = u.domains.length;
     this.frames = Array.from({ length: nf }, (_, m) => new FrameView(b, m * 4, dirty));
     this.domains = Array.from({ length: nd }, (_, d) => new DomainView(b, nf * 4 + d * 4, dirty));
-    this.p2m = Array.from({ length: nd }, () => new Array<Entry | null>(u.gfns).fill(null));
+    // packed arrays, as decodeState makes them (a holey one would make every row access polymorphic)
+    this.p2m = Array.from({ length: nd }, () => Array.from({ length: u.gfns }, (): Entry | null => null));
     this.#b = b;
     this.#dirty = dirty;
     this.#interned = interned;
@@ -244,10 +245,15 @@ export class EncodedStepper {
   /** The state the last step made: `next`, or after a rerun the reference route's scratch. */
   private made: State;
 
+  /** The runners of the actions by index: a lookup by action object is a WeakMap's (runnerOf). */
+  private readonly runners: Runner[];
+
+  /** `actions`: the model's action list, whose indices `step` is given. */
   constructor(
     private readonly ctx: Ctx,
-    private readonly run: (ctx: Ctx, s: State, a: Action) => Rc = runInPlace,
+    private readonly actions: readonly Action[] = [],
   ) {
+    this.runners = actions.map(runnerOf);
     const u = ctx.u;
     this.size = encodedSize(u);
     this.pb = new Uint8Array(this.size + 1);
@@ -283,15 +289,16 @@ export class EncodedStepper {
   }
 
   /**
-   * Runs `a` on the loaded state. Returns the result; the successor is `state()` and its encoding
+   * Runs `a` (of index `index` in the action list, when given) on the loaded state. Returns the result; the successor is `state()` and its encoding
    * `encoding()`, both valid until the next step. `wrote()` false: the successor is the loaded state.
    */
-  step(a: Action): Rc {
+  step(a: Action, index = -1): Rc {
     const { sb, size } = this;
     if (sb[size] !== 0 || this.rowsDirty) this.reset();
+    const runner = this.actions[index] === a ? this.runners[index]! : runnerOf(a);
     let rc: Rc;
     try {
-      rc = this.run(this.ctx, this.next, a);
+      rc = runCompiled(this.ctx, this.next, runner);
       this.syncRows();
     } catch {
       return this.rerun(a);
@@ -364,7 +371,7 @@ export class EncodedStepper {
     this.plainParent ??= decodeState(u, this.pb);
     this.plainNext ??= decodeState(u, this.pb);
     copyStateInto(this.plainNext, this.plainParent);
-    const rc = this.run(this.ctx, this.plainNext, a);
+    const rc = runCompiled(this.ctx, this.plainNext, runnerOf(a));
     encodeState(this.plainNext, this.sb);
     // the successor's bytes differ from the loaded state's as far as `reset` knows
     this.sb[this.size] = 1;

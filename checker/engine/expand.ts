@@ -184,7 +184,7 @@ export class Expander<S, A, R> {
       const a = acts[ai]!;
       this.current = ai;
       if (watch !== null) watch[WATCH_ACTION] = ai;
-      const result = stepper.step(a);
+      const result = stepper.step(a, ai);
       const n = stepper.state();
       this.generated += 1;
       let enc = parentEnc;

@@ -56,8 +56,8 @@ export interface EngineWitness<S, A, R> {
 export interface EncodedStepper<S, A, R> {
   /** Loads the state to expand; the state returned is valid until the next load. */
   load(enc: Uint8Array): S;
-  /** Steps the loaded state by `a`: the transition's result. */
-  step(a: A): R;
+  /** Steps the loaded state by `a`, the action of that index among its actions: the transition's result. */
+  step(a: A, index: number): R;
   /** The last step's successor (valid until the next step). */
   state(): S;
   /** Its encoding (valid until the next step). */
