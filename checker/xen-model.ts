@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { fingerprint, FingerprintSet, type Model, type ModelSpec } from './engine/index.js';
 import {
   canonicalEncode,
+  EncodedStepper,
   ConfigError,
   domainPermutations,
   findMutant,
@@ -63,6 +64,15 @@ export interface WireOptions {
   xen?: XenFunctions;
   /** Give the engine a canonical encoding over interchangeable domains (symmetry reduction). */
   symmetry?: boolean;
+  /**
+   * Give the engine the encoded stepper (model/encoded.ts) for its hot path. Default: only for the
+   * built-in tables (no `xen` given); a caller that wires a table of its own says whether it is one
+   * of ours (a version or a mutant: test/encoded.test.ts runs both routes on each). A user's variant
+   * never is: its code may treat a state in ways the views do not follow (spreading a frame copies
+   * no field of a view), so it runs on plain objects. Never with `immer` or `coverage` (which counts
+   * transitions in `step`, a function the stepper does not call).
+   */
+  encoded?: boolean;
 }
 
 /**
@@ -98,6 +108,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
+    encodedStepper: o.immer || o.coverage || !(o.encoded ?? o.xen === undefined) ? undefined : () => new EncodedStepper(xm.ctx, xm.actions),
     canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
     tallies: o.coverage ? () => ({ ...o.tallies?.(), ...counts }) : o.tallies,
     invariants: invariants.map((inv) => {
@@ -464,7 +475,10 @@ export function targetInvariants(t: Target): Invariant[] {
 export function wireTarget(t: Target, invariantNames?: readonly string[], symmetry = false, o: Pick<WireOptions, 'immer' | 'coverage'> = {}): Wired {
   const all = targetInvariants(t);
   const invariants = invariantNames === undefined ? all : all.filter((i) => invariantNames.includes(i.name));
-  return wire(t.u, { ...o, invariants, witnesses: [...WITNESSES, ...t.properties.witnesses], xen: t.xen, symmetry, tallies: t.overrides?.calls });
+  // A user's code (a variant's functions, a --properties module) may spread, copy or serialise a
+  // state, which sees nothing of an encoded view's fields: it runs on plain states.
+  const plain = t.variant !== undefined || t.properties.invariants.length > 0 || t.properties.witnesses.length > 0;
+  return wire(t.u, { ...o, invariants, witnesses: [...WITNESSES, ...t.properties.witnesses], xen: t.xen, symmetry, tallies: t.overrides?.calls, encoded: !plain });
 }
 
 /** The spec of a run's model, pointing at the compiled modules (workers run JavaScript). */

@@ -12,11 +12,12 @@ export const foreignEntryShape: Invariant = {
       for (let g = 0; g < row.length; g++) {
         const e = row[g]!;
         if (e === null || e.type !== 'map_foreign') continue;
-        const where = `p2m[${domainName(u, d)}][${g}] = ${formatEntry(e)}`;
-        if (!backendSupportsForeign(u)) return `${where}: the ${u.backend} backend of ${u.version} cannot hold foreign entries`;
+        // (the place is spelled out only for a violation: this runs on every new state)
+        const where = () => `p2m[${domainName(u, d)}][${g}] = ${formatEntry(e)}`;
+        if (!backendSupportsForeign(u)) return `${where()}: the ${u.backend} backend of ${u.version} cannot hold foreign entries`;
         const owner = s.frames[e.mfn]!.owner;
         if (owner === null || owner === 'cow' || owner === d) {
-          return `${where}: frame ${e.mfn} is owned by ${formatOwner(u, owner)}; a foreign entry must map another domain's frame`;
+          return `${where()}: frame ${e.mfn} is owned by ${formatOwner(u, owner)}; a foreign entry must map another domain's frame`;
         }
       }
     }

@@ -108,9 +108,14 @@ export function dispatch(ctx: Ctx, s: State, a: Action): number {
 
 /** Runs `a` on a mutable state; a hypervisor fault is stored in `s.fault` (the changes before it stay). */
 export function runInPlace(ctx: Ctx, s: State, a: Action): Rc {
+  return runCompiled(ctx, s, runnerOf(a));
+}
+
+/** runInPlace with the action's runner at hand (the explorer compiles them once, by action index). */
+export function runCompiled(ctx: Ctx, s: State, r: Runner): Rc {
   if (s.fault !== null) throw new Error('a faulted state has no successors');
   try {
-    return dispatch(ctx, s, a);
+    return r(ctx, s);
   } catch (e) {
     if (e instanceof HypervisorFault) {
       s.fault = e.fault;

@@ -10,11 +10,12 @@ export function encodedSize(u: Universe): number {
 }
 
 // A domain's flag byte: log-dirty, tables gone, pool emptied (the booted state's flags are all 0).
-const LOG_DIRTY = 1;
-const NO_TABLES = 2;
-const NO_POOL = 4;
+// (Exported for model/encoded.ts, which reads and writes states in this encoding.)
+export const LOG_DIRTY = 1;
+export const NO_TABLES = 2;
+export const NO_POOL = 4;
 // An entry's type byte: its code, plus this for half of a superpage.
-const SUPERPAGE = 8;
+export const SUPERPAGE = 8;
 
 // Codes by switch: on the hot path (every successor is encoded), a switch over interned strings is
 // several times cheaper than a keyed lookup. Each code is the value's index in its list (LIVES, ...),
@@ -85,7 +86,7 @@ export function faultCode(kind: string): number {
 }
 const VARIANT_FAULTS = new Map<number, string>();
 
-function faultKindOf(code: number): string {
+export function faultKindOf(code: number): string {
   if (code < 0x8000) return FAULT_KINDS[code - 1] ?? badValue('fault code', code);
   return VARIANT_FAULTS.get(code) ?? `a variant's fault #${code.toString(16)}`;
 }
@@ -103,7 +104,7 @@ function badValue(what: string, v: unknown): never {
   throw new EncodingRangeError(`the state cannot be encoded: ${what} ${JSON.stringify(v) ?? String(v)} is not a value of the model`);
 }
 
-function byte(v: number, what: string): number {
+export function byte(v: number, what: string): number {
   return v === (v & 0xff) ? v : badValue(what, v);
 }
 

@@ -12,6 +12,7 @@ export * from './config.js';
 export * from './actions.js';
 export { bootState, cloneState, copyStateInto, statesEqual } from './state.js';
 export { encodeState, decodeState, encodedSize, EncodingRangeError } from './encode.js';
+export { EncodedStepper } from './encoded.js';
 export { describeFault, HypervisorFault, FAULTS, FAULT_KINDS, isBuiltinFault, type FaultKindInfo, type Assertion, type BuiltinFaultKind } from './fault.js';
 export { totPages, domainHeld } from './page.js';
 export type { Ctx, XenFunctions, XenFunctionName, PageFromGfn, Preempt } from './xen.js';

@@ -7,8 +7,12 @@
 // witnesses, then (not a self-loop) fingerprint and hand to the sink; when the sink says the state is
 // new here, the state parts. Each property is reported at most once per expander: its first finding in
 // (parent, action) order, which is the one a single thread keeps.
+//
+// States are stepped by the model's encoded stepper when it has one (the state is its encoding: no
+// decoding, no copy before a step, no encoding after it, and a step that wrote nothing is a self-loop
+// without a comparison), else through decode, step and encode.
 import { fingerprint } from './fingerprint.js';
-import type { EngineInvariant, EngineWitness, Model } from './model.js';
+import type { EncodedStepper, EngineInvariant, EngineWitness, Model } from './model.js';
 
 /** Action indices are stored in 16 bits. */
 export const MAX_ACTIONS = 0xffff;
@@ -128,7 +132,9 @@ export class Expander<S, A, R> {
   private readonly stride: number;
   private readonly scratch: Uint8Array;
   private readonly fp = new Uint32Array(2);
-  private readonly encode: (s: S, out: Uint8Array) => void;
+  private readonly stepper: EncodedStepper<S, A, R>;
+  /** With symmetry, the canonical encoding (else null: the stepper's encoding is the identity). */
+  private readonly canonical: ((s: S, out: Uint8Array) => void) | null;
   private readonly transInv: Indexed<EngineInvariant<S, A, R>>[];
   private readonly transWit: Indexed<EngineWitness<S, A, R>>[];
   private readonly stateInv: Indexed<EngineInvariant<S, A, R>>[];
@@ -144,7 +150,8 @@ export class Expander<S, A, R> {
   ) {
     this.stride = model.encodedSize;
     this.scratch = new Uint8Array(this.stride);
-    this.encode = identityEncoder(model, symmetry);
+    this.canonical = symmetry ? identityEncoder(model, true) : null;
+    this.stepper = model.encodedStepper?.() ?? new PlainStepper(model);
     this.invDone = model.invariants.map((i) => done(i.name));
     this.witDone = model.witnesses.map((w) => done(w.name));
     const indexed = <T>(xs: readonly T[]) => xs.map((p, k) => ({ p, k }));
@@ -168,19 +175,25 @@ export class Expander<S, A, R> {
   private current = -1;
 
   private expandFrom(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink): void {
-    const { model, stride, scratch, fp, invDone, witDone, transInv, transWit, stateInv, stateWit, watch } = this;
+    const { model, stride, scratch, fp, invDone, witDone, transInv, transWit, stateInv, stateWit, watch, stepper, canonical } = this;
     this.current = -1;
     if (watch !== null) watch[WATCH_PARENT] = parentId;
-    const s = model.decode(parentEnc);
+    const s = stepper.load(parentEnc);
     const acts = enabledActions(model, s);
     for (let ai = 0; ai < acts.length; ai++) {
       const a = acts[ai]!;
       this.current = ai;
       if (watch !== null) watch[WATCH_ACTION] = ai;
-      const { next: n, result } = model.step(s, a);
+      const result = stepper.step(a, ai);
+      const n = stepper.state();
       this.generated += 1;
-      this.encode(n, scratch);
-      const unchanged = sameBytes(scratch, parentEnc, stride);
+      let enc = parentEnc;
+      let unchanged = true;
+      if (stepper.wrote()) {
+        if (canonical === null) enc = stepper.encoding();
+        else canonical(n, (enc = scratch));
+        unchanged = sameBytes(enc, parentEnc, stride);
+      }
       for (let t = 0; t < transInv.length; t++) {
         const { p, k } = transInv[t]!;
         if (invDone[k]) continue;
@@ -198,8 +211,8 @@ export class Expander<S, A, R> {
         }
       }
       if (unchanged) continue; // a self-loop: already visited
-      fingerprint(scratch, stride, fp);
-      if (!sink.successor(fp[0]!, fp[1]!, parentId, ai, scratch)) continue;
+      fingerprint(enc, stride, fp);
+      if (!sink.successor(fp[0]!, fp[1]!, parentId, ai, enc)) continue;
       for (let t = 0; t < stateInv.length; t++) {
         const { p, k } = stateInv[t]!;
         if (invDone[k]) continue;
@@ -217,6 +230,34 @@ export class Expander<S, A, R> {
         }
       }
     }
+  }
+}
+
+/** A model without an encoded stepper is stepped through decode, step and encode. */
+class PlainStepper<S, A, R> implements EncodedStepper<S, A, R> {
+  private s: S | null = null;
+  private next: S | null = null;
+  private readonly out: Uint8Array;
+  constructor(private readonly model: Model<S, A, R>) {
+    this.out = new Uint8Array(model.encodedSize);
+  }
+  load(enc: Uint8Array): S {
+    return (this.s = this.model.decode(enc));
+  }
+  step(a: A): R {
+    const { next, result } = this.model.step(this.s!, a);
+    this.next = next;
+    return result;
+  }
+  state(): S {
+    return this.next!;
+  }
+  encoding(): Uint8Array {
+    this.model.encode(this.next!, this.out);
+    return this.out;
+  }
+  wrote(): boolean {
+    return true;
   }
 }
 

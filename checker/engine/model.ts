@@ -23,6 +23,12 @@ export interface Model<S, A, R = unknown> {
   canonicalEncode?(s: S, out: Uint8Array): void;
   /** Rebuilds a state from its encoding (frontier states are kept encoded). */
   decode(b: Uint8Array): S;
+  /**
+   * Optional, for the explorer's hot path: a stepper over states held in their encoding, which must
+   * give exactly what decode, step and encode give (the model's tests check it on every transition).
+   * Each call makes a new one (one per expander).
+   */
+  encodedStepper?(): EncodedStepper<S, A, R>;
   /** "Always" properties: a state part, a transition part, or both. */
   readonly invariants: readonly EngineInvariant<S, A, R>[];
   /** "Sometimes" properties. */
@@ -46,4 +52,21 @@ export interface EngineWitness<S, A, R> {
   readonly name: string;
   state?(s: S): boolean;
   transition?(pre: S, a: A, result: R, post: S): boolean;
+}
+
+/**
+ * Steps one state by each of its actions in turn, on encodings: `load` a state's encoding, then
+ * `step` it by one action after another, each from the loaded state.
+ */
+export interface EncodedStepper<S, A, R> {
+  /** Loads the state to expand; the state returned is valid until the next load. */
+  load(enc: Uint8Array): S;
+  /** Steps the loaded state by `a`, the action of that index among its actions: the transition's result. */
+  step(a: A, index: number): R;
+  /** The last step's successor (valid until the next step). */
+  state(): S;
+  /** Its encoding (valid until the next step). */
+  encoding(): Uint8Array;
+  /** False when the last step changed nothing at all: the successor is the loaded state. */
+  wrote(): boolean;
 }

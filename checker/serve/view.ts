@@ -257,7 +257,7 @@ export async function search(r: Resolved, path: number[], depth: number, title: 
   const { pre, last, s } = stateAt(r, path);
   const already = verdicts(r, pre, last, s);
   const rest = INVARIANTS.filter((i) => !already.some((v) => v.name === i.name));
-  const w = wire(r.target.u, { xen: r.target.xen, invariants: rest });
+  const w = wire(r.target.u, { xen: r.target.xen, invariants: rest, encoded: r.target.variant === undefined });
   const fromHere = { ...w.model, init: () => [s] };
   const res = await exploreAsync(fromHere, { maxDepth: depth, stopAtFirst: true, maxStates: SEARCH_MAX_STATES });
   const first = [...res.violations].sort((a, b) => a.depth - b.depth)[0];
