@@ -60,7 +60,7 @@ export function progressSink(stream: NodeJS.WriteStream, depthBound: number): Pr
   let shown = false;
   return {
     update(p) {
-      const text = progressText(p, depthBound, process.memoryUsage().rss);
+      const text = progressText(p, depthBound, process.memoryUsage.rss());
       if (!inPlace) {
         stream.write(`${text}\n`);
         return;

@@ -7,7 +7,7 @@ import { ModelStepError, newWatch, watchedStep, type StepFailure } from './expan
 import { TALLY_DISTINCT, TALLY_SHRINKING, TALLY_SLOTS, TALLY_STEPS, TALLY_WALKS } from './tally.js';
 import type { WalkOptions, WalkReport } from './walk.js';
 import type { ModelSpec } from './parallel.js';
-import { newStopFlag, requestStop, stopRequested, type ExploreOptions, type ExploreResult, type Progress, type StopReason } from './run.js';
+import { newStopFlag, peakResidentBytes, requestStop, stopRequested, type ExploreOptions, type ExploreResult, type Progress, type StopReason } from './run.js';
 
 /** How long an explorer has to answer a stop before it is taken for hung and ended. */
 export const GRACE_MS = 1000;
@@ -52,7 +52,7 @@ export class Supervisor {
       let reason: StopReason | null = null;
       if (o.shouldStop?.()) reason = 'interrupted';
       else if (o.timeLimitMs !== undefined && performance.now() - this.t0 > o.timeLimitMs) reason = 'time';
-      else if (o.memoryLimitBytes !== undefined && process.memoryUsage().rss > o.memoryLimitBytes) reason = 'memory';
+      else if (o.memoryLimitBytes !== undefined && peakResidentBytes() > o.memoryLimitBytes) reason = 'memory';
       else reason = this.extra();
       if (reason !== null) requestStop(this.flag, reason);
     }
