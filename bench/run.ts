@@ -2,7 +2,8 @@
 // build of the reference commit (bench/baseline.ts), in one run.
 //   npm run bench                      every section
 //   npm run bench -- --quick           smaller bounds (a few minutes in all)
-//   npm run bench -- --only compare    one section: compare, instructions, default, naive, workers
+//   npm run bench -- --only compare    the speed targets: one and two workers against 5d05cec, depth 9 (about 20 minutes)
+//   npm run bench -- --only SECTION    one section: compare, instructions, default, naive, workers
 //
 // Every explorer run is a fresh `checker explore --json` process: a run that follows another in one
 // process inherits its heap (a second one-worker run in one process was 1.6x slower than the first),
@@ -65,8 +66,9 @@ const median = (xs: number[]) => {
 /**
  * This build against another, alternating (A B B A A B ...: drift that is linear over a pair cancels),
  * `pairs` runs each; the ratio of the median throughputs, and the check that both found the same states.
+ * Returns the ratio and this build's median peak RSS per state.
  */
-function compare(label: string, other: { name: string; cli: string; flags: string[] }, mine: string[], depth: number, pairs: number): void {
+function compare(label: string, other: { name: string; cli: string; flags: string[] }, mine: string[], depth: number, pairs: number): { ratio: number; bytesPerState: number } {
   const a: Run[] = [];
   const b: Run[] = [];
   for (let k = 0; k < pairs; k++) {
@@ -79,20 +81,37 @@ function compare(label: string, other: { name: string; cli: string; flags: strin
   const rate = (r: Run) => r.distinct / (r.elapsedMs / 1000);
   const ra = a.map(rate);
   const rb = b.map(rate);
-  console.log(`${label}, depth ${depth}, ${pairs} runs each, alternating:`);
-  console.log(`  this build:   ${ra.map(n).join(', ')} distinct/s; median ${n(median(ra))}; peak RSS median ${n(median(a.map((r) => r.peakRssBytes)) / 2 ** 20)} MiB`);
+  const ratio = median(ra) / median(rb);
+  const bytesPerState = median(a.map((r) => r.peakRssBytes / r.distinct));
+  const cmd = (flags: string[]) => `checker explore ${[...flags, '--depth', String(depth), '--json'].join(' ')}`;
+  console.log(`${label}, depth ${depth}, ${pairs} runs each, alternating (this build: ${cmd(mine)}; ${other.name}: ${cmd(other.flags)}):`);
+  console.log(`  this build:   ${ra.map(n).join(', ')} distinct/s; median ${n(median(ra))}; peak RSS median ${n(median(a.map((r) => r.peakRssBytes)) / 2 ** 20)} MiB (${bytesPerState.toFixed(1)} bytes/state)`);
   console.log(`  ${other.name.padEnd(12)}  ${rb.map(n).join(', ')} distinct/s; median ${n(median(rb))}; peak RSS median ${n(median(b.map((r) => r.peakRssBytes)) / 2 ** 20)} MiB`);
-  console.log(`  ratio this / ${other.name}: ${(median(ra) / median(rb)).toFixed(3)}x (medians); per pair ${ra.map((x, i) => (x / rb[i]!).toFixed(3)).join(', ')}`);
+  console.log(`  ratio this / ${other.name}: ${ratio.toFixed(3)}x (medians); per pair ${ra.map((x, i) => (x / rb[i]!).toFixed(3)).join(', ')}`);
   const counts = new Set([...a, ...b].map((r) => r.distinct));
   if (counts.size !== 1) console.log(`  MISMATCH: distinct states differ: ${[...counts].join(' vs ')}`);
+  return { ratio, bytesPerState };
 }
 
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, ${n(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
 const dflt: string[] = [];
 
+// The targets of the speed work, against one worker of the reference commit on seed/ept depth 9
+// (7.4 million states): one worker at least 1.6x its throughput, two workers at least 2.2x, and a
+// peak RSS of at most 90 bytes per state. --quick runs depth 7 (0.8 million states), which says less.
 if (want('compare')) {
   const ref = baselineCli(ROOT, REFERENCE_COMMIT);
-  compare(`single thread, seed/ept default universe, against ${REFERENCE_COMMIT}`, { name: REFERENCE_COMMIT, cli: ref, flags: dflt }, dflt, quick ? 6 : 7, quick ? 3 : 5);
+  const other = { name: REFERENCE_COMMIT, cli: ref, flags: dflt };
+  const depth = quick ? 7 : 9;
+  const pairs = 3;
+  const one = compare(`one worker, seed/ept default universe, against one worker of ${REFERENCE_COMMIT}`, other, dflt, depth, pairs);
+  const two = compare(`two workers, seed/ept default universe, against one worker of ${REFERENCE_COMMIT}`, other, [...dflt, '--workers', '2'], depth, pairs);
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log(
+    `targets at depth ${depth}: one worker ${one.ratio.toFixed(2)}x ${REFERENCE_COMMIT} (>= 1.6x: ${verdict(one.ratio >= 1.6)}); ` +
+      `two workers ${two.ratio.toFixed(2)}x (>= 2.2x: ${verdict(two.ratio >= 2.2)}); ` +
+      `peak RSS ${one.bytesPerState.toFixed(1)} bytes/state with one worker (<= 90: ${verdict(one.bytesPerState <= 90)}), ${two.bytesPerState.toFixed(1)} with two`,
+  );
 }
 
 /**
