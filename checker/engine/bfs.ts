@@ -5,7 +5,7 @@
 // path, so the first violation found at the shortest depth is the one with the smallest path: the
 // answer never depends on scheduling. Frontier states are kept as encodings and decoded to expand.
 import { Expander, ModelStepError, StepError, stepFailure, watchPath, type ExpansionSink } from './expand.js';
-import type { Section } from './checkpoint.js';
+import type { CheckpointTarget, Section } from './checkpoint.js';
 import { FrontierBuffer, SpillFrontier, type LevelStates, type SpillOptions, type SpillStats } from './frontier.js';
 import type { Model } from './model.js';
 import { Run, type ExploreOptions, type ExploreResult } from './run.js';
@@ -78,6 +78,31 @@ export function levelSection(level: LevelStates): Section {
   };
 }
 
+/** Fills an empty run, visited set and level from the checkpoint `opts.resume` names. */
+function resumeInto<S, A, R>(run: Run<S, A, R>, visited: VisitedSet, frontier: LevelStates, opts: ExploreOptions): { startDepth: number; levelStart: number; growth: number } {
+  const stride = visited.stride;
+  const saved = loadSearch(opts, stride, opts.maxDepth);
+  visited.restore(saved.fingerprints, saved.encodings, saved.parents, saved.actions);
+  run.restore(saved.state);
+  saved.frontier((b) => {
+    for (let o = 0; o < b.length; o += stride) frontier.push(b.subarray(o, o + stride));
+  });
+  const lv = saved.state.levels;
+  const growth = lv.length >= 2 && lv[lv.length - 2]!.distinct > 0 ? lv[lv.length - 1]!.distinct / lv[lv.length - 2]!.distinct : 1;
+  return { startDepth: saved.state.depth + 1, levelStart: saved.state.size - saved.state.frontier, growth };
+}
+
+/** Writes a checkpoint at the end of level `depth`, whose states `frontier` holds. */
+function saveLevel<S, A, R>(target: CheckpointTarget, run: Run<S, A, R>, visited: VisitedSet, frontier: LevelStates, depth: number): void {
+  const bytes = saveSearch(
+    target,
+    run.saved(depth, visited.size, frontier.count, run.model.tallies?.()),
+    { tables: visited.exact ? null : [visited.fingerprintTable()!], encodings: visited.savedEncodings(), links: visited.links },
+    levelSection(frontier),
+  );
+  run.checkpoints = { written: (run.checkpoints?.written ?? 0) + 1, lastBytes: bytes, depth };
+}
+
 function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Generator<void, ExploreResult, void> {
   const stride = model.encodedSize;
   const visited = new VisitedSet(stride, opts.exact ?? false);
@@ -90,20 +115,8 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
   let levelStart = 0;
   let growth = 1; // new states per state of the level before
   try {
-    if (opts.resume !== undefined) {
-      const saved = loadSearch(opts, stride, opts.maxDepth);
-      visited.restore(saved.fingerprints, saved.encodings, saved.parents, saved.actions);
-      run.restore(saved.state);
-      saved.frontier((b) => {
-        for (let o = 0; o < b.length; o += stride) frontier.push(b.subarray(o, o + stride));
-      });
-      startDepth = saved.state.depth + 1;
-      levelStart = saved.state.size - saved.state.frontier;
-      const lv = saved.state.levels;
-      if (lv.length >= 2 && lv[lv.length - 2]!.distinct > 0) growth = lv[lv.length - 1]!.distinct / lv[lv.length - 2]!.distinct;
-    } else {
-      run.initial(frontier);
-    }
+    if (opts.resume !== undefined) ({ startDepth, levelStart, growth } = resumeInto(run, visited, frontier, opts));
+    else run.initial(frontier);
     opts.onLevel?.(run.result());
     const expander = new Expander(model, opts.symmetry ?? false, (name) => run.done(name));
     const watch = opts.watch ?? null;
@@ -163,15 +176,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       frontier.dispose();
       frontier = next;
       next = null;
-      if (opts.checkpoint !== undefined) {
-        const bytes = saveSearch(
-          opts.checkpoint,
-          run.saved(depth, visited.size, frontier.count, model.tallies?.()),
-          { tables: opts.exact ? null : [visited.fingerprintTable()!], encodings: visited.savedEncodings(), links: visited.links },
-          levelSection(frontier),
-        );
-        run.checkpoints = { written: (run.checkpoints?.written ?? 0) + 1, lastBytes: bytes, depth };
-      }
+      if (opts.checkpoint !== undefined) saveLevel(opts.checkpoint, run, visited, frontier, depth);
     }
     if (!run.stopped && !run.fixpoint && frontier.count === 0) run.fixpoint = true;
     return run.result();
