@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, expectUsageError, json, outcome, scratchDir, type Run } from './cli-run.js';
+import { spawn } from 'node:child_process';
+import { cli, CLI, expectUsageError, json, outcome, ROOT, scratchDir, type Run } from './cli-run.js';
 import { CHECKPOINT_FILE, CheckpointError, explore, openCheckpoint, type ExploreResult, type Model } from '../checker/engine/index.js';
 import { writeCheckpoint } from '../checker/engine/checkpoint.js';
 
@@ -138,6 +139,41 @@ describe('the frontier on disk', () => {
     expect(disk.stderr).toMatch(/went to disk: [\d.]+ MiB written/);
     expect(disk.status).toBe(mem.status);
     expect(outcome(disk.stdout)).toEqual(outcome(mem.stdout));
+    expect(readdirSync(spill)).toEqual([]);
+  });
+
+  it('Ctrl-C in the middle of a level on disk, and a variant that throws, leave nothing in --spill-dir', async () => {
+    const spill = sub('spill-int');
+    mkdirSync(spill);
+    const child = spawn(process.execPath, [CLI, 'explore', '--depth', '12', '--invariants', 'no-dangling-mapping', '--frontier-memory', '4K', '--spill-dir', spill], { cwd: ROOT });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    let sawFiles = false;
+    let status: number | null;
+    try {
+      status = await new Promise<number | null>((done) => {
+        const poll = setInterval(() => {
+          const runs = readdirSync(spill);
+          if (runs.length > 0 && readdirSync(join(spill, runs[0]!)).length > 0) {
+            sawFiles = true;
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 50);
+        child.on('exit', (code) => {
+          clearInterval(poll);
+          done(code);
+        });
+      });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    expect(sawFiles).toBe(true);
+    expect(status).toBe(3);
+    expect(stdout).toMatch(/interrupted: partial result/);
+    expect(readdirSync(spill)).toEqual([]);
+    const thrower = join(ROOT, 'test', 'corpus', 'variants', 'throws-in-step.ts');
+    expectUsageError(await cli('explore', '--variant', thrower, '--depth', '4', '--frontier-memory', '4K', '--spill-dir', spill), /the variant gives up/);
     expect(readdirSync(spill)).toEqual([]);
   });
 
