@@ -47,6 +47,39 @@ describe('checkpoint and resume', () => {
     expect(readdirSync(ck)).toEqual([CHECKPOINT_FILE]);
   });
 
+  it('a run killed (SIGKILL) after its checkpoint of depth 3 resumes to the straight result', async () => {
+    const ck = sub('killed');
+    const child = spawn(process.execPath, [CLI, ...base, '--depth', '12', '--checkpoint', ck], { cwd: ROOT });
+    let killedAt = -1;
+    try {
+      await new Promise<void>((done) => {
+        const poll = setInterval(() => {
+          try {
+            const d = openCheckpoint(ck).state.depth;
+            if (d >= 3) {
+              killedAt = d;
+              child.kill('SIGKILL');
+            }
+          } catch {
+            // not written yet
+          }
+        }, 20);
+        child.on('exit', () => {
+          clearInterval(poll);
+          done();
+        });
+      });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    expect(killedAt).toBeGreaterThanOrEqual(3);
+    // whatever the kill interrupted, the checkpoint there is whole (a temporary file may be left: ignored)
+    const depth = openCheckpoint(ck).state.depth;
+    expect(depth).toBeLessThanOrEqual(4);
+    const [whole, resumed] = await Promise.all([straight(), cli(...base, '--depth', '4', '--resume', ck)]);
+    expect(outcome(resumed.stdout)).toEqual(outcome(whole.stdout));
+  });
+
   it('a checkpoint written by one thread resumes on two workers, and one written by two workers on one thread', async () => {
     const one = sub('c1');
     const two = sub('c2');
