@@ -81,3 +81,13 @@ export function scratchDir(prefix: string): { dir: string; file: (name: string, 
     },
   };
 }
+
+/**
+ * A --json report of explore without what depends on time, memory or how the run got there (limits):
+ * what a resumed run, or one with its frontier on disk, must give exactly as a straight one.
+ */
+export function outcome(stdout: string): any {
+  return JSON.parse(stdout, (k, v) =>
+    ['elapsedMs', 'statesPerSecond', 'peakRssBytes', 'visitedBytes', 'bytesPerState', 'memoryLimitBytes', 'timeLimitMs', 'maxStates'].includes(k) ? undefined : v,
+  );
+}

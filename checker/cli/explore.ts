@@ -1,12 +1,16 @@
 // `checker explore`: flags in, a check, the report out.
-import { availableParallelism, totalmem } from 'node:os';
-import type { ExploreOptions } from '../engine/index.js';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CheckpointError, checkResumable, openCheckpoint, type ExploreOptions, type ExploreResult } from '../engine/index.js';
+import { WITNESSES, type Invariant } from '../../invariants/index.js';
 import { check } from '../check.js';
 import { coverageReport } from '../trace/coverage.js';
 import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
 import { resolveTarget, targetInvariants, type Target, type TargetFlags } from '../xen-model.js';
-import { EXIT, UsageError } from './common.js';
-import { defaultMemoryLimit, parseDepth, parseDuration, parsePositive, selectInvariants } from './flags.js';
+import { EXIT, TOOL_VERSION, UsageError } from './common.js';
+import { defaultFrontierMemory, defaultMemoryLimit, parseDepth, parseDuration, parsePositive, parseSize, selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
 import { progressSink } from './progress.js';
 import { stdoutStyle } from './terminal.js';
@@ -32,6 +36,10 @@ export interface ExploreFlags extends TargetFlags {
   color?: boolean;
   gfns?: string;
   spareFrames?: string;
+  checkpoint?: string;
+  resume?: string;
+  frontierMemory?: string;
+  spillDir?: string;
 }
 
 export async function runExplore(f: ExploreFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -54,6 +62,33 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   if (workers > MAX_WORKERS) throw new UsageError(`--workers: at most ${MAX_WORKERS}, got ${workers}`);
   if (workers > 1 && f.exact) throw new UsageError('--exact runs on one worker: drop --workers or --exact');
   if (workers > 1 && f.coverage) throw new UsageError('--coverage runs on one worker: drop --workers or --coverage');
+  if (f.coverage && (f.checkpoint !== undefined || f.resume !== undefined)) {
+    throw new UsageError('--coverage counts one run from its start: drop --checkpoint and --resume, or --coverage');
+  }
+  const frontierBytes = parseSize('--frontier-memory', f.frontierMemory);
+  if (workers > 1 && frontierBytes !== undefined) {
+    throw new UsageError('--frontier-memory: the frontier goes to disk on one worker only; with --workers it stays in memory (drop one of them)');
+  }
+  if (f.spillDir !== undefined && workers > 1) throw new UsageError('--spill-dir: the frontier goes to disk on one worker only (drop --workers or --spill-dir)');
+  const spillParent = resolve(f.spillDir ?? tmpdir());
+  if (f.spillDir !== undefined) checkWritableDir(spillParent, '--spill-dir');
+
+  // what a checkpoint must have been written by: the same model and the same search
+  const identity = checkpointIdentity(target, f, invariants);
+  let resume: ExploreOptions['resume'];
+  if (f.resume !== undefined) {
+    try {
+      const c = openCheckpoint(f.resume);
+      checkResumable(c, identity, c.state.stride, f.exact ?? false, depth);
+      resume = { dir: f.resume, identity, verified: true };
+      err(`checker: resuming at depth ${c.state.depth} (${c.state.size.toLocaleString('en-US')} states) from ${c.path}\n`);
+    } catch (e) {
+      if (e instanceof CheckpointError) throw new UsageError(`--resume: ${e.message}`);
+      throw e;
+    }
+  }
+  // made at the first level's end (refused now if it could not be)
+  if (f.checkpoint !== undefined) checkOutputDir(f.checkpoint, '--checkpoint');
 
   const showProgress = f.progress ?? process.stderr.isTTY === true;
   const sink = showProgress ? progressSink(process.stderr, depth) : null;
@@ -62,9 +97,28 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     interrupted = true;
   };
   process.on('SIGINT', onSigint);
+  // the frontier's files: a folder of this run's own, removed at the end whatever happens
+  // (on request only: a temporary folder in memory, as /tmp often is, would gain nothing)
+  const spillBudget = workers > 1 ? undefined : (frontierBytes ?? (f.spillDir !== undefined ? defaultFrontierMemory(memoryLimitBytes) : undefined));
+  let spillDir: string | null = null;
+  const removeSpill = () => {
+    if (spillDir !== null) rmSync(spillDir, { recursive: true, force: true });
+    spillDir = null;
+  };
+  if (spillBudget !== undefined) {
+    try {
+      spillDir = mkdtempSync(join(spillParent, 'checker-frontier-'));
+    } catch (e) {
+      throw new UsageError(`--spill-dir: cannot make a folder in ${spillParent} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  process.on('exit', removeSpill);
   let checked;
   try {
     const exploreOpts: ExploreOptions = {
+      ...(spillDir !== null ? { spill: { dir: spillDir, budgetBytes: spillBudget! } } : {}),
+      ...(f.checkpoint !== undefined ? { checkpoint: { dir: resolve(f.checkpoint), identity } } : {}),
+      ...(resume !== undefined ? { resume } : {}),
       symmetry: f.symmetry === true,
       maxDepth: depth,
       maxStates,
@@ -75,12 +129,25 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
       shouldStop: () => interrupted,
       progress: sink ? (p) => sink.update(p) : undefined,
     };
-    checked = await check(target, { ...exploreOpts, invariants, workers, flags: f, codeCoverage: f.coverage === true });
+    try {
+      checked = await check(target, { ...exploreOpts, invariants, workers, flags: f, codeCoverage: f.coverage === true });
+    } catch (e) {
+      // a disk that fills up or goes away under the frontier or a checkpoint: the user's to fix
+      const x = e as NodeJS.ErrnoException;
+      if (typeof x.code === 'string' && ['open', 'write', 'read', 'fsync', 'rename', 'mkdir', 'close'].includes(x.syscall ?? '')) {
+        const what = `${x.syscall}${x.path !== undefined ? ` ${x.path}` : ''}`;
+        throw new UsageError(`cannot ${what} (${x.code}) for the frontier or a checkpoint: the run stopped${f.checkpoint !== undefined ? '; the last checkpoint written is whole' : ''}`);
+      }
+      throw e;
+    }
   } finally {
     process.off('SIGINT', onSigint);
     sink?.done();
+    removeSpill();
+    process.off('exit', removeSpill);
   }
   const { w, result, traces, hung } = checked;
+  storageNotes(result, f, err);
   // the report first: a file that cannot be written after all must not lose it
   const traceFiles = f.traceOut === undefined ? new Map<string, string>() : traceFileNames(f.traceOut, traces);
   const exitCode = exitCodeOf(result);
@@ -145,4 +212,50 @@ export function overrideReport(target: Target, tallies: Record<string, number> |
   if (!target.overrides) return null;
   const counts = tallies ?? {};
   return target.overrides.names.map((name) => ({ name, calls: counts[name] ?? 0 }));
+}
+
+/**
+ * What identifies a run's model and search in a checkpoint: a checkpoint written with any of these
+ * different is refused on --resume. Limits and --depth may change (a resumed run may go deeper).
+ */
+export function checkpointIdentity(target: Target, f: ExploreFlags, invariants: readonly Invariant[]): Record<string, unknown> {
+  const { version, targets: _derived, ...universe } = target.u as typeof target.u & { targets?: unknown };
+  return {
+    checker: TOOL_VERSION,
+    xen: version,
+    ...universe,
+    mutant: target.mutant ?? null,
+    variant: target.variantRecord ? `${target.variantRecord.name} (sha256 ${target.variantRecord.sha256})` : null,
+    properties: f.properties === undefined ? null : fileHash(f.properties),
+    invariants: invariants.map((i) => i.name),
+    witnesses: [...WITNESSES, ...target.properties.witnesses].map((w) => w.name),
+    symmetry: f.symmetry === true,
+    exact: f.exact === true,
+    stopAtFirst: f.stopAtFirst === true,
+  };
+}
+
+function fileHash(file: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return 'unreadable';
+  }
+}
+
+function checkWritableDir(dir: string, flag: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${dir} is not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${flag}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Where the run's frontier and checkpoints went, on stderr (the report is the same with or without them). */
+function storageNotes(r: ExploreResult, f: ExploreFlags, err: (s: string) => void): void {
+  const mib = (b: number) => `${(b / (1 << 20)).toFixed(1)} MiB`;
+  if (r.spill && r.spill.levels > 0) err(`checker: the frontier of ${r.spill.levels} level${r.spill.levels === 1 ? '' : 's'} went to disk: ${mib(r.spill.bytesWritten)} written\n`);
+  if (r.checkpoints) err(`checker: checkpoint of depth ${r.checkpoints.depth} in ${join(f.checkpoint!, 'checkpoint.bin')} (${mib(r.checkpoints.lastBytes)})\n`);
 }

@@ -85,6 +85,20 @@ export function defaultMemoryLimit(totalBytes: number): number {
   return Math.floor(totalBytes * 0.6);
 }
 
+/** The frontier's memory by default: a quarter of the memory ceiling (beyond it, levels go to disk). */
+export function defaultFrontierMemory(memoryLimitBytes: number): number {
+  return Math.floor(memoryLimitBytes / 4);
+}
+
+/** A size: MiB, or with a unit (512K, 64M, 2G); bytes. */
+export function parseSize(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)([KMG])?i?B?$/i.exec(v);
+  const bytes = m ? Number(m[1]) * { K: 1024, M: 1 << 20, G: 1 << 30 }[((m[2] ?? 'M').toUpperCase()) as 'K' | 'M' | 'G'] : NaN;
+  if (!(bytes >= 1024) || !Number.isSafeInteger(bytes)) throw new UsageError(`${name}: expected a size of at least 1K, in MiB or with a unit (512K, 64M, 2G), got "${v}"`);
+  return bytes;
+}
+
 /** A duration: a number of seconds, or with a unit (500ms, 30s, 5m, 2h); milliseconds. */
 export function parseDuration(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

@@ -2,6 +2,7 @@
 // The command line: explore, replay, list. Bad input gets one line and exit 2, never a stack trace.
 import { Command, CommanderError } from 'commander';
 import { ConfigError, VariantError } from '../../model/index.js';
+import { CheckpointError } from '../engine/index.js';
 import { TraceFormatError } from '../trace/itf.js';
 import { EXIT, printable, TOOL_VERSION, UsageError } from './common.js';
 import { runCheckVariant, type CheckVariantFlags } from './check-variant.js';
@@ -108,6 +109,10 @@ Examples:
       .option('--time-limit <duration>', 'stop (exit 3) after this long: seconds, or 500ms, 90s, 15m, 2h')
       .option('--stop-at-first', 'end at the level of the first violation')
       .option('--exact', 'compare full state encodings instead of 64-bit fingerprints (cross-check)')
+      .option('--checkpoint <dir>', 'save the search in DIR/checkpoint.bin at the end of every level (replaced atomically: a crash keeps the last one whole)')
+      .option('--resume <dir>', "continue the search saved in DIR, with the same model flags (refused otherwise); --depth and the limits may differ (a deeper --depth goes on); add --checkpoint to keep saving (DIR itself, or another)")
+      .option('--frontier-memory <size>', 'keep at most this much of the frontier in memory, the rest on disk, written and read in order: MiB, or 512K, 64M, 2G (one worker only; without it the frontier stays in memory)')
+      .option('--spill-dir <dir>', 'where the frontier goes past --frontier-memory (default: the system\'s temporary folder; alone: with --frontier-memory a quarter of --memory-limit); its files are removed at the end, on Ctrl-C and on errors')
       .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): the same verdicts and depths, a little fewer states (frames stay numbered)')
       .option('--workers <n>', "worker threads expanding each level (same results for any number; default 1; at most the machine's cores)")
       .option('--oversubscribe', "allow --workers beyond the machine's cores (up to 64)")
@@ -134,6 +139,15 @@ The progress line estimates the level under way from the two before it.
 Every invariant is on by default, cleanup-possible included: it is judged by search (can the
 toolstack's remove, decrease and destroy still free everything?), which costs about 10% on a clean
 version (xen-4.19, depth 6); --invariants leaves it out.
+
+Long runs: --checkpoint DIR saves the search at the end of every level; after a crash, Ctrl-C or a
+limit, the same command with --resume DIR goes on from the last level saved, with the same result as
+one uninterrupted run (a checkpoint of another model, version, variant or universe is refused, exit 2).
+Past memory: with --frontier-memory, the frontier beyond it goes to files in --spill-dir (a real
+disk: /tmp may be memory), written and read in order, with the same result.
+  checker explore --depth 9 --checkpoint ck/                then, after a stop:
+  checker explore --depth 9 --resume ck/ --checkpoint ck/   or deeper: --depth 10
+  checker explore --depth 10 --frontier-memory 256M --spill-dir /var/tmp
 
 Exit codes: 0 nothing violated; 12 an invariant violated (also when a limit stopped the run after
 it: a violation wins); 3 stopped by a limit or Ctrl-C before the bound with nothing violated;
@@ -349,7 +363,7 @@ export async function main(argv: string[]): Promise<number> {
       // commander already printed the message (or the help / version)
       return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (e instanceof UsageError || e instanceof ConfigError || e instanceof TraceFormatError || e instanceof VariantError) {
+    if (e instanceof UsageError || e instanceof ConfigError || e instanceof TraceFormatError || e instanceof VariantError || e instanceof CheckpointError) {
       err(`checker: ${printable(e.message)}\n`);
       return EXIT.usage;
     }

@@ -23,7 +23,9 @@ import { Worker } from 'node:worker_threads';
 import { ModelStepError, newWatch, watchedStep, WATCH_BUSY } from './expand.js';
 import { FrontierBuffer } from './frontier.js';
 import type { Model } from './model.js';
-import { PartitionedVisited } from './partitioned.js';
+import type { Section } from './checkpoint.js';
+import { PartitionedVisited, partitionOf } from './partitioned.js';
+import { loadSearch, saveSearch } from './resume.js';
 import { newStopFlag, Run, stopRequested, STOP_CANDIDATES, type ExploreOptions, type ExploreResult, type HungStep } from './run.js';
 import { NEW_STATE, type Found, type PartitionResult, type Piece, type Segment, type SliceResult } from './slices.js';
 import { Supervisor } from './thread.js';
@@ -86,15 +88,39 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
     run.t0,
   ).start();
   try {
-    // depth 0, on this thread; the initial states make the first segment
-    const init = new FrontierBuffer(stride, 16, true);
-    run.initial(init);
-    const initMeta = new Uint32Array(new SharedArrayBuffer(Math.max(1, init.count) * 16));
-    for (let c = 0; c < init.count; c++) initMeta[c * 4 + 3] = NEW_STATE;
-    let frontier: Segment[] = [{ meta: initMeta, encodings: init.buf, count: init.count, states: init.count, firstId: 0 }];
-    let frontierStates = init.count;
+    let frontier: Segment[];
+    let frontierStates: number;
+    let startDepth = 1;
+    if (opts.resume !== undefined) {
+      // a saved search: its fingerprints into this run's partitions, its frontier as one segment
+      const saved = loadSearch(opts, stride, opts.maxDepth);
+      const fps = saved.fingerprints!;
+      for (let i = 0; i < fps.length; i += 2) visited.parts[partitionOf(fps[i]!, workers)]!.add(fps[i]!, fps[i + 1]!);
+      visited.links.restore(saved.parents, saved.actions);
+      run.restore(saved.state);
+      const n = saved.state.frontier;
+      const encodings = new Uint8Array(new SharedArrayBuffer(Math.max(1, n) * stride));
+      let at = 0;
+      saved.frontier((b) => {
+        encodings.set(b, at);
+        at += b.length;
+      });
+      const meta = new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 16));
+      for (let c = 0; c < n; c++) meta[c * 4 + 3] = NEW_STATE;
+      frontier = [{ meta, encodings, count: n, states: n, firstId: saved.state.size - n }];
+      frontierStates = n;
+      startDepth = saved.state.depth + 1;
+    } else {
+      // depth 0, on this thread; the initial states make the first segment
+      const init = new FrontierBuffer(stride, 16, true);
+      run.initial(init);
+      const initMeta = new Uint32Array(new SharedArrayBuffer(Math.max(1, init.count) * 16));
+      for (let c = 0; c < init.count; c++) initMeta[c * 4 + 3] = NEW_STATE;
+      frontier = [{ meta: initMeta, encodings: init.buf, count: init.count, states: init.count, firstId: 0 }];
+      frontierStates = init.count;
+    }
 
-    for (let depth = 1; depth <= opts.maxDepth; depth++) {
+    for (let depth = startDepth; depth <= opts.maxDepth; depth++) {
       if (frontierStates === 0) {
         run.fixpoint = true;
         break;
@@ -214,6 +240,15 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       run.levels.push({ depth, distinct: added, generated: levelGenerated, complete: true });
       frontier = next;
       frontierStates = added;
+      if (opts.checkpoint !== undefined) {
+        const bytes = saveSearch(
+          opts.checkpoint,
+          run.saved(depth, visited.size, added, sumTallies(tallies)),
+          { tables: visited.parts, encodings: null, links: visited.links },
+          segmentsSection(frontier, added, stride),
+        );
+        run.checkpoints = { written: (run.checkpoints?.written ?? 0) + 1, lastBytes: bytes, depth };
+      }
     }
     if (!run.stopped && !run.fixpoint && frontierStates === 0) run.fixpoint = true;
   } catch (e) {
@@ -227,12 +262,37 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   const result = run.result();
   if (hung !== undefined) result.hung = hung;
   // the model's counters are the workers', each cumulative: the sum of their last
-  if (model.tallies) {
-    const sum: Record<string, number> = {};
-    for (const t of tallies.values()) for (const [k, v] of Object.entries(t)) sum[k] = (sum[k] ?? 0) + v;
-    result.tallies = sum;
-  }
+  if (model.tallies) result.tallies = run.tallies(sumTallies(tallies)) ?? {};
   return result;
+}
+
+function sumTallies(tallies: Map<number, Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const t of tallies.values()) for (const [k, v] of Object.entries(t)) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+}
+
+/** A level's states (the candidates flagged new, in order) as a checkpoint section. */
+function segmentsSection(segments: readonly Segment[], states: number, stride: number): Section {
+  return {
+    bytes: states * stride,
+    write: (emit) => {
+      const per = Math.max(1, Math.floor((1 << 22) / stride));
+      const buf = new Uint8Array(per * stride);
+      let n = 0;
+      for (const seg of segments) {
+        for (let c = 0; c < seg.count; c++) {
+          if ((seg.meta[c * 4 + 3]! & NEW_STATE) === 0) continue;
+          buf.set(seg.encodings.subarray(c * stride, (c + 1) * stride), n * stride);
+          if (++n === per) {
+            emit(buf);
+            n = 0;
+          }
+        }
+      }
+      if (n > 0) emit(buf.subarray(0, n * stride));
+    },
+  };
 }
 
 /**

@@ -2,7 +2,8 @@
 // progress, limits and the result. The single-threaded and the parallel explorer both set a run up
 // here and differ only in how a level is expanded.
 import { collisionProbability, fingerprint } from './fingerprint.js';
-import type { FrontierBuffer } from './frontier.js';
+import type { CheckpointState, CheckpointTarget } from './checkpoint.js';
+import type { SpillOptions, SpillStats } from './frontier.js';
 import type { FunctionCoverage } from './coverage.js';
 import { identityEncoder } from './expand.js';
 import type { Model } from './model.js';
@@ -41,6 +42,15 @@ export interface ExploreOptions {
   watch?: Int32Array;
   /** Called at the end of each level with the result so far (a run on a worker thread reports it). */
   onLevel?: (partial: ExploreResult) => void;
+  /** Write the search to a checkpoint at the end of every level (checker/engine/checkpoint.ts). */
+  checkpoint?: CheckpointTarget;
+  /**
+   * Continue the search saved in this directory's checkpoint instead of starting from the initial
+   * states. `identity` must equal the saved one; `verified`: its checksum was checked already.
+   */
+  resume?: { dir: string; identity: Record<string, unknown>; verified?: boolean };
+  /** Keep the frontier on disk past a memory budget (the single-threaded explorer). */
+  spill?: SpillOptions;
 }
 
 /** In a stop flag: index of the reason (0: none) and of the candidates counter of a parallel level. */
@@ -123,6 +133,12 @@ export interface ExploreResult {
   tallies?: Record<string, number>;
   /** With `coverage`: which functions ran, and which of their blocks never did. */
   codeCoverage?: FunctionCoverage[];
+  /** With `spill`: what went to disk. */
+  spill?: SpillStats;
+  /** With `checkpoint`: checkpoints written, and the bytes of the last one. */
+  checkpoints?: { written: number; lastBytes: number; depth: number };
+  /** With `resume`: the depth the search was resumed at. */
+  resumedAt?: number;
 }
 
 export interface HungStep {
@@ -172,6 +188,11 @@ export class Run<S, A, R> {
   private peakRss = peakResidentBytes();
   private rssReadAt = -Infinity;
   private nextProgress: number;
+  /** Counters of the model saved in a checkpoint, added to the model's own (a resumed run). */
+  baseTallies: Record<string, number> | null = null;
+  spill: SpillStats | undefined;
+  checkpoints: { written: number; lastBytes: number; depth: number } | undefined;
+  resumedAt: number | undefined;
   private readonly interval: number;
 
   constructor(
@@ -203,7 +224,7 @@ export class Run<S, A, R> {
    * Depth 0: stores the initial states in `frontier` and checks their state properties (an initial
    * state has no parent: its discovery's root is its index).
    */
-  initial(frontier: FrontierBuffer): void {
+  initial(frontier: { push(enc: Uint8Array): void }): void {
     const model = this.model;
     const stride = model.encodedSize;
     const scratch = new Uint8Array(stride);
@@ -274,6 +295,38 @@ export class Run<S, A, R> {
     });
   }
 
+  /** Takes the discoveries, levels and counters of a checkpoint (a resumed run). */
+  restore(c: CheckpointState): void {
+    this.levels.push(...c.levels);
+    this.generated = c.generated;
+    for (const v of c.violations) this.violated.set(v.name, v);
+    for (const w of c.witnesses) this.reached.set(w.name, w);
+    this.baseTallies = c.tallies;
+    this.resumedAt = c.depth;
+  }
+
+  /** The model's counters, with those of the checkpoint resumed from. */
+  tallies(own: Record<string, number> | undefined): Record<string, number> | undefined {
+    return addTallies(this.baseTallies, own);
+  }
+
+  /** What a checkpoint keeps of the run (`size`, `frontier`: states visited, of them in the frontier). */
+  saved(depth: number, size: number, frontier: number, tallies: Record<string, number> | undefined): CheckpointState {
+    const r = this.result();
+    return {
+      depth,
+      levels: this.levels.map((l) => ({ ...l })),
+      generated: this.generated,
+      violations: r.violations,
+      witnesses: r.witnesses,
+      tallies: this.tallies(tallies) ?? null,
+      size,
+      frontier,
+      stride: this.model.encodedSize,
+      exact: this.opts.exact ?? false,
+    };
+  }
+
   notePeakRss(): void {
     const rss = peakResidentBytes();
     if (rss > this.peakRss) this.peakRss = rss;
@@ -297,7 +350,19 @@ export class Run<S, A, R> {
       collisionProbability: this.opts.exact ? 0 : collisionProbability(visited.size, this.generated),
       visitedBytes: visited.bytes(),
       peakRssBytes: Math.max(this.peakRss, peakResidentBytes()),
-      ...(this.model.tallies ? { tallies: this.model.tallies() } : {}),
+      ...(this.model.tallies ? { tallies: this.tallies(this.model.tallies())! } : {}),
+      ...(this.spill ? { spill: { ...this.spill } } : {}),
+      ...(this.checkpoints ? { checkpoints: { ...this.checkpoints } } : {}),
+      ...(this.resumedAt !== undefined ? { resumedAt: this.resumedAt } : {}),
     };
   }
+}
+
+/** Two sets of counters summed (null or undefined: none). */
+export function addTallies(a: Record<string, number> | null | undefined, b: Record<string, number> | null | undefined): Record<string, number> | undefined {
+  if (!a) return b ?? undefined;
+  if (!b) return { ...a };
+  const sum: Record<string, number> = { ...a };
+  for (const [k, v] of Object.entries(b)) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
 }

@@ -76,6 +76,9 @@ export function plainOptions(o: ExploreOptions): ExploreOptions {
     exact: o.exact,
     symmetry: o.symmetry,
     progressIntervalMs: o.progressIntervalMs,
+    checkpoint: o.checkpoint,
+    resume: o.resume,
+    spill: o.spill,
   };
 }
 

@@ -73,6 +73,24 @@ export class TraceLinks {
   bytes(): number {
     return this.parents.byteLength + this.actionIdx.byteLength;
   }
+
+  /** The links of ids 0..size-1 (views, for a checkpoint). */
+  saved(): { parents: Int32Array; actions: Uint16Array } {
+    return { parents: this.parents.subarray(0, this.size), actions: this.actionIdx.subarray(0, this.size) };
+  }
+
+  /** Replaces the links by saved ones (an empty set's, on resuming). */
+  restore(parents: Int32Array, actions: Uint16Array): void {
+    if (parents.length !== actions.length) throw new Error('internal: parents and actions of different lengths');
+    // the capacity adding them one by one would have reached (so that bytes() says the same)
+    let cap = this.parents.length;
+    while (cap < parents.length) cap = Math.ceil(cap * 1.5);
+    this.parents = new Int32Array(cap);
+    this.actionIdx = new Uint16Array(cap);
+    this.parents.set(parents);
+    this.actionIdx.set(actions);
+    this.size = parents.length;
+  }
 }
 
 /**
@@ -129,6 +147,25 @@ export class FingerprintSet {
 
   bytes(): number {
     return this.fps.byteLength;
+  }
+
+  /** Calls back with the fingerprints held (hi, lo pairs), `max` pairs at most at a time, in table order. */
+  forEachChunk(max: number, each: (pairs: Uint32Array) => void): void {
+    const out = new Uint32Array(2 * Math.max(1, Math.min(max, this.used)));
+    let n = 0;
+    const fps = this.fps;
+    for (let s = 0; s < fps.length; s += 2) {
+      const h = fps[s]!;
+      const l = fps[s + 1]!;
+      if (h === 0 && l === 0) continue;
+      out[n++] = h;
+      out[n++] = l;
+      if (n === out.length) {
+        each(out);
+        n = 0;
+      }
+    }
+    if (n > 0) each(out.subarray(0, n));
   }
 
   private resize(slots: number): void {
@@ -206,6 +243,43 @@ export class VisitedSet extends LinkedStates {
     if (this.table === null) return this.insertExact(lo, parent, action, enc!);
     if (!this.table.add(hi, lo)) return -1;
     return this.links.add(parent, action);
+  }
+
+  /** Fingerprint mode: the table (for a checkpoint). */
+  fingerprintTable(): FingerprintSet | null {
+    return this.table;
+  }
+
+  /** Exact mode: the encodings of ids 0..size-1 (for a checkpoint). */
+  savedEncodings(): Uint8Array | null {
+    return this.encodings === null ? null : this.encodings.subarray(0, this.size * this.stride);
+  }
+
+  /**
+   * Fills an empty set with saved states: their links, and their fingerprints (hi, lo pairs) or in
+   * exact mode their encodings in id order.
+   */
+  restore(fingerprints: Uint32Array | null, encodings: Uint8Array | null, parents: Int32Array, actions: Uint16Array): void {
+    if (this.size !== 0) throw new Error('internal: restoring into a visited set that is not empty');
+    const n = parents.length;
+    this.links.restore(parents, actions);
+    if (this.table !== null) {
+      if (fingerprints === null || fingerprints.length !== 2 * n) throw new Error('internal: a fingerprint per state is needed');
+      this.table.reserve(n);
+      for (let i = 0; i < fingerprints.length; i += 2) this.table.add(fingerprints[i]!, fingerprints[i + 1]!);
+      return;
+    }
+    if (encodings === null || encodings.length !== n * this.stride) throw new Error('internal: an encoding per state is needed');
+    this.encodings = new Uint8Array(this.links.capacity * this.stride);
+    this.encodings.set(encodings);
+    const slots = Math.max(this.idMask + 1, ceilPow2(Math.ceil(n / MAX_LOAD)));
+    this.idMask = slots - 1;
+    const ids = (this.ids = new Int32Array(slots));
+    for (let id = 0; id < n; id++) {
+      let slot = exactHashLo(encodings.subarray(id * this.stride, (id + 1) * this.stride)) & this.idMask;
+      while (ids[slot] !== 0) slot = (slot + 1) & this.idMask;
+      ids[slot] = id + 1;
+    }
   }
 
   /** Whether a fingerprint is present (fingerprint mode). */
