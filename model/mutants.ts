@@ -24,7 +24,7 @@ export interface Mutant {
    * Universe settings the fault needs (backend, domains, optional operations, build, superpages):
    * a mutant whose scenario needs another universe names it here (MODEL.md §5).
    */
-  universe?: Pick<UniverseOptions, 'backend' | 'domains' | 'ops' | 'preemptibleTeardown' | 'build' | 'superpages' | 'hardwareDomainDestroyable'>;
+  universe?: Pick<UniverseOptions, 'backend' | 'domains' | 'ops' | 'preemptibleTeardown' | 'build' | 'superpages' | 'hardwareDomainDestroyable' | 'granularity' | 'vcpus' | 'gfns' | 'spareFrames'>;
   overrides: Partial<XenFunctions>;
   /** The shortest violation that must catch it. */
   expect: Expectation;

@@ -108,6 +108,7 @@ Examples:
       .option('--time-limit <duration>', 'stop (exit 3) after this long: seconds, or 500ms, 90s, 15m, 2h')
       .option('--stop-at-first', 'end at the level of the first violation')
       .option('--exact', 'compare full state encodings instead of 64-bit fingerprints (cross-check)')
+      .option('--por', 'partial-order reduction with persistent sets (with --granularity steps; not available yet)')
       .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): the same verdicts and depths, a little fewer states (frames stay numbered)')
       .option('--workers <n>', "worker threads expanding each level (same results for any number; default 1; at most the machine's cores)")
       .option('--oversubscribe', "allow --workers beyond the machine's cores (up to 64)")
