@@ -2,6 +2,9 @@
 // every hypercall run to its end in segments gives exactly the atomic model's state and return code,
 // from every state the atomic model reaches (so the states at hypercall boundaries are the atomic
 // ones, at every depth); the encoding round-trips mid-hypercall; the expected findings and the CLI.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, VERSIONS } from '../model/index.js';
 import { boundaryEquivalence } from './steps-helpers.js';
@@ -36,6 +39,29 @@ describe('steps granularity: findings', () => {
     const r = await runCli(['explore', '--xen', 'xen-4.5', '--granularity', 'steps', '--vcpus', '1', '--ops', 'decrease_reservation,add_to_physmap_foreign,remove_from_physmap', '--invariants', 'no-dangling-mapping', '--depth', '25', '--json', '--no-progress']);
     const p = JSON.parse(r.stdout).properties.find((x: { name: string }) => x.name === 'no-dangling-mapping');
     expect(p.verdict).toBe('holds');
+  }, 120_000);
+});
+
+describe('steps granularity: traces', () => {
+  it('name the vCPU and where it stopped, replay from their file, and project onto one vCPU', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'checker-steps-'));
+    try {
+      const r = await runCli(['explore', '--mutant', 'reuse-before-flush', '--depth', '15', '--no-progress', '--trace-out', dir]);
+      expect(r.code).toBe(12);
+      expect(r.stdout).toMatch(/vcpu\d: decrease_reservation\(dom\d, gfn=0\) ▸ stops in\s+guestRemovePage: before\s+put_page\(frame \d\)/);
+      const file = join(dir, 'no-dangling-mapping.itf.json');
+      const replay = await runCli(['replay', file]);
+      expect(replay.code).toBe(12);
+      const one = await runCli(['trace', 'show', file, '--vcpu', '1']);
+      expect(one.code).toBe(0);
+      expect(one.stdout).toMatch(/the segments of vcpu1/);
+      expect(one.stdout).not.toMatch(/vcpu0:/);
+      const bad = await runCli(['trace', 'show', file, '--vcpu', '2']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--vcpu: expected a vCPU from 0 to 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 

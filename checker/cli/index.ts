@@ -229,6 +229,7 @@ Examples:
     .option('--full', 'the whole state at each step, changed cells highlighted')
     .option('--frame <n>', 'project onto one frame: only the steps and cells that touch it, and its reference ledger')
     .option('--domain <d>', 'project onto one domain (dom1 or 1): only the steps and cells that touch it')
+    .option('--vcpu <n>', 'a trace of --granularity steps: only the segments vCPU n ran')
     .option('--whole', 'dot and md: every cell of every step (by default they project onto the violated frame or domain)')
     .option('--color', 'colour even when stdout is not a terminal (as FORCE_COLOR=1)')
     .option('--no-color', 'never colour (colour is used on a terminal unless NO_COLOR is set)')
