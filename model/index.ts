@@ -45,7 +45,7 @@ export function xenTable(u: Universe): XenFunctions {
 }
 
 export function makeXenModel(u: Universe, xen: XenFunctions = xenTable(u)): XenModel {
-  const ctx: Ctx = { u, xen };
+  const ctx: Ctx = { u, xen, sched: undefined }; // an own property: the hot path reads it in every p2m lock and write
   const size = encodedSize(u);
   const actions = enumerateActions(u);
   if (u.granularity === 'steps') return stepsXenModel(u, ctx, actions, size);
