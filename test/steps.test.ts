@@ -15,7 +15,7 @@ const runCli = async (args: string[]) => { const r = await cliWithin(120_000, ar
 describe('steps granularity with one vCPU is the atomic model at hypercall boundaries', () => {
   for (const version of VERSIONS) {
     for (const backend of BACKENDS) {
-      // depth 1 here (boundaries to depth 2); test/slow/steps-boundaries.test.ts goes deeper
+      // depth 1 here (boundaries to depth 2); test/slow/steps-boundaries.test.ts goes to depth 4 (boundaries to 5)
       it(`${version} on ${backend}, from every state within depth 1`, () => {
         expect(boundaryEquivalence(version, backend, 1)).toBeGreaterThan(100);
       }, 120_000);
@@ -77,5 +77,11 @@ describe('steps granularity: the command line', () => {
     expect(r.stderr).toMatch(msg);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  it('simulate refuses steps granularity in one line, exit 2', async () => {
+    const r = await runCli(['simulate', '--granularity', 'steps', '--runs', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/simulate walks whole hypercalls/);
   });
 });
