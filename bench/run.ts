@@ -3,7 +3,7 @@
 //   npm run bench                      every section
 //   npm run bench -- --quick           smaller bounds (a few minutes in all)
 //   npm run bench -- --only compare    the speed targets: one and two workers against 5d05cec, depth 9 (about 20 minutes)
-//   npm run bench -- --only SECTION    one section: compare, instructions, default, naive, workers
+//   npm run bench -- --only SECTION    one section: compare, instructions, default, naive, workers, steps
 //
 // Every explorer run is a fresh `checker explore --json` process: a run that follows another in one
 // process inherits its heap (a second one-worker run in one process was 1.6x slower than the first),
@@ -188,4 +188,13 @@ if (want('workers')) {
     `2 workers / 1 worker on the large universe: ${(ones / twos).toFixed(2)}x ` +
       `(ratio of the sums of the one, two, two, one runs; pairs ${(oneA.elapsedMs / twoA.elapsedMs).toFixed(2)}x and ${(oneB.elapsedMs / twoB.elapsedMs).toFixed(2)}x)`,
   );
+}
+
+if (want('steps')) {
+  // --granularity steps: the seed's put before the write in p2m_remove_foreign, with two vCPUs, on a
+  // universe small enough for them (three domains with one gfn, the three calls of the scenario); and
+  // the same window with one vCPU on the default domains. No partial-order reduction yet.
+  const ops = ['--ops', 'decrease_reservation,add_to_physmap_foreign,remove_from_physmap', '--invariants', 'no-dangling-mapping'];
+  explore('steps, seed/ept, 2 vCPUs, dom0 dom1:pvh dom2:hvm with 1 gfn', ['--granularity', 'steps', '--vcpus', '2', '--domains', 'dom0:pvh:hw,dom1:pvh,dom2:hvm', '--gfns', '1', '--spare-frames', '0', ...ops], 24);
+  explore('steps, seed/ept, 1 vCPU, default domains', ['--granularity', 'steps', '--vcpus', '1', ...ops], 25);
 }

@@ -75,7 +75,7 @@ export async function check(target: Target, o: CheckOptions): Promise<Checked> {
 /** A path of action indices as a person reads it (with symmetry, of the representatives explored). */
 export function describePath(w: Wired, path: readonly number[]): string {
   if (path.length === 0) return 'the initial state';
-  const steps = path.map((ai, k) => `${k + 1}. ${w.xm.actions[ai] ? formatAction(w.xm.u, w.xm.actions[ai]!) : `action ${ai}`}`);
+  const steps = path.map((ai, k) => `${k + 1}. ${w.xm.u.granularity === 'atomic' && w.xm.actions[ai] ? formatAction(w.xm.u, w.xm.actions[ai]!) : `action ${ai}`}`);
   return `${steps.join(', ')} (replay token ${path.join(',')}${w.symmetric ? ', of the symmetric states explored' : ''})`;
 }
 

@@ -19,6 +19,7 @@ import {
   MUTANTS,
   defaultOps,
   formatRc,
+  IN_FLIGHT,
   statesEqual,
   VERSION_TABLES,
   userProperties,
@@ -85,7 +86,6 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
   const pc: PropertyContext = { u, xen: xm.ctx.xen };
   const invariants = o.invariants ?? INVARIANTS;
   const witnesses = o.witnesses ?? WITNESSES;
-  const none: readonly Action[] = [];
   const scratch = xm.init();
   const perms = domainPermutations(u);
   const permScratch = new Uint8Array(xm.encodedSize);
@@ -93,7 +93,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
   const out: { next: State; result: Rc } = { next: scratch, result: null };
   const model: Model<State, Action, Rc> = {
     init: () => [xm.init()],
-    actions: (s) => (s.fault === null ? xm.actions : none),
+    actions: (s) => xm.enabled(s),
     step: o.immer
       ? (s, a) => { const r = xm.apply(s, a); return { next: r.next, result: r.rc }; }
       : o.coverage
@@ -121,7 +121,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
         state: check ? (s: State) => (s.fault !== null && !judgesFaults ? null : check(s, pc)) : undefined,
         transition: checkTransition
           ? (pre: State, a: Action, rc: Rc, post: State, unchanged: boolean) =>
-              (unchanged && skipsSelfLoops) || (post.fault !== null && !judgesFaults) ? null : checkTransition(pre, a, rc, post, pc)
+              (unchanged && skipsSelfLoops) || (post.fault !== null && !judgesFaults) || !wholeCall(pre, a, rc) ? null : checkTransition(pre, a, rc, post, pc)
           : undefined,
       };
     }),
@@ -132,12 +132,22 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
         name: w.name,
         state: holds ? (s: State) => s.fault === null && holds(s, pc) : undefined,
         transition: holdsTransition
-          ? (pre: State, a: Action, rc: Rc, post: State) => post.fault === null && holdsTransition(pre, a, rc, post, pc)
+          ? (pre: State, a: Action, rc: Rc, post: State) => post.fault === null && wholeCall(pre, a, rc) && holdsTransition(pre, a, rc, post, pc)
           : undefined,
       };
     }),
   };
   return { xm, model, invariants, witnesses, pc, symmetric: o.symmetry === true };
+}
+
+/**
+ * Whether a transition is a whole hypercall, which transition properties judge: always with atomic
+ * granularity; with steps, a hypercall that started and returned in one segment (the properties of a
+ * call split over segments are not judged: its pre-state is gone).
+ */
+function wholeCall(pre: State, a: Action, rc: Rc): boolean {
+  if (pre.steps === undefined) return true;
+  return rc !== IN_FLIGHT && pre.steps.vcpus[a.vcpu!]!.op === -1;
 }
 
 /** The table with every function counting its calls into `counts` (`call:NAME`). */
@@ -192,6 +202,8 @@ export interface UniverseFlags {
   preemptibleTeardown?: boolean;
   build?: string;
   superpages?: boolean;
+  granularity?: string;
+  vcpus?: string | number;
 }
 
 /** What a run checks: a universe, and a version, a mutant or a variant file; properties of the user's. */
@@ -244,6 +256,8 @@ export function universeFromFlags(f: UniverseFlags): Universe {
     preemptibleTeardown: f.preemptibleTeardown ?? false,
     build: f.build,
     superpages: f.superpages ?? false,
+    granularity: f.granularity,
+    vcpus: f.vcpus,
   });
 }
 
@@ -329,6 +343,10 @@ async function resolveCode(f: TargetFlags): Promise<Target> {
     destroyableDom0: f.destroyableDom0 ?? mu.hardwareDomainDestroyable,
     build: f.build ?? mu.build,
     superpages: f.superpages ?? mu.superpages,
+    granularity: f.granularity ?? mu.granularity,
+    vcpus: f.vcpus ?? (f.granularity === 'atomic' ? undefined : mu.vcpus),
+    gfns: f.gfns ?? mu.gfns,
+    spareFrames: f.spareFrames ?? mu.spareFrames,
   });
   return { u, xen: mutantTable(m), label: `mutant ${m.name} of ${m.base}`, mutant: m.name, properties: none };
 }

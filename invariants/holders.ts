@@ -34,6 +34,16 @@ export function foreignEntryCounts(s: State): Int32Array {
   return counts;
 }
 
+/**
+ * With `steps` granularity: the references on `mfn` that hypercalls in flight hold and no holder
+ * accounts for yet (a temporary reference; a put made before the write that removes its entry).
+ */
+export function inFlightReferences(s: State, mfn: number): number {
+  let n = 0;
+  for (const v of s.steps?.vcpus ?? []) n += v.delta[mfn]!;
+  return n;
+}
+
 export function formatHolders(u: Universe, hs: ForeignHolder[]): string {
   return hs.length === 0 ? 'none' : hs.map((h) => `p2m[${domainName(u, h.d)}][${h.g}]`).join(', ');
 }

@@ -14,6 +14,7 @@ export const m2pConsistent: Invariant = {
     for (let m = 0; m < s.frames.length; m++) {
       const f = s.frames[m]!;
       if (typeof f.owner !== 'number' || f.m2p === null || s.domains[f.owner]!.life !== 'alive') continue;
+      if (s.steps !== undefined && s.steps.holder[f.owner] !== -1) continue; // mid-update under its p2m lock
       const e = s.p2m[f.owner]![f.m2p] ?? null;
       if (!isOwnRam(e) || e.mfn !== m) {
         return `frame ${m}: m2p says ${domainName(u, f.owner)} gfn ${f.m2p}, but p2m[${domainName(u, f.owner)}][${f.m2p}] = ${formatEntry(e)}`;
@@ -21,6 +22,8 @@ export const m2pConsistent: Invariant = {
     }
     for (let d = 0; d < s.p2m.length; d++) {
       if (s.domains[d]!.life !== 'alive') continue;
+      // steps granularity: a p2m and its M2P entries change together under the p2m lock, not at once
+      if (s.steps !== undefined && s.steps.holder[d] !== -1) continue;
       const row = s.p2m[d]!;
       for (let g = 0; g < row.length; g++) {
         const e = row[g]!;

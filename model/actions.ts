@@ -8,7 +8,10 @@ import { cloneState, copyStateInto } from './state.js';
 import { EEXIST, rcName, type DomIndex, type State } from './types.js';
 import type { Ctx } from './xen.js';
 
-export type Action =
+/** With `steps` granularity an action also names the vCPU whose hypercall runs its next segment. */
+export type Action = BaseAction & { vcpu?: number };
+
+type BaseAction =
   | { op: 'populate_physmap'; d: DomIndex; g: number }
   | { op: 'decrease_reservation'; d: DomIndex; g: number }
   | { op: 'add_to_physmap_foreign'; t: DomIndex; gT: number; f: DomIndex; gF: number }
@@ -151,6 +154,11 @@ export function applyInto(ctx: Ctx, scratch: State, s: State, a: Action): Rc {
 }
 
 export function formatAction(u: Universe, a: Action): string {
+  const call = formatCall(u, a);
+  return a.vcpu === undefined ? call : `vcpu${a.vcpu}: ${call}`;
+}
+
+function formatCall(u: Universe, a: Action): string {
   const dn = (d: DomIndex) => domainName(u, d);
   return match(a)
     .with({ op: 'add_to_physmap_foreign' }, ({ t, gT, f, gF }) =>
@@ -164,7 +172,8 @@ export function formatAction(u: Universe, a: Action): string {
 }
 
 export function formatRc(rc: Rc): string {
-  return rc === null ? 'FAULT' : rcName(rc);
+  // 1 is never an errno: a segment of `steps` granularity that does not end its hypercall
+  return rc === null ? 'FAULT' : rc === 1 ? 'in flight' : rcName(rc);
 }
 
 /** The action's arguments as a record (domains by name), for JSON and ITF. */

@@ -65,7 +65,14 @@ export interface Universe {
   superpages: boolean;
   /** Per domain index: the index of its device model's target (d->target), or -1. Derived from `domains`. */
   targets: number[];
+  /** MODEL.md §6: one transition per hypercall (`atomic`), or per segment of one vCPU's hypercall (`steps`). */
+  granularity: Granularity;
+  /** With `steps`: how many toolstack vCPUs issue hypercalls concurrently (0 with `atomic`). */
+  vcpus: number;
 }
+
+export const GRANULARITIES = ['atomic', 'steps'] as const;
+export type Granularity = (typeof GRANULARITIES)[number];
 
 export interface UniverseOptions {
   domains?: string | DomainConfig[];
@@ -78,6 +85,8 @@ export interface UniverseOptions {
   preemptibleTeardown?: boolean;
   build?: string;
   superpages?: boolean;
+  granularity?: string;
+  vcpus?: number | string;
 }
 
 /** dom0 the PVH hardware domain; dom1 PVH, device model of dom2; dom2 HVM (MODEL.md §1). */
@@ -187,6 +196,12 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
   if (superpages && gfns % 2 !== 0) {
     throw new ConfigError(`--superpages: each superpage covers an aligned pair of gfns, so --gfns must be even (got ${gfns})`);
   }
+  const granularity = o.granularity ?? 'atomic';
+  if (!(GRANULARITIES as readonly string[]).includes(granularity)) {
+    throw new ConfigError(`--granularity: unknown granularity "${granularity}"; choose atomic or steps`);
+  }
+  if (granularity === 'atomic' && o.vcpus !== undefined) throw new ConfigError('--vcpus needs --granularity steps (atomic runs one hypercall at a time)');
+  const vcpus = granularity === 'steps' ? parseCount('--vcpus', o.vcpus ?? 2, 1, 4) : 0;
   const u: Universe = {
     domains,
     gfns,
@@ -199,6 +214,8 @@ export function makeUniverse(o: UniverseOptions = {}): Universe {
     build: build as Build,
     superpages,
     targets: domains.map((d) => (d.target === null ? -1 : domains.findIndex((x) => x.id === d.target))),
+    granularity: granularity as Granularity,
+    vcpus,
   };
   if (frameCount(u) > 64) throw new ConfigError(`the universe has ${frameCount(u)} frames; at most 64 are supported`);
   return u;

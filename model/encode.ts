@@ -2,10 +2,16 @@
 // in a fixed order). State identity is this encoding (or its 64-bit fingerprint).
 import { frameCount, type Universe } from './config.js';
 import { FAULT_KINDS } from './fault.js';
+import { decodeSteps, encodeSteps, stepsEncodedSize } from './steps.js';
 import { LIVES, RELINQUISH_PHASES as PHASES, P2M_TYPES, type Entry, type Frame, type Life, type P2mType, type RelinquishPhase, type State } from './types.js';
 
 
 export function encodedSize(u: Universe): number {
+  return atomicEncodedSize(u) + (u.granularity === 'steps' ? stepsEncodedSize(u) : 0);
+}
+
+/** The part every granularity shares (the whole encoding with `atomic`). */
+export function atomicEncodedSize(u: Universe): number {
   return frameCount(u) * 4 + u.domains.length * 4 + u.domains.length * u.gfns * 2 + 4;
 }
 
@@ -156,6 +162,7 @@ export function encodeState(s: State, out: Uint8Array, perm?: readonly number[])
   out[i + 1] = code & 0xff;
   out[i + 2] = fault === null || fault.frame === null ? 0 : byte(fault.frame + 1, 'fault frame');
   out[i + 3] = byte(s.armedFailures, 'armed allocation failures');
+  if (s.steps !== undefined) encodeSteps(s.steps, out, i + 4);
   return out;
 }
 
@@ -211,5 +218,7 @@ export function decodeState(u: Universe, b: Uint8Array): State {
   i += 2;
   const ff = b[i++]!;
   const armedFailures = b[i++]!;
-  return { frames, domains, p2m, armedFailures, fault: fk === 0 ? null : { kind: faultKindOf(fk), frame: ff === 0 ? null : ff - 1 } };
+  const s: State = { frames, domains, p2m, armedFailures, fault: fk === 0 ? null : { kind: faultKindOf(fk), frame: ff === 0 ? null : ff - 1 } };
+  if (u.granularity === 'steps') s.steps = decodeSteps(u, b, i);
+  return s;
 }

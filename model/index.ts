@@ -2,7 +2,9 @@
 import { enumerateActions, apply, applyFast, applyInto, type Action, type Rc, type Step } from './actions.js';
 import type { Universe } from './config.js';
 import { decodeState, encodedSize, encodeState } from './encode.js';
-import { bootState } from './state.js';
+import { bootState, cloneState, copyStateInto } from './state.js';
+import { stepsRunner } from './steps.js';
+import { produce } from 'immer';
 import type { State } from './types.js';
 import { VERSION_TABLES } from './versions.js';
 import type { Ctx, XenFunctions } from './xen.js';
@@ -24,6 +26,11 @@ export interface XenModel {
   readonly ctx: Ctx;
   /** Every action, in the fixed enumeration order: an action's index is its position here. */
   readonly actions: readonly Action[];
+  /**
+   * The actions enabled in `s`: `actions` with `atomic` granularity; with `steps`, per vCPU its
+   * hypercall in flight (unless it waits for a lock), or every hypercall when it is idle.
+   */
+  enabled(s: State): readonly Action[];
   init(): State;
   apply(s: State, a: Action): Step;
   applyFast(s: State, a: Action): Step;
@@ -39,12 +46,16 @@ export function xenTable(u: Universe): XenFunctions {
 }
 
 export function makeXenModel(u: Universe, xen: XenFunctions = xenTable(u)): XenModel {
-  const ctx: Ctx = { u, xen };
+  const ctx: Ctx = { u, xen, sched: undefined }; // an own property: the hot path reads it in every p2m lock and write
   const size = encodedSize(u);
+  const actions = enumerateActions(u);
+  if (u.granularity === 'steps') return stepsXenModel(u, ctx, actions, size);
+  const none: readonly Action[] = [];
   return {
     u,
     ctx,
-    actions: enumerateActions(u),
+    actions,
+    enabled: (s) => (s.fault === null ? actions : none),
     init: () => bootState(u),
     apply: (s, a) => apply(ctx, s, a),
     applyFast: (s, a) => applyFast(ctx, s, a),
@@ -54,6 +65,40 @@ export function makeXenModel(u: Universe, xen: XenFunctions = xenTable(u)): XenM
     encodedSize: size,
   };
 }
+/** The model with `steps` granularity: the same functions, run a segment at a time (model/steps.ts). */
+function stepsXenModel(u: Universe, ctx: Ctx, actions: readonly Action[], size: number): XenModel {
+  const runner = stepsRunner(u, ctx.xen, actions);
+  const step = (next: State, a: Action): Rc => {
+    if (next.fault !== null) throw new Error('a faulted state has no successors');
+    return runner.run(next, a);
+  };
+  return {
+    u,
+    ctx,
+    actions,
+    enabled: (s) => runner.enabled(s),
+    init: () => bootState(u),
+    apply: (s, a) => {
+      let rc: Rc = null;
+      const next = produce(s, (draft) => {
+        rc = step(draft as State, a);
+      });
+      return { next, rc };
+    },
+    applyFast: (s, a) => {
+      const next = cloneState(s);
+      return { next, rc: step(next, a) };
+    },
+    applyInto: (scratch, s, a) => {
+      copyStateInto(scratch, s);
+      return step(scratch, a);
+    },
+    encode: (s, out) => encodeState(s, out ?? new Uint8Array(size)),
+    decode: (b) => decodeState(u, b),
+    encodedSize: size,
+  };
+}
+
 export { diffStates, formatChange, formatEntry, formatOwner, type Change } from './diff.js';
 
 /**
@@ -94,6 +139,7 @@ export {
   type LoadedVariantTable,
 } from './variant.js';
 export { XEN_RETURNS } from './xen.js';
+export { IN_FLIGHT, SEGMENTED_OPS, describeAt, PENDING, STALE, type StepsState, type VcpuState } from './steps.js';
 export { Ledger, tracedTable, withLedger, describeEvent, type LedgerEvent } from './ledger.js';
 export { dropAllocationReference, getPage, putPage, pageGetOwnerAndReference } from './page.js';
 export { canonicalEncode, domainPermutations, invertPerm, permuteAction, permuteState, symmetryClasses, type DomPerm } from './symmetry.js';

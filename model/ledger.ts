@@ -34,10 +34,19 @@ export class Ledger {
 }
 
 let active: Ledger | null = null;
+let muted = false;
 
 /** The ledger being recorded into, if any (primitives call this: null on the hot path). */
 export function activeLedger(): Ledger | null {
-  return active;
+  return muted ? null : active;
+}
+
+/**
+ * Silences the ledger while `steps` granularity re-runs the part of a hypercall that earlier segments
+ * already ran (its references were recorded then).
+ */
+export function muteLedger(m: boolean): void {
+  muted = m;
 }
 
 /** Runs `f` with `l` recording (null: nothing recorded). */

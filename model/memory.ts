@@ -3,6 +3,7 @@ import { dropAllocationReference } from './page.js';
 import { p2mIsForeign } from './p2m/types.js';
 import { EEXIST, EINVAL, ENOENT, ENOMEM, ENXIO, EPERM, ESRCH, type DomIndex, type State } from './types.js';
 import type { Ctx } from './xen.js';
+import { p2mLock, p2mUnlock } from './sched.js';
 
 /** The hardware domain's index: its toolstack is the caller of every hypercall. */
 export function callerDomain(ctx: Ctx): DomIndex {
@@ -22,17 +23,30 @@ export function populatePhysmap(ctx: Ctx, s: State, d: DomIndex, gfn: number): n
   if (isDestroyed(s, d)) return ESRCH;
   const dom = s.domains[d]!;
   if (dom.life !== 'alive') return EINVAL; // assign_pages: d->is_dying
-  if (s.p2m[d]![gfn] !== null) return EEXIST;
+  // guest_physmap_add_page → guest_physmap_add_entry: p2m_lock(p2m). Xen allocates first and takes
+  // the lock to replace whatever the entry holds; the model refuses a present entry instead, so the
+  // check, the allocation and the insert are one critical section (steps granularity: two vCPUs
+  // never both find the entry empty and both insert).
+  p2mLock(ctx, d);
+  if (s.p2m[d]![gfn] !== null) {
+    p2mUnlock(ctx, d);
+    return EEXIST;
+  }
   const mfn = s.frames.findIndex((f) => f.owner === null);
-  if (mfn < 0) return ENOMEM;
+  if (mfn < 0) {
+    p2mUnlock(ctx, d);
+    return ENOMEM;
+  }
   ctx.xen.assignPages(ctx, s, d, mfn);
   const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: dom.logDirty ? 'ram_logdirty' : 'ram_rw', mfn });
   if (rc !== 0) {
+    p2mUnlock(ctx, d);
     // the insert failed: the extent is given back (free_domheap_pages)
     dropAllocationReference(ctx, s, mfn);
     return rc;
   }
   s.frames[mfn]!.m2p = gfn; // set_gpfn_from_mfn(mfn, gpfn)
+  p2mUnlock(ctx, d); // p2m_unlock(p2m)
   return 0;
 }
 
@@ -41,14 +55,21 @@ export function populatePhysmap(ctx: Ctx, s: State, d: DomIndex, gfn: number): n
  * returns 0 / -errno. A foreign, shared or stale entry fails get_page(page, d) and nothing changes.
  */
 export function guestRemovePage44(ctx: Ctx, s: State, d: DomIndex, gmfn: number): number {
+  p2mLock(ctx, d);
   const e = s.p2m[d]![gmfn]!; // mfn = get_gfn_query(d, gmfn, &p2mt)
-  if (e === null) return ENOENT; // !mfn_valid(mfn): "Domain %u page number %lx invalid"
+  if (e === null) {
+    p2mUnlock(ctx, d); // put_gfn(d, gmfn)
+    return ENOENT; // !mfn_valid(mfn): "Domain %u page number %lx invalid"
+  }
   const mfn = e.mfn;
-  if (!ctx.xen.getPage(ctx, s, mfn, d)) return EINVAL; // "Bad page free for domain %u"
+  if (!ctx.xen.getPage(ctx, s, mfn, d)) {
+    p2mUnlock(ctx, d); // put_gfn(d, gmfn)
+    return EINVAL; // "Bad page free for domain %u"
+  }
   dropAllocationReference(ctx, s, mfn);
   ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
   ctx.xen.putPage(ctx, s, mfn);
-  // put_gfn(d, gmfn)
+  p2mUnlock(ctx, d); // put_gfn(d, gmfn)
   return 0;
 }
 
@@ -134,13 +155,21 @@ export function addToPhysmapForeign45(ctx: Ctx, s: State, t: DomIndex, gT: numbe
  * entry is removed first and _PGC_allocated is dropped only if the removal succeeded.
  */
 export function guestRemovePage419(ctx: Ctx, s: State, d: DomIndex, gmfn: number): number {
+  p2mLock(ctx, d); // mfn = get_gfn_query(d, gmfn, &p2mt)
   const e = s.p2m[d]![gmfn]!;
-  if (e === null) return ENOENT; // p2mt == p2m_invalid
+  if (e === null) {
+    p2mUnlock(ctx, d); // put_gfn(d, gmfn)
+    return ENOENT; // p2mt == p2m_invalid
+  }
   const mfn = e.mfn;
-  if (!ctx.xen.getPage(ctx, s, mfn, d)) return ENXIO; // "Bad page free"
+  if (!ctx.xen.getPage(ctx, s, mfn, d)) {
+    p2mUnlock(ctx, d); // put_gfn(d, gmfn)
+    return ENXIO; // "Bad page free"
+  }
   const rc = ctx.xen.guestPhysmapRemovePage(ctx, s, d, gmfn, mfn);
   if (rc === 0) dropAllocationReference(ctx, s, mfn);
   ctx.xen.putPage(ctx, s, mfn);
+  p2mUnlock(ctx, d); // out_put_gfn: put_gfn(d, gmfn)
   return rc;
 }
 

@@ -8,7 +8,11 @@ import { dropAllocationReference, pageGetOwner } from './page.js';
 import * as p2m from './p2m.js';
 import { entryChanged, entryType, p2mIsForeign, p2mIsGrant, p2mIsShared } from './p2m/types.js';
 import { VERSION_TABLES } from './versions.js';
-import type { Ctx, Preempt, XenFunctions } from './xen.js';
+import type { Ctx, PageFromGfn, Preempt, XenFunctions } from './xen.js';
+import { p2mLock, p2mUnlock } from './sched.js';
+import { xenAssert } from './fault.js';
+import { activeLedger } from './ledger.js';
+import { p2mIsAnyRam, p2mIsValid } from './p2m/types.js';
 
 export interface Expectation {
   invariant: string;
@@ -24,7 +28,7 @@ export interface Mutant {
    * Universe settings the fault needs (backend, domains, optional operations, build, superpages):
    * a mutant whose scenario needs another universe names it here (MODEL.md §5).
    */
-  universe?: Pick<UniverseOptions, 'backend' | 'domains' | 'ops' | 'preemptibleTeardown' | 'build' | 'superpages' | 'hardwareDomainDestroyable'>;
+  universe?: Pick<UniverseOptions, 'backend' | 'domains' | 'ops' | 'preemptibleTeardown' | 'build' | 'superpages' | 'hardwareDomainDestroyable' | 'granularity' | 'vcpus' | 'gfns' | 'spareFrames'>;
   overrides: Partial<XenFunctions>;
   /** The shortest violation that must catch it. */
   expect: Expectation;
@@ -260,6 +264,45 @@ export const MUTANTS: readonly Mutant[] = [
     },
     expect: { invariant: 'refcount-matches-holders', depth: 3 },
   },
+  // --- caught only with --granularity steps (MODEL.md §6): windows inside one hypercall ---
+  {
+    name: 'put-before-insert',
+    base: 'seed',
+    description:
+      'p2m_add_foreign drops its temporary reference on the source frame (get_page_from_gfn\'s) before ' +
+      'set_foreign_p2m_entry instead of after it. Nothing pins the frame between the put and the insert: ' +
+      'another vCPU frees it (decrease_reservation of the source), and the seed\'s EPT write, whose ' +
+      'get_page result is ignored, maps the free frame. Atomic granularity cannot see it: no other ' +
+      'hypercall runs inside p2m_add_foreign.',
+    universe: { granularity: 'steps', vcpus: 2, domains: 'dom0:pvh:hw,dom1:pvh,dom2:hvm', gfns: 1, spareFrames: 0, ops: ['decrease_reservation', 'add_to_physmap_foreign'] },
+    overrides: { p2mAddForeign: p2mAddForeignPutBeforeInsert },
+    expect: { invariant: 'no-dangling-mapping', depth: 18 },
+  },
+  {
+    name: 'lookup-reference-outside-lock',
+    base: 'xen-4.19',
+    description:
+      'XSA-473\'s shape (Arm, c5a6dd6850) on x86: get_page_from_gfn reads the entry under the p2m lock ' +
+      'but takes the reference on its frame after the unlock. Meanwhile another vCPU removes the entry, ' +
+      'the frame is freed and handed out again, and the reference lands on a frame the entry no longer ' +
+      'maps; remove_from_physmap then clears that frame\'s M2P entry under its new owner (a8325f981c ' +
+      'does the lookup and the reference under the lock).',
+    universe: { granularity: 'steps', vcpus: 2, domains: 'dom0:pvh:hw,dom1:hvm', gfns: 1, spareFrames: 0, ops: ['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap'] },
+    overrides: { getPageFromGfn: getPageFromGfnReferenceOutsideLock },
+    expect: { invariant: 'no-hypervisor-fault', depth: 39 },
+  },
+  {
+    name: 'reuse-before-flush',
+    base: 'xen-4.19',
+    description:
+      'XSA-480\'s shape (4bc2e5333a): a frame goes back for reuse before the deferred TLB flush of the ' +
+      'p2m that mapped it. Here the heap allocator loses its TLB-flush filter (alloc_heap_pages\' ' +
+      'filtered_flush_tlb_mask), as the paging pool never had one: guest_remove_page frees the frame ' +
+      'before put_gfn flushes, another vCPU allocates it, and the guest\'s TLB still translates to it.',
+    universe: { granularity: 'steps', vcpus: 2, domains: 'dom0:pvh:hw,dom1:hvm', gfns: 1, spareFrames: 0, ops: ['populate_physmap', 'decrease_reservation'] },
+    overrides: { assignPages: assignPagesWithoutTlbFlush },
+    expect: { invariant: 'no-dangling-mapping', depth: 15 },
+  },
 ];
 
 /** relinquish_p2m_mapping holding a temporary reference around each removal (a fix for §3.6 L). */
@@ -283,6 +326,50 @@ export function relinquishP2mMappingWithTemporaryReference(ctx: Ctx, s: State, d
   }
   r.cursor = row.length;
   return 0;
+}
+
+/** The seed's p2m_add_foreign with the temporary reference put before the insert. */
+function p2mAddForeignPutBeforeInsert(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number, gpfn: number, fdom: DomIndex): number {
+  if (tdom === fdom || ctx.u.domains[tdom]!.kind !== 'pvh') return EINVAL;
+  const { page, t: p2mt } = ctx.xen.getPageFromGfn(ctx, s, fdom, fgfn);
+  if (page === null || !p2mIsValid(p2mt)) {
+    if (page !== null) ctx.xen.putPage(ctx, s, page);
+    return EINVAL;
+  }
+  p2mLock(ctx, tdom); // get_gfn(tdom, gpfn)
+  const prev = s.p2m[tdom]![gpfn]!;
+  if (prev !== null) ctx.xen.guestRemovePage(ctx, s, tdom, gpfn);
+  ctx.xen.putPage(ctx, s, page); // the mutation: before the insert
+  const rc = ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, page) !== 0 ? EINVAL : 0;
+  p2mUnlock(ctx, tdom); // put_gfn(tdom, gpfn)
+  return rc;
+}
+
+/** get_page_from_gfn (4.19) with the lookup under the p2m lock and the reference taken after the unlock. */
+function getPageFromGfnReferenceOutsideLock(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
+  p2mLock(ctx, d);
+  const e = s.p2m[d]![gfn]!;
+  p2mUnlock(ctx, d); // the mutation: the lock is gone before the reference is taken
+  const t = entryType(e);
+  if (e !== null && p2mIsAnyRam(t)) {
+    if (p2mIsForeign(t)) {
+      const owner = ctx.xen.pageGetOwnerAndReference(ctx, s, e.mfn);
+      if (owner === undefined) return { page: null, t };
+      xenAssert(ctx, owner !== d, 'assert-get-page-from-gfn-self', e.mfn);
+      return { page: e.mfn, t };
+    }
+    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+  }
+  return { page: null, t };
+}
+
+/** assign_pages from a heap without the TLB-flush filter of alloc_heap_pages. */
+function assignPagesWithoutTlbFlush(_ctx: Ctx, s: State, d: DomIndex, mfn: number): void {
+  const pg = s.frames[mfn]!;
+  pg.owner = d;
+  pg.count = 1;
+  pg.allocated = true;
+  activeLedger()?.record(mfn, +1, 'assign_pages', 'the allocation reference');
 }
 
 export function findMutant(name: string): Mutant | undefined {

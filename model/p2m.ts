@@ -17,6 +17,7 @@ import { EBUSY, EILSEQ, EINVAL, ENOMEM, EPERM, ESRCH, type DomIndex, type Entry,
 import type { Ctx, PageFromGfn, Preempt } from './xen.js';
 import { ERESTART } from './types.js';
 import { preemptCheck } from './preempt.js';
+import { p2mLock, p2mUnlock, writeEntry } from './sched.js';
 
 export { atomicWriteEptEntry45, atomicWriteEptEntrySeed, p2mPtSetEntryRefusingForeign };
 
@@ -94,24 +95,32 @@ export function hapAlloc419(_ctx: Ctx, s: State, d: DomIndex): boolean {
  * grant entry crashes the domain; an old RAM entry's frame loses its M2P entry; then set_p2m_entry.
  */
 export function setTypedP2mEntrySeed(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number {
+  p2mLock(ctx, d); // gfn_lock(p2m, gfn, 0)
   const old = s.p2m[d]![gfn]!; // omfn = p2m->get_entry(p2m, gfn, &ot, ...)
   if (p2mIsGrant(entryType(old))) {
     ctx.xen.domainCrash(ctx, s, d);
+    p2mUnlock(ctx, d);
     return EBUSY;
   }
   if (p2mIsRam(entryType(old))) s.frames[old!.mfn]!.m2p = null; // set_gpfn_from_mfn(omfn, INVALID_M2P_ENTRY)
-  return ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+  const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+  p2mUnlock(ctx, d); // gfn_unlock(p2m, gfn, 0)
+  return rc;
 }
 
 /** 92bc02ab69 (Xen 4.5): an old grant *or foreign* entry makes set_typed_p2m_entry crash the domain. */
 export function setTypedP2mEntry45(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number {
+  p2mLock(ctx, d); // gfn_lock(p2m, gfn, 0)
   const old = s.p2m[d]![gfn]!;
   if (p2mIsGrant(entryType(old)) || p2mIsForeign(entryType(old))) {
     ctx.xen.domainCrash(ctx, s, d);
+    p2mUnlock(ctx, d);
     return EBUSY;
   }
   if (p2mIsRam(entryType(old))) s.frames[old!.mfn]!.m2p = null;
-  return ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+  const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+  p2mUnlock(ctx, d); // gfn_unlock(p2m, gfn, 0)
+  return rc;
 }
 
 /** set_foreign_p2m_entry(d, gfn, mfn) = set_typed_p2m_entry(d, gfn, mfn, p2m_map_foreign). */
@@ -132,15 +141,17 @@ export function p2mRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn:
 }
 
 /**
- * p2m_remove_entry() from XSA-222 (a0cce6048d) to 4.19: as p2m_remove_page, but a failed removal puts
- * the M2P entry back ("set_gpfn_from_mfn(mfn_x(mfn) + i, gfn_x(gfn) + i)") and returns the error.
+ * p2m_remove_entry() as in 4.19: a valid entry that does not map `mfn` is refused with -EILSEQ before
+ * anything changes (4.4's ASSERT became this check; only a caller whose lookup raced with another
+ * vCPU's change of the entry gets there); a failed removal puts the M2P entry back
+ * ("set_gpfn_from_mfn(mfn_x(mfn) + i, gfn_x(gfn) + i)", XSA-222, a0cce6048d) and returns the error.
  */
 export function p2mRemovePage419(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number {
   const e = s.p2m[d]![gfn]!;
   const t = entryType(e);
+  if (p2mIsValid(t) && e!.mfn !== mfn) return EILSEQ;
   const m2pBefore = s.frames[mfn]!.m2p;
   if (!p2mIsGrant(t) && !p2mIsShared(t) && !p2mIsForeign(t)) s.frames[mfn]!.m2p = null;
-  xenAssert(ctx, !(p2mIsValid(t) && e!.mfn !== mfn), 'assert-p2m-remove-page-mfn', mfn);
   const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
   if (rc !== 0) s.frames[mfn]!.m2p = m2pBefore;
   return rc;
@@ -148,7 +159,10 @@ export function p2mRemovePage419(ctx: Ctx, s: State, d: DomIndex, gfn: number, m
 
 /** guest_physmap_remove_page(): void in 4.4 (its result is ignored by every caller of that era). */
 export function guestPhysmapRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number {
-  return ctx.xen.p2mRemovePage(ctx, s, d, gfn, mfn);
+  p2mLock(ctx, d); // gfn_lock(p2m, gfn, page_order)
+  const rc = ctx.xen.p2mRemovePage(ctx, s, d, gfn, mfn);
+  p2mUnlock(ctx, d); // gfn_unlock(p2m, gfn, page_order)
+  return rc;
 }
 
 /**
@@ -156,12 +170,15 @@ export function guestPhysmapRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: num
  * to get_page(page, dom_cow); anything else, foreign included → NULL with the type reported.
  */
 export function getPageFromGfn44(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
+  p2mLock(ctx, d); // p2m_read_lock(p2m) (the model's p2m lock is one exclusive lock)
   const e = s.p2m[d]![gfn]!;
   const t = entryType(e);
+  let page: number | null = null;
   if (e !== null && (p2mIsRam(t) || p2mIsGrant(t))) {
-    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) page = e.mfn;
   }
-  return { page: null, t };
+  p2mUnlock(ctx, d); // p2m_read_unlock(p2m)
+  return { page, t };
 }
 
 /**
@@ -171,6 +188,14 @@ export function getPageFromGfn44(ctx: Ctx, s: State, d: DomIndex, gfn: number): 
  * the reference held. A free frame (count 0) gives NULL without a reference.
  */
 export function getPageFromGfn45(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
+  p2mLock(ctx, d); // p2m_read_lock(p2m)
+  const r = getPageFromGfn45Locked(ctx, s, d, gfn);
+  p2mUnlock(ctx, d); // p2m_read_unlock(p2m)
+  return r;
+}
+
+/** The lookup and the reference of 50fe6e7370's get_page_from_gfn, both under the p2m lock. */
+function getPageFromGfn45Locked(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
   const e = s.p2m[d]![gfn]!;
   const t = entryType(e);
   if (e !== null && p2mIsAnyRam(t)) {
@@ -191,6 +216,13 @@ export function getPageFromGfn45(ctx: Ctx, s: State, d: DomIndex, gfn: number): 
  * returns NULL ("Don't leak the reference on release builds").
  */
 export function getPageFromGfnHead(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
+  p2mLock(ctx, d); // p2m_read_lock(p2m)
+  const r = getPageFromGfnHeadLocked(ctx, s, d, gfn);
+  p2mUnlock(ctx, d); // p2m_read_unlock(p2m)
+  return r;
+}
+
+function getPageFromGfnHeadLocked(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
   const e = s.p2m[d]![gfn]!;
   const t = entryType(e);
   if (e !== null && p2mIsAnyRam(t)) {
@@ -229,6 +261,7 @@ export function p2mAddForeignSeed(ctx: Ctx, s: State, tdom: DomIndex, fgfn: numb
 
   // Remove previously mapped page if it is present. (get_gfn: the model has no Xen-heap frames,
   // so "Normal domain memory is freed, to avoid leaking memory".) The result is ignored.
+  p2mLock(ctx, tdom); // prev_mfn = get_gfn(tdom, gpfn, &p2mt_prev)
   const prev = s.p2m[tdom]![gpfn]!;
   if (prev !== null) ctx.xen.guestRemovePage(ctx, s, tdom, gpfn);
 
@@ -236,7 +269,7 @@ export function p2mAddForeignSeed(ctx: Ctx, s: State, tdom: DomIndex, fgfn: numb
   let rc = 0;
   if (ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, mfn) !== 0) rc = EINVAL;
   ctx.xen.putPage(ctx, s, page);
-  // put_gfn(tdom, gpfn)
+  p2mUnlock(ctx, tdom); // put_gfn(tdom, gpfn), after set_foreign_p2m_entry
   return rc;
 }
 
@@ -259,12 +292,13 @@ export function p2mAddForeign45(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number
   const mfn = page;
 
   // Remove previously mapped page if it was present; the result is still ignored until XSA-222.
+  p2mLock(ctx, tdom); // prev_mfn = get_gfn(tdom, gpfn, &p2mt_prev)
   const prev = s.p2m[tdom]![gpfn]!;
   if (prev !== null) ctx.xen.guestRemovePage(ctx, s, tdom, gpfn);
 
   const rc = ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, mfn);
   ctx.xen.putPage(ctx, s, page);
-  // put_gfn(tdom, gpfn); rcu_unlock_domain(fdom)
+  p2mUnlock(ctx, tdom); // put_gfn(tdom, gpfn); rcu_unlock_domain(fdom)
   return rc;
 }
 
@@ -274,13 +308,17 @@ export function p2mAddForeign45(ctx: Ctx, s: State, tdom: DomIndex, fgfn: number
  */
 export function p2mRemoveForeignSeed(ctx: Ctx, s: State, d: DomIndex, gpfn: number): number {
   // ASSERT(is_pvh_domain(d)): only PVH domains can hold foreign entries in the seed.
+  p2mLock(ctx, d);
   const e = s.p2m[d]![gpfn]!; // mfn = get_gfn_query(d, gpfn, &p2mt)
-  if (!p2mIsForeign(entryType(e))) return EINVAL; // "Invalid type for gpfn"
+  if (!p2mIsForeign(entryType(e))) {
+    p2mUnlock(ctx, d); // put_gfn(d, gpfn)
+    return EINVAL; // "Invalid type for gpfn"
+  }
   // mfn_valid(mfn) holds for every model frame
   const foreignDom = s.frames[e!.mfn]!.owner;
   xenAssert(ctx, foreignDom !== d, 'assert-remove-foreign-owner', e!.mfn); // ASSERT(d != foreign_dom)
   ctx.xen.guestPhysmapRemovePage(ctx, s, d, gpfn, e!.mfn);
-  // put_gfn(d, gpfn)
+  p2mUnlock(ctx, d); // put_gfn(d, gpfn)
   return 0;
 }
 
@@ -356,7 +394,7 @@ export function p2mEntryModifyPutOldHead(ctx: Ctx, s: State, mfn: number): numbe
 export function atomicWriteEptEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, neu: Entry | null): number {
   const rc = ctx.xen.p2mEntryModify(ctx, s, d, gfn, neu);
   if (rc !== 0) return rc;
-  s.p2m[d]![gfn] = neu; // write_atomic(&entryptr->epte, new.epte)
+  writeEntry(ctx, s, d, gfn, neu); // write_atomic(&entryptr->epte, new.epte)
   return 0;
 }
 
@@ -364,7 +402,7 @@ export function atomicWriteEptEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: num
 export function p2mPtSetEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, neu: Entry | null): number {
   const rc = ctx.xen.p2mEntryModify(ctx, s, d, gfn, neu);
   if (rc !== 0) return rc;
-  s.p2m[d]![gfn] = neu; // safe_write_pte / paging_write_p2m_entry
+  writeEntry(ctx, s, d, gfn, neu); // safe_write_pte / paging_write_p2m_entry
   return 0;
 }
 
@@ -374,15 +412,22 @@ export function p2mPtSetEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, n
  * loses its M2P; then p2m_set_entry.
  */
 export function setTypedP2mEntryHead(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number {
+  p2mLock(ctx, d); // gfn_lock(p2m, gfn, 0)
   const old = s.p2m[d]![gfn]!;
   const ot = entryType(old);
   if (p2mIsGrant(ot) || p2mIsForeign(ot)) {
-    if (old!.mfn === mfn && ot === t) return 0;
+    if (old!.mfn === mfn && ot === t) {
+      p2mUnlock(ctx, d);
+      return 0;
+    }
     ctx.xen.domainCrash(ctx, s, d);
+    p2mUnlock(ctx, d);
     return EPERM;
   }
   if (p2mIsRam(ot)) s.frames[old!.mfn]!.m2p = null;
-  return ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+  const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+  p2mUnlock(ctx, d); // gfn_unlock(p2m, gfn, 0)
+  return rc;
 }
 
 /**
@@ -421,10 +466,11 @@ export function p2mAddForeignChecked419(ctx: Ctx, s: State, tdom: DomIndex, fgfn
   } else {
     const mfn = page;
     // Remove previously mapped page if it was present (no special pages in the model).
+    p2mLock(ctx, tdom); // prev_mfn = get_gfn(tdom, gpfn, &p2mt_prev)
     const prev = s.p2m[tdom]![gpfn]!;
     if (prev !== null) rc = ctx.xen.guestRemovePage(ctx, s, tdom, gpfn);
     if (rc === 0) rc = ctx.xen.setForeignP2mEntry(ctx, s, tdom, gpfn, mfn);
-    // put_gfn(tdom, gpfn)
+    p2mUnlock(ctx, tdom); // put_gfn(tdom, gpfn), before the put_page
   }
   ctx.xen.putPage(ctx, s, page);
   return rc;

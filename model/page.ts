@@ -3,6 +3,7 @@
 import { bug } from './fault.js';
 import { activeLedger } from './ledger.js';
 import type { Ctx } from './xen.js';
+import { allocatorTlbFlush, noteFreed } from './sched.js';
 import type { DomIndex, Owner, State } from './types.js';
 
 export function pageGetOwner(s: State, mfn: number): Owner {
@@ -72,7 +73,8 @@ export function dropAllocationReference(ctx: Ctx, s: State, mfn: number): void {
  * assign_pages() for one frame taken from the heap by alloc_domheap_pages: the frame becomes `d`'s,
  * `count_info = PGC_allocated | 1`.
  */
-export function assignPages(_ctx: Ctx, s: State, d: DomIndex, mfn: number): void {
+export function assignPages(ctx: Ctx, s: State, d: DomIndex, mfn: number): void {
+  allocatorTlbFlush(ctx, mfn); // alloc_heap_pages: filtered_flush_tlb_mask(tlbflush_timestamp)
   const pg = s.frames[mfn]!;
   pg.owner = d; // page_set_owner
   pg.count = 1;
@@ -92,6 +94,7 @@ export function freeDomheapPage(ctx: Ctx, s: State, mfn: number): void {
   pg.owner = null;
   pg.allocated = false;
   pg.m2p = null;
+  noteFreed(ctx, mfn); // free_heap_pages: page->tlbflush_timestamp
   activeLedger()?.record(mfn, 0, 'free_domheap_page');
   if (typeof owner === 'number' && totPages(s, owner) === 0) putDomain(ctx, s, owner);
 }

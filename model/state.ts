@@ -1,6 +1,7 @@
 // The booted initial state (MODEL.md §1).
 import { frameCount, type Universe } from './config.js';
 import type { Entry, Frame, State } from './types.js';
+import { bootSteps, cloneSteps, stepsEqual } from './steps.js';
 
 /**
  * Every domain alive, with its p2m tables and paging pool; each of its gfns populated with its own
@@ -20,13 +21,15 @@ export function bootState(u: Universe): State {
     p2m.push(row);
   });
   while (frames.length < frameCount(u)) frames.push({ owner: null, count: 0, allocated: false, m2p: null });
-  return {
+  const s: State = {
     frames,
     domains: u.domains.map(() => ({ life: 'alive', logDirty: false, relinquish: null, tables: true, pool: true })),
     p2m,
     armedFailures: 0,
     fault: null,
   };
+  if (u.granularity === 'steps') s.steps = bootSteps(u);
+  return s;
 }
 
 /** A plain deep copy, for the explorer's hot path (immer's produce is the public route). */
@@ -46,7 +49,7 @@ export function cloneState(s: State): State {
     }
     p2m[d] = copy;
   }
-  return {
+  const out: State = {
     frames,
     domains: s.domains.map((d) => ({
       life: d.life,
@@ -59,6 +62,8 @@ export function cloneState(s: State): State {
     armedFailures: s.armedFailures,
     fault: s.fault === null ? null : { kind: s.fault.kind, frame: s.fault.frame },
   };
+  if (s.steps !== undefined) out.steps = cloneSteps(s.steps);
+  return out;
 }
 
 /**
@@ -89,12 +94,16 @@ export function copyStateInto(dst: State, src: State): void {
   }
   dst.armedFailures = src.armedFailures;
   dst.fault = src.fault;
+  if (src.steps !== undefined) dst.steps = cloneSteps(src.steps);
 }
 
 /** Whether two states of one universe are equal, cell by cell (no allocation). */
 export function statesEqual(a: State, b: State): boolean {
   if (a.fault !== b.fault && (a.fault === null || b.fault === null || a.fault.kind !== b.fault.kind || a.fault.frame !== b.fault.frame)) return false;
   if (a.armedFailures !== b.armedFailures) return false;
+  if (a.steps !== undefined || b.steps !== undefined) {
+    if (a.steps === undefined || b.steps === undefined || !stepsEqual(a.steps, b.steps)) return false;
+  }
   for (let i = 0; i < a.frames.length; i++) {
     const x = a.frames[i]!;
     const y = b.frames[i]!;

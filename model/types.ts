@@ -73,6 +73,7 @@ export interface Entry {
 
 export type { FaultKind } from './fault.js';
 import type { FaultKind } from './fault.js';
+import type { StepsState } from './steps.js';
 
 export interface Fault {
   kind: FaultKind;
@@ -88,6 +89,8 @@ export interface State {
   /** Allocation failures armed by fail_next_alloc, consumed by the next table allocation (at most 1). */
   armedFailures: number;
   fault: Fault | null;
+  /** With `steps` granularity only (MODEL.md §6): the vCPUs, the p2m locks, the TLBs. */
+  steps?: StepsState;
 }
 
 // Errno values (xen/include/public/errno.h), negated as Xen returns them.

@@ -7,6 +7,7 @@
 // errno throughout, even where the C of 2013 used 1/0 (xen-foreign-protocol.md §1.12); the comment of
 // each function says what the C returned.
 import type { Universe } from './config.js';
+import type { Sched } from './sched.js';
 import type { DomIndex, Entry, Owner, P2mType, RelinquishPhase, State } from './types.js';
 
 export interface PageFromGfn {
@@ -93,6 +94,8 @@ export interface Preempt {
 export interface Ctx {
   readonly u: Universe;
   readonly xen: XenFunctions;
+  /** With `steps` granularity, the scheduler of the running segment (model/sched.ts); else undefined. */
+  readonly sched?: Sched;
 }
 
 export type XenFunctionName = Exclude<keyof XenFunctions, 'version' | 'finalTeardownReleasesForeign' | 'relinquishPhases'>;

@@ -25,7 +25,12 @@ export function universeOptions(cmd: Command): Command {
     .option('--destroyable-dom0', 'let destroy reach the hardware domain (by default it answers -EINVAL)')
     .option('--preemptible-teardown', 'split destroy into kill_begin and relinquish_step (one chunk each), interleaving with other calls')
     .option('--build <mode>', 'debug: a failed ASSERT is a hypervisor fault; release: ASSERTs compiled out, the C\'s release path taken (default: debug)')
-    .option('--superpages', 'boot each aligned gfn pair as one superpage entry; changing one half splits it, which allocates a p2m table page (add fail_next_alloc to --ops to make that fail)');
+    .option('--superpages', 'boot each aligned gfn pair as one superpage entry; changing one half splits it, which allocates a p2m table page (add fail_next_alloc to --ops to make that fail)')
+    .option(
+      '--granularity <g>',
+      'atomic: one hypercall per transition (default); steps: one segment of one vCPU\'s hypercall per transition, between the interleaving points of the C (page references, entry writes, p2m lock and unlock), so depth counts segments. populate_physmap, decrease_reservation, add_to_physmap_foreign and remove_from_physmap run in segments; teardown, set_log_dirty, fail_next_alloc and the overrides of a --variant written as plain functions run as they are called (a variant function gets the points of the Xen functions it calls through ctx.xen)',
+    )
+    .option('--vcpus <n>', 'with --granularity steps: toolstack vCPUs issuing hypercalls concurrently, 1 to 4 (default: 2)');
 }
 
 /** What --xen and its old spelling --version leave in a command's options. */

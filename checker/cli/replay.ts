@@ -24,7 +24,7 @@ export interface ReplayFlags extends TargetFlags {
 
 /** Whether any flag of the universe (or a mutant) was given: they describe a run, not a trace file's. */
 function universeGiven(f: ReplayFlags): boolean {
-  return [f.version, f.backend, f.domains, f.gfns, f.spareFrames, f.ops, f.build, f.mutant, f.destroyableDom0, f.preemptibleTeardown, f.superpages].some((x) => x !== undefined);
+  return [f.version, f.backend, f.domains, f.gfns, f.spareFrames, f.ops, f.build, f.mutant, f.destroyableDom0, f.preemptibleTeardown, f.superpages, f.granularity, f.vcpus].some((x) => x !== undefined);
 }
 
 export async function runReplay(file: string | undefined, f: ReplayFlags, out: (s: string) => void): Promise<number> {

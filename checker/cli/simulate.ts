@@ -111,6 +111,7 @@ export async function runSimulate(f: SimulateFlags, out: (s: string) => void, _e
   const path = parsePath(f.path, f.seed);
   if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const target = await resolveTarget(f);
+  if (target.u.granularity === 'steps') throw new UsageError('simulate walks whole hypercalls: --granularity steps is not available here yet (use explore)');
   const invariants = selectInvariants(f.invariants, targetInvariants(target));
   const { u, label } = target;
   const w = wireTarget(target, invariants.map((i) => i.name));

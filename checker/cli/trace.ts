@@ -17,6 +17,7 @@ export interface TraceShowFlags extends TargetFlags {
   color?: boolean;
   variant?: string;
   whole?: boolean;
+  vcpu?: string;
 }
 
 export { useColor } from './terminal.js';
@@ -52,7 +53,14 @@ function projection(u: Universe, f: TraceShowFlags): Projection {
     if (i < 0) throw new UsageError(`--domain: no domain "${f.domain}" in this trace (${u.domains.map((_, k) => domainName(u, k)).join(', ')})`);
     domain = i;
   }
-  return { frame, domain };
+  let vcpu: number | null = null;
+  if (f.vcpu !== undefined) {
+    if (u.granularity !== 'steps') throw new UsageError('--vcpu: this trace is of atomic granularity (one hypercall per step, no vCPUs)');
+    const n = /^\d+$/.test(f.vcpu) ? Number(f.vcpu) : NaN;
+    if (!(n < u.vcpus)) throw new UsageError(`--vcpu: expected a vCPU from 0 to ${u.vcpus - 1}, got "${f.vcpu}"`);
+    vcpu = n;
+  }
+  return { frame, domain, vcpu };
 }
 
 export interface ExportTestFlags {

@@ -62,6 +62,8 @@ export function entryFlags(e: MatrixEntry, matrixDir: string): TargetFlags {
     destroyableDom0: e.destroyableDom0,
     build: e.build,
     superpages: e.superpages,
+    granularity: e.granularity,
+    vcpus: e.vcpus === undefined ? undefined : String(e.vcpus),
     mutant: e.mutant,
     variant: e.variant === undefined ? undefined : isAbsolute(e.variant) ? e.variant : resolve(matrixDir, e.variant),
   };
@@ -101,6 +103,8 @@ export function entryCommand(e: MatrixEntry, matrixDir: string): string {
   if (e.preemptibleTeardown) args.push('--preemptible-teardown');
   if (e.build !== undefined) args.push('--build', e.build);
   if (e.superpages) args.push('--superpages');
+  if (e.granularity !== undefined) args.push('--granularity', e.granularity);
+  if (e.vcpus !== undefined) args.push('--vcpus', String(e.vcpus));
   args.push('--depth', String(e.depth));
   return shellJoin(args);
 }

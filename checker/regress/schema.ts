@@ -26,6 +26,8 @@ export const EntrySchema = z.strictObject({
   destroyableDom0: z.boolean().optional(),
   build: z.enum(['debug', 'release']).optional(),
   superpages: z.boolean().optional(),
+  granularity: z.enum(['atomic', 'steps']).optional(),
+  vcpus: z.number().int().min(1).max(4).optional(),
   mutant: z.string().optional(),
   /** A --variant file, relative to the matrix file. */
   variant: z.string().min(1).optional(),

@@ -14,6 +14,8 @@ import {
   makeXenModel,
   tracedTable,
   withLedger,
+  describeAt,
+  IN_FLIGHT,
   type Action,
   type Change,
   type LedgerEvent,
@@ -79,7 +81,8 @@ export function buildTrace(w: Wired, discovery: Discovery): Trace {
   const states: State[] = [xm.init()];
   const steps: TraceStep[] = [];
   d.path.forEach((ai, k) => {
-    const a = xm.actions[ai];
+    // the actions of the state (with steps granularity they depend on it: each vCPU's next segment)
+    const a = xm.enabled(states[k]!)[ai];
     if (a === undefined) throw new RangeError(`step ${k + 1}: action index ${ai} does not exist`);
     ledger.stack.push(a.op);
     const { next, rc } = withLedger(ledger, () => xm.apply(states[k]!, a));
@@ -89,7 +92,7 @@ export function buildTrace(w: Wired, discovery: Discovery): Trace {
       index: k + 1,
       actionIndex: ai,
       action: a,
-      text: formatAction(xm.u, a),
+      text: next.steps === undefined ? formatAction(xm.u, a) : `${formatAction(xm.u, a)}${rc === IN_FLIGHT ? ` ▸ stops in ${describeAt(xm.u, next.steps.vcpus[a.vcpu!]!.at)}` : ''}`,
       args: actionArgs(xm.u, a),
       rc,
       rcText: formatRc(rc),

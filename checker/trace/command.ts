@@ -45,6 +45,7 @@ export function universeArgs(u: Universe, t: CommandTarget = {}): string[] {
   if (u.preemptibleTeardown && !base.preemptibleTeardown) args.push('--preemptible-teardown');
   if (u.build !== base.build) args.push('--build', u.build);
   if (u.superpages && !base.superpages) args.push('--superpages');
+  if (u.granularity === 'steps') args.push('--granularity', 'steps', '--vcpus', String(u.vcpus));
   return args;
 }
 

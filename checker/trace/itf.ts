@@ -80,6 +80,9 @@ export interface TraceConfig {
   preemptibleTeardown: boolean;
   build: string;
   superpages: boolean;
+  /** `steps` granularity and its vCPUs (absent: atomic). */
+  granularity?: string;
+  vcpus?: number;
   /** Why the configuration never existed in Xen, when it did not (MODEL.md §1), else null. */
   hypothetical: string | null;
   /** A mutant of the catalogue, when the trace is of one (null or absent: none). */
@@ -115,7 +118,7 @@ export function domainsSpec(u: Universe): string {
 }
 
 export function universeToConfig(u: Universe): TraceConfig {
-  return {
+  const c: TraceConfig = {
     version: u.version,
     backend: u.backend,
     domains: domainsSpec(u),
@@ -128,6 +131,11 @@ export function universeToConfig(u: Universe): TraceConfig {
     superpages: u.superpages,
     hypothetical: hypotheticalConfiguration(u),
   };
+  if (u.granularity === 'steps') {
+    c.granularity = u.granularity;
+    c.vcpus = u.vcpus;
+  }
+  return c;
 }
 
 const big = (n: number): Json => ({ '#bigint': String(n) });

@@ -149,6 +149,8 @@ export function traceUniverse(c: TraceConfig): UniverseFlags {
     preemptibleTeardown: c.preemptibleTeardown === true,
     build: c.build === undefined ? undefined : String(c.build),
     superpages: c.superpages === true,
+    granularity: c.granularity === undefined ? undefined : String(c.granularity),
+    vcpus: c.vcpus === undefined ? undefined : String(c.vcpus),
   };
 }
 
@@ -289,7 +291,7 @@ export function rebuildTrace(tf: TraceFile): Trace {
   const inv = targetInvariants(target).find((i) => i.name === meta.property);
   if (!inv) throw new TraceFormatError(`${file}: #meta.property "${meta.property}" is not an invariant of this checker`);
   const w = wire(u, { xen: target.xen, invariants: [inv] });
-  if (meta.path.some((ai) => ai >= w.xm.actions.length)) throw new TraceFormatError(`${file}: an action index of #meta.path is out of range`);
+  if (u.granularity === 'atomic' && meta.path.some((ai) => ai >= w.xm.actions.length)) throw new TraceFormatError(`${file}: an action index of #meta.path is out of range`);
   const t = buildTrace(w, { name: meta.property, depth: meta.path.length, root: 0, path: meta.path, message: meta.message });
   // the file must describe this model's run: the recorded states are the replayed ones
   t.states.forEach((s, k) => {

@@ -15,6 +15,8 @@ export type TraceFormat = (typeof TRACE_FORMATS)[number];
 export interface Projection {
   frame: number | null;
   domain: number | null;
+  /** With steps granularity: only the segments this vCPU ran (null or absent: every vCPU's). */
+  vcpu?: number | null;
 }
 
 export interface RenderOptions {
@@ -104,6 +106,7 @@ function keptChanges(t: Trace, s: TraceStep, p: Projection): Change[] {
 
 /** Whether a step touches the projected frame or domain. */
 function touches(t: Trace, s: TraceStep, p: Projection, u: Universe): boolean {
+  if (p.vcpu != null && s.action.vcpu !== p.vcpu) return false;
   if (p.frame === null && p.domain === null) return true;
   if (keptChanges(t, s, p).length > 0) return true;
   if (p.frame !== null && s.ledger.some((e) => e.frame === p.frame)) return true;
@@ -124,7 +127,9 @@ function stateLines(u: Universe, s: State): string[] {
 export function renderTextTrace(t: Trace, u: Universe, p: Projection, full: boolean, color: boolean): string {
   const c = makeStyle(color);
   const lines: string[] = [];
-  const scope = p.frame !== null ? ` (projected on frame ${p.frame})` : p.domain !== null ? ` (projected on ${domainName(u, p.domain)})` : '';
+  const scope =
+    (p.frame !== null ? ` (projected on frame ${p.frame})` : p.domain !== null ? ` (projected on ${domainName(u, p.domain)})` : '') +
+    (p.vcpu != null ? ` (the segments of vcpu${p.vcpu})` : '');
   lines.push(`counterexample: ${t.property} (depth ${t.depth}), ${u.version} on ${u.backend}${scope}`);
   if (full) lines.push('  0. booted', ...stateLines(u, t.states[0]!).map((l) => `       ${l}`));
   for (const s of t.steps) {

@@ -2,6 +2,7 @@
 import { pageGetOwner } from '../page.js';
 import { EBUSY, ESRCH, type DomIndex, type Entry, type State } from '../types.js';
 import type { Ctx } from '../xen.js';
+import { writeEntry } from '../sched.js';
 import { entryChanged, entryType, p2mIsForeign } from './types.js';
 
 /**
@@ -17,7 +18,7 @@ export function atomicWriteEptEntrySeed(ctx: Ctx, s: State, d: DomIndex, gfn: nu
     ctx.xen.getPage(ctx, s, neu!.mfn, fdom);
   }
   if (p2mIsForeign(entryType(old))) ctx.xen.putPage(ctx, s, old!.mfn);
-  s.p2m[d]![gfn] = neu; // write_atomic(&entryptr->epte, new->epte)
+  writeEntry(ctx, s, d, gfn, neu); // write_atomic(&entryptr->epte, new->epte)
   return 0;
 }
 
@@ -37,7 +38,7 @@ export function atomicWriteEptEntry45(ctx: Ctx, s: State, d: DomIndex, gfn: numb
     if (!ctx.xen.getPage(ctx, s, neu!.mfn, fdom)) return EBUSY;
   }
   if (p2mIsForeign(entryType(old)) && changed) oldmfn = old!.mfn;
-  s.p2m[d]![gfn] = neu; // write_atomic(&entryptr->epte, new.epte)
+  writeEntry(ctx, s, d, gfn, neu); // write_atomic(&entryptr->epte, new.epte)
   if (oldmfn !== null) ctx.xen.putPage(ctx, s, oldmfn);
   return 0;
 }

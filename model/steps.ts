@@ -1,0 +1,598 @@
+// `steps` granularity (MODEL.md §6): N vCPUs of dom0's toolstack, each with at most one hypercall in
+// flight; a transition is one segment of one vCPU's hypercall, the code between two interleaving
+// points (a page-reference operation, an entry write, a p2m lock taken or released).
+//
+// The Xen functions are the same plain functions the atomic model runs (one body per function): the
+// interleaving points are where they call the page primitives through ctx.xen and the helpers of
+// model/sched.ts. A suspended hypercall is data, so that a state can be encoded, decoded and
+// expanded more than once: the vCPU records how many points it passed and a journal of every value
+// its hypercall read from the state. To run the next segment, the hypercall runs again from its
+// start: up to the point where it stopped it reads the journal and writes nothing (the earlier
+// segments' effects are in the state already), then it runs for real, appending what it reads, up to
+// the next point, where it stops again. Same reads, same code, same path: the replay cannot drift
+// from what the earlier segments did.
+import { HypervisorFault } from './fault.js';
+import { muteLedger } from './ledger.js';
+import { runnerOf, type Action, type Rc } from './actions.js';
+import { frameCount, type OpName, type Universe } from './config.js';
+import type { Sched } from './sched.js';
+import { EncodingRangeError, typeCode } from './encode.js';
+import { LIVES, P2M_TYPES, RELINQUISH_PHASES, type Entry, type P2mType, type State } from './types.js';
+import { XEN_RETURNS, type Ctx, type XenFunctions } from './xen.js';
+
+/** The hypercalls that run in segments; the others (teardown, log-dirty, fault injection) run whole. */
+export const SEGMENTED_OPS: ReadonlySet<OpName> = new Set<OpName>(['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap']);
+
+/** The result of a segment that does not end its hypercall (never an errno: those are negative). */
+export const IN_FLIGHT = 1;
+
+export const POINT_KINDS = ['', 'p2m_lock', 'p2m_unlock', 'write', 'get_page', 'put_page', 'page_get_owner_and_reference'] as const;
+const LOCK = 1;
+const UNLOCK = 2;
+const WRITE = 3;
+const PRIMITIVE_POINT: Record<string, number> = { getPage: 4, putPage: 5, pageGetOwnerAndReference: 6 };
+
+/** The Xen functions by index (a point records the innermost one it stopped in). */
+export const XEN_FUNCTION_NAMES: readonly string[] = Object.keys(XEN_RETURNS);
+
+/** A TLB entry of the deferred flush: the translation may still be used. */
+export const PENDING = 1;
+/** ... and its frame went back to the heap since. */
+export const STALE = 2;
+
+export interface VcpuState {
+  /** The hypercall in flight, as its index in the atomic action list; -1 when idle. */
+  op: number;
+  /** Interleaving points passed: the next segment starts at point number k. */
+  k: number;
+  /** What the hypercall read so far: (tag, value) byte pairs. */
+  journal: number[];
+  /** Where it stands: [Xen function index (255 none), point kind, detail], or null when idle. */
+  at: number[] | null;
+  /** The domain whose p2m lock its next segment takes (it waits while another vCPU holds it), or -1. */
+  waitLock: number;
+  /**
+   * Per frame, the references its hypercall holds that no holder accounts for (temporary references,
+   * and a put made before the write that removes its holder): counted as holders while in flight.
+   */
+  delta: number[];
+}
+
+export interface StepsState {
+  vcpus: VcpuState[];
+  /** Per domain: the vCPU holding its p2m lock, or -1. */
+  holder: number[];
+  /** Per domain: the lock's recursion depth. */
+  depth: number[];
+  /** Per domain, per frame: PENDING (its TLB may still translate to the frame), | STALE. */
+  tlb: number[][];
+}
+
+export function idleVcpu(frames: number): VcpuState {
+  return { op: -1, k: 0, journal: [], at: null, waitLock: -1, delta: new Array<number>(frames).fill(0) };
+}
+
+export function bootSteps(u: Universe): StepsState {
+  const f = frameCount(u);
+  return {
+    vcpus: Array.from({ length: u.vcpus }, () => idleVcpu(f)),
+    holder: u.domains.map(() => -1),
+    depth: u.domains.map(() => 0),
+    tlb: u.domains.map(() => new Array<number>(f).fill(0)),
+  };
+}
+
+export function cloneSteps(x: StepsState): StepsState {
+  return {
+    vcpus: x.vcpus.map((v) => ({ op: v.op, k: v.k, journal: v.journal.slice(), at: v.at === null ? null : v.at.slice(), waitLock: v.waitLock, delta: v.delta.slice() })),
+    holder: x.holder.slice(),
+    depth: x.depth.slice(),
+    tlb: x.tlb.map((r) => r.slice()),
+  };
+}
+
+export function stepsEqual(a: StepsState, b: StepsState): boolean {
+  const eq = (x: readonly number[] | null, y: readonly number[] | null) =>
+    x === y || (x !== null && y !== null && x.length === y.length && x.every((v, i) => v === y[i]));
+  for (let i = 0; i < a.vcpus.length; i++) {
+    const x = a.vcpus[i]!;
+    const y = b.vcpus[i]!;
+    if (x.op !== y.op || x.k !== y.k || x.waitLock !== y.waitLock || !eq(x.journal, y.journal) || !eq(x.at, y.at) || !eq(x.delta, y.delta)) return false;
+  }
+  return eq(a.holder, b.holder) && eq(a.depth, b.depth) && a.tlb.every((r, d) => eq(r, b.tlb[d]!));
+}
+
+// ---- the encoding of the steps part (appended to the atomic encoding) ----
+
+/** The longest journal a hypercall may write, in values; a longer one is an encoding error. */
+export const MAX_JOURNAL = 120;
+
+export function stepsEncodedSize(u: Universe): number {
+  const f = frameCount(u);
+  return u.vcpus * (2 + 1 + 1 + 2 * MAX_JOURNAL + 3 + 1 + f) + u.domains.length * (2 + f);
+}
+
+function byte(v: number, what: string): number {
+  if (v !== (v & 0xff)) throw new EncodingRangeError(`the state cannot be encoded: ${what} ${v} does not fit`);
+  return v;
+}
+
+export function encodeSteps(x: StepsState, out: Uint8Array, at: number): void {
+  let i = at;
+  for (const v of x.vcpus) {
+    const op = v.op + 1;
+    out[i] = op >>> 8;
+    out[i + 1] = op & 0xff;
+    out[i + 2] = byte(v.k, 'interleaving points passed');
+    if (v.journal.length > 2 * MAX_JOURNAL) throw new EncodingRangeError(`the state cannot be encoded: a hypercall in flight read more than ${MAX_JOURNAL} values`);
+    out[i + 3] = v.journal.length >>> 1;
+    i += 4;
+    for (let j = 0; j < 2 * MAX_JOURNAL; j++) out[i + j] = j < v.journal.length ? v.journal[j]! : 0;
+    i += 2 * MAX_JOURNAL;
+    out[i] = v.at === null ? 0 : v.at[0]!;
+    out[i + 1] = v.at === null ? 0 : v.at[1]!;
+    out[i + 2] = v.at === null ? 0 : v.at[2]!;
+    out[i + 3] = v.waitLock + 1;
+    i += 4;
+    for (let m = 0; m < v.delta.length; m++) out[i + m] = byte(v.delta[m]! + 128, 'temporary references');
+    i += v.delta.length;
+  }
+  for (let d = 0; d < x.holder.length; d++) {
+    out[i] = x.holder[d]! + 1;
+    out[i + 1] = byte(x.depth[d]!, 'p2m lock depth');
+    i += 2;
+    const r = x.tlb[d]!;
+    for (let m = 0; m < r.length; m++) out[i + m] = r[m]!;
+    i += r.length;
+  }
+}
+
+export function decodeSteps(u: Universe, b: Uint8Array, at: number): StepsState {
+  const f = frameCount(u);
+  let i = at;
+  const vcpus: VcpuState[] = [];
+  for (let n = 0; n < u.vcpus; n++) {
+    const op = ((b[i]! << 8) | b[i + 1]!) - 1;
+    const k = b[i + 2]!;
+    const jl = b[i + 3]! * 2;
+    i += 4;
+    const journal = Array.from(b.subarray(i, i + jl));
+    i += 2 * MAX_JOURNAL;
+    const at = op < 0 ? null : [b[i]!, b[i + 1]!, b[i + 2]!];
+    const waitLock = b[i + 3]! - 1;
+    i += 4;
+    const delta = Array.from(b.subarray(i, i + f), (x) => x - 128);
+    i += f;
+    vcpus.push({ op, k, journal, at, waitLock, delta });
+  }
+  const holder: number[] = [];
+  const depth: number[] = [];
+  const tlb: number[][] = [];
+  for (let d = 0; d < u.domains.length; d++) {
+    holder.push(b[i]! - 1);
+    depth.push(b[i + 1]!);
+    i += 2;
+    tlb.push(Array.from(b.subarray(i, i + f)));
+    i += f;
+  }
+  return { vcpus, holder, depth, tlb };
+}
+
+// ---- the journal: every value a hypercall reads from the state, as (tag, value) bytes ----
+
+const STRINGS: readonly string[] = [...LIVES, ...RELINQUISH_PHASES, 'cow'];
+/** A domain's `relinquish` record is present (its fields are read one by one). */
+const PRESENT = Symbol('present');
+
+function journalPush(j: number[], v: unknown): void {
+  if (v === null) j.push(1, 0);
+  else if (typeof v === 'number') j.push(2, byte(v, 'a value read'));
+  else if (v === false) j.push(3, 0);
+  else if (v === true) j.push(4, 0);
+  else if (typeof v === 'string') {
+    const k = STRINGS.indexOf(v);
+    if (k < 0) throw new EncodingRangeError(`the state cannot be encoded: a hypercall read "${v}"`);
+    j.push(5, k);
+  } else if (v === PRESENT) j.push(6, 0);
+  else if (v === undefined) j.push(7, 0);
+  else {
+    const e = v as Entry;
+    j.push(16 + typeCode(e.type) + (e.order === 1 ? 8 : 0), byte(e.mfn, 'p2m mfn'));
+  }
+}
+
+function journalValue(tag: number, val: number): unknown {
+  switch (tag) {
+    case 1:
+      return null;
+    case 2:
+      return val;
+    case 3:
+      return false;
+    case 4:
+      return true;
+    case 5:
+      return STRINGS[val];
+    case 6:
+      return PRESENT;
+    case 7:
+      return undefined;
+    default: {
+      const t = tag - 16;
+      const type = P2M_TYPES[(t & 7) - 1] as P2mType;
+      return t & 8 ? { type, mfn: val, order: 1 } : { type, mfn: val };
+    }
+  }
+}
+
+const SUSPEND = { suspend: true };
+
+/** One segment of one vCPU's hypercall: the scheduler the bodies see as ctx.sched. */
+class Segment implements Sched {
+  /** Points met so far in this run of the hypercall. */
+  private n = 0;
+  /** Past the point where the previous segment stopped: reads and writes are real. */
+  live: boolean;
+  private jpos = 0;
+  /** This hypercall's own lock depth per domain (replayed as well: it is a function of the path). */
+  private readonly locks: number[];
+  readonly fns: number[] = [];
+  readonly proxy: State;
+
+  constructor(
+    private readonly raw: State,
+    private readonly v: number,
+    private readonly vc: VcpuState,
+    private readonly deferredFlush: boolean,
+  ) {
+    this.live = vc.k === 0;
+    this.locks = raw.domains.map(() => 0);
+    this.proxy = stateProxy(this);
+    muteLedger(!this.live);
+  }
+
+  read<T>(real: () => T): T {
+    if (this.live) {
+      const v = real();
+      journalPush(this.vc.journal, v);
+      return v;
+    }
+    const j = this.vc.journal;
+    if (this.jpos >= j.length) throw new Error('steps: a replayed hypercall read more than it did before (its code is not deterministic)');
+    const v = journalValue(j[this.jpos]!, j[this.jpos + 1]!) as T;
+    this.jpos += 2;
+    return v;
+  }
+
+  point(kind: number, detail: number): void {
+    this.n += 1;
+    if (this.n < this.vc.k) return;
+    if (this.n === this.vc.k) {
+      if (this.jpos !== this.vc.journal.length) throw new Error('steps: a replayed hypercall read less than it did before (its code is not deterministic)');
+      this.live = true;
+      muteLedger(false);
+      return;
+    }
+    const fn = this.fns.length === 0 ? 255 : this.fns[this.fns.length - 1]!;
+    this.vc.k = this.n;
+    this.vc.at = [fn, kind, detail & 0xff];
+    this.vc.waitLock = kind === LOCK ? detail : -1;
+    throw SUSPEND;
+  }
+
+  lock(d: number): void {
+    const st = this.raw.steps!;
+    if (this.locks[d]! > 0) {
+      this.locks[d]! += 1;
+      if (this.live) st.depth[d]! += 1;
+      return;
+    }
+    this.point(LOCK, d);
+    this.locks[d] = 1;
+    if (!this.live) return;
+    if (st.holder[d] !== -1) throw new Error(`steps: vCPU ${this.v} took the p2m lock of domain ${d}, held by vCPU ${st.holder[d]}`);
+    st.holder[d] = this.v;
+    st.depth[d] = 1;
+  }
+
+  unlock(d: number): void {
+    const st = this.raw.steps!;
+    if (this.locks[d]! > 1) {
+      this.locks[d]! -= 1;
+      if (this.live) st.depth[d]! -= 1;
+      return;
+    }
+    this.point(UNLOCK, d);
+    this.locks[d] = 0;
+    if (!this.live) return;
+    st.holder[d] = -1;
+    st.depth[d] = 0;
+    st.tlb[d]!.fill(0); // p2m_unlock → the deferred flush (p2m_unlock_and_tlb_flush)
+  }
+
+  beforeWrite(d: number, gfn: number): void {
+    this.point(WRITE, d * 8 + gfn);
+  }
+
+  afterWrite(d: number, old: Entry | null, neu: Entry | null): void {
+    if (!this.live || old === null || (neu !== null && neu.mfn === old.mfn)) return;
+    // Xen 4.4 and 4.5 flush inside ept_set_entry (ept_sync_domain), p2m-pt's write likewise; from
+    // the deferred flush (p2m->defer_flush) on, the flush waits for the outermost p2m_unlock.
+    if (this.deferredFlush && this.locks[d]! > 0) this.raw.steps!.tlb[d]![old.mfn] = PENDING;
+  }
+
+  freed(mfn: number): void {
+    if (!this.live) return;
+    for (const r of this.raw.steps!.tlb) if (r[mfn]! & PENDING) r[mfn] = PENDING | STALE;
+  }
+
+  allocated(mfn: number): void {
+    if (!this.live) return;
+    for (const r of this.raw.steps!.tlb) r[mfn] = 0;
+  }
+
+  /** The hypercall returned (or faulted): whether it still holds a p2m lock. */
+  holdsLock(): boolean {
+    return this.locks.some((x) => x > 0);
+  }
+}
+
+// ---- the state as a hypercall in steps sees it: reads journaled, writes dropped while replaying ----
+
+function stateProxy(seg: Segment): State {
+  const raw = (seg as unknown as { raw: State }).raw;
+  const frames = arrayProxy(raw.frames, (i) => fieldsProxy(seg, () => raw.frames[i]! as unknown as Record<string, unknown>));
+  const domains = arrayProxy(raw.domains, (d) => domainProxy(seg, raw, d));
+  const p2m = arrayProxy(raw.p2m, (d) => rowProxy(seg, raw.p2m[d]!));
+  return new Proxy(raw, {
+    get(t, p) {
+      if (p === 'frames') return frames;
+      if (p === 'domains') return domains;
+      if (p === 'p2m') return p2m;
+      if (p === 'armedFailures') return seg.read(() => t.armedFailures);
+      return Reflect.get(t, p);
+    },
+    set(t, p, v) {
+      if (seg.live) Reflect.set(t, p, v);
+      return true;
+    },
+  });
+}
+
+function arrayProxy<T>(target: T[], element: (i: number) => unknown): T[] {
+  const cache = new Map<number, unknown>();
+  return new Proxy(target, {
+    get(t, p, receiver) {
+      if (typeof p === 'string') {
+        const i = Number(p);
+        if (Number.isInteger(i) && i >= 0 && p === String(i)) {
+          if (i >= t.length) return undefined;
+          let e = cache.get(i);
+          if (e === undefined) cache.set(i, (e = element(i)));
+          return e;
+        }
+      }
+      return Reflect.get(t, p, receiver);
+    },
+    set() {
+      throw new Error('steps: a hypercall replaced a whole frame, domain or p2m row');
+    },
+  });
+}
+
+/** A record whose fields are read through the journal (a frame, a domain's relinquish record). */
+function fieldsProxy(seg: Segment, obj: () => Record<string, unknown>): unknown {
+  return new Proxy({}, {
+    get(_t, p) {
+      return seg.read(() => obj()[p as string]);
+    },
+    set(_t, p, v) {
+      if (seg.live) obj()[p as string] = v;
+      return true;
+    },
+  });
+}
+
+function domainProxy(seg: Segment, raw: State, d: number): unknown {
+  const relinquish = fieldsProxy(seg, () => raw.domains[d]!.relinquish as unknown as Record<string, unknown>);
+  return new Proxy({}, {
+    get(_t, p) {
+      const dom = raw.domains[d]!;
+      if (p === 'relinquish') return seg.read(() => (dom.relinquish === null ? null : PRESENT)) === null ? null : relinquish;
+      return seg.read(() => (dom as unknown as Record<string, unknown>)[p as string]);
+    },
+    set(_t, p, v) {
+      if (seg.live) (raw.domains[d] as unknown as Record<string, unknown>)[p as string] = v;
+      return true;
+    },
+  });
+}
+
+function rowProxy(seg: Segment, row: (Entry | null)[]): unknown {
+  return new Proxy(row, {
+    get(t, p, receiver) {
+      if (typeof p === 'string') {
+        const i = Number(p);
+        if (Number.isInteger(i) && i >= 0 && p === String(i)) return seg.read(() => t[i]);
+      }
+      return Reflect.get(t, p, receiver);
+    },
+    set(t, p, v) {
+      if (seg.live) Reflect.set(t, p, v);
+      return true;
+    },
+  });
+}
+
+// ---- the function table of steps: points before the page primitives, the function stack ----
+
+/** The table with an interleaving point before each page-reference operation, and each function named on a stack. */
+export function steppedTable(xen: XenFunctions): XenFunctions {
+  const out: Record<string, unknown> = { ...xen };
+  XEN_FUNCTION_NAMES.forEach((name, index) => {
+    const fn = (xen as unknown as Record<string, unknown>)[name];
+    if (typeof fn !== 'function') return;
+    const kind = PRIMITIVE_POINT[name];
+    out[name] = Object.assign(
+      (ctx: Ctx, ...args: unknown[]) => {
+        const seg = ctx.sched as Segment | undefined;
+        if (seg === undefined) return (fn as (...a: unknown[]) => unknown)(ctx, ...args);
+        if (kind !== undefined) {
+          const mfn = args[1];
+          seg.point(kind, typeof mfn === 'number' ? mfn : 255);
+        }
+        seg.fns.push(index);
+        try {
+          return (fn as (...a: unknown[]) => unknown)(ctx, ...args);
+        } finally {
+          seg.fns.pop();
+        }
+      },
+      { implementation: (fn as { implementation?: string }).implementation ?? fn.name },
+    );
+  });
+  return out as unknown as XenFunctions;
+}
+
+// ---- one transition ----
+
+/** Per frame: count minus the holders the invariants see (the allocation reference, foreign entries of p2ms that exist). */
+function excess(s: State, out: number[]): void {
+  for (let m = 0; m < s.frames.length; m++) {
+    const f = s.frames[m]!;
+    out[m] = f.count - (f.allocated ? 1 : 0);
+  }
+  for (let d = 0; d < s.p2m.length; d++) {
+    if (s.domains[d]!.life === 'destroyed') continue;
+    for (const e of s.p2m[d]!) if (e !== null && e.type === 'map_foreign') out[e.mfn]! -= 1;
+  }
+}
+
+/** Whether the flush of an entry write waits for the p2m unlock (from the deferred flush on) or is done by the write. */
+export function deferredFlush(xen: XenFunctions): boolean {
+  const base = xen.version.split('+')[0]; // a mutant's table is "BASE+NAME"
+  return base !== 'seed' && base !== 'xen-4.5';
+}
+
+export interface StepsRunner {
+  /** Runs the next segment of `a.vcpu` (its hypercall `a`) on `s`, which already is a copy. */
+  run(s: State, a: Action): Rc;
+  /** The actions enabled in `s`. */
+  enabled(s: State): Action[];
+  /** Per vCPU, every hypercall bound to that vCPU, in the atomic order. */
+  readonly perVcpu: readonly (readonly Action[])[];
+}
+
+export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: readonly Action[]): StepsRunner {
+  const table = steppedTable(xen);
+  const deferred = deferredFlush(xen);
+  const index = new Map<Action, number>();
+  const perVcpu = Array.from({ length: u.vcpus }, (_, v) =>
+    atomicActions.map((a, i) => {
+      const b = { ...a, vcpu: v } as Action;
+      index.set(b, i);
+      return b;
+    }),
+  );
+  const segmented = atomicActions.map((a) => SEGMENTED_OPS.has(a.op));
+  const plainCtx: Ctx = { u, xen };
+  const before = new Array<number>(frameCount(u)).fill(0);
+  const after = new Array<number>(frameCount(u)).fill(0);
+  const none: Action[] = [];
+
+  function enabled(s: State): Action[] {
+    if (s.fault !== null) return none;
+    const st = s.steps!;
+    const anyHeld = st.holder.some((h) => h !== -1);
+    const out: Action[] = [];
+    let idleSeen = false;
+    for (let v = 0; v < st.vcpus.length; v++) {
+      const vc = st.vcpus[v]!;
+      const acts = perVcpu[v]!;
+      if (vc.op >= 0) {
+        if (vc.waitLock < 0 || st.holder[vc.waitLock] === -1) out.push(acts[vc.op]!);
+        continue;
+      }
+      // Idle vCPUs are interchangeable (an idle vCPU has no state of its own): only the first one
+      // starts a hypercall. Any run can rename its vCPUs so that it does, without changing a state
+      // but for the names, nor any depth.
+      if (idleSeen) continue;
+      idleSeen = true;
+      // a hypercall that runs whole touches what it touches at once: no other vCPU may be inside a p2m lock
+      for (let i = 0; i < acts.length; i++) if (segmented[i] || !anyHeld) out.push(acts[i]!);
+    }
+    return out;
+  }
+
+  function run(s: State, a: Action): Rc {
+    const v = a.vcpu!;
+    const i = index.get(a)!;
+    const st = s.steps!;
+    const vc = st.vcpus[v]!;
+    if (!segmented[i]) {
+      try {
+        return runnerOf(atomicActions[i]!)(plainCtx, s);
+      } catch (e) {
+        if (e instanceof HypervisorFault) {
+          s.fault = e.fault;
+          return null;
+        }
+        throw e;
+      }
+    }
+    if (vc.op < 0) {
+      vc.op = i;
+      vc.k = 0;
+      vc.journal = [];
+    }
+    excess(s, before);
+    const seg = new Segment(s, v, vc, deferred);
+    const ctx: Ctx = { u, xen: table, sched: seg };
+    let rc: Rc;
+    let done = false;
+    try {
+      rc = runnerOf(atomicActions[i]!)(ctx, seg.proxy);
+      done = true;
+    } catch (e) {
+      if (e === SUSPEND) rc = IN_FLIGHT;
+      else if (e instanceof HypervisorFault) {
+        s.fault = e.fault;
+        rc = null;
+      } else throw e;
+    } finally {
+      muteLedger(false);
+    }
+    if (done) {
+      if (seg.holdsLock()) throw new Error(`steps: ${atomicActions[i]!.op} returned holding a p2m lock`);
+      vc.op = -1;
+      vc.k = 0;
+      vc.journal = [];
+      vc.at = null;
+      vc.waitLock = -1;
+      vc.delta.fill(0);
+    } else {
+      excess(s, after);
+      for (let m = 0; m < before.length; m++) vc.delta[m]! += after[m]! - before[m]!;
+    }
+    return rc;
+  }
+
+  return { run, enabled, perVcpu };
+}
+
+/** "p2mRemoveForeign: before put_page(frame 3)": where a vCPU stands. */
+export function describeAt(u: Universe, at: readonly number[] | null): string {
+  if (at === null) return 'idle';
+  const [fn, kind, detail] = at as [number, number, number];
+  const where = fn === 255 ? 'the hypercall' : XEN_FUNCTION_NAMES[fn] ?? `function #${fn}`;
+  const what = POINT_KINDS[kind] ?? `point #${kind}`;
+  const arg =
+    kind === LOCK || kind === UNLOCK
+      ? `dom${u.domains[detail]?.id ?? detail}`
+      : kind === WRITE
+        ? `p2m[dom${u.domains[detail >> 3]?.id ?? detail >> 3}][${detail & 7}]`
+        : detail === 255
+          ? 'NULL'
+          : `frame ${detail}`;
+  return `${where}: before ${what}(${arg})`;
+}
