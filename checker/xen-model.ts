@@ -71,7 +71,8 @@ export interface WireOptions {
    * of ours (a version or a mutant: test/encoded.test.ts runs both routes on each). A user's variant
    * never is: its code may treat a state in ways the views do not follow (spreading a frame copies
    * no field of a view), so it runs on plain objects. Never with `immer` or `coverage` (which counts
-   * transitions in `step`, a function the stepper does not call).
+   * transitions in `step`, a function the stepper does not call), nor with `steps` granularity (the
+   * views know nothing of the vCPUs, locks and TLBs a steps state adds).
    */
   encoded?: boolean;
 }
@@ -108,7 +109,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     encodedSize: xm.encodedSize,
     encode: (s, out) => void xm.encode(s, out),
     decode: (b) => xm.decode(b),
-    encodedStepper: o.immer || o.coverage || !(o.encoded ?? o.xen === undefined) ? undefined : () => new EncodedStepper(xm.ctx, xm.actions),
+    encodedStepper: o.immer || o.coverage || u.granularity === 'steps' || !(o.encoded ?? o.xen === undefined) ? undefined : () => new EncodedStepper(xm.ctx, xm.actions),
     canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
     tallies: o.coverage ? () => ({ ...o.tallies?.(), ...counts }) : o.tallies,
     invariants: invariants.map((inv) => {
