@@ -1,4 +1,4 @@
-// Shared by test/steps.test.ts and test/slow/steps-boundaries.test.ts.
+// Shared by test/steps.test.ts and test/slow/steps-boundaries.ts.
 import { expect } from 'vitest';
 import {
   IN_FLIGHT,

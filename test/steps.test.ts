@@ -15,7 +15,7 @@ const runCli = async (args: string[]) => { const r = await cliWithin(120_000, ar
 describe('steps granularity with one vCPU is the atomic model at hypercall boundaries', () => {
   for (const version of VERSIONS) {
     for (const backend of BACKENDS) {
-      // depth 1 here (boundaries to depth 2); test/slow/steps-boundaries.test.ts goes to depth 4 (boundaries to 5)
+      // depth 1 here (boundaries to depth 2); test/slow/steps-boundaries-*.test.ts go to depth 4 (boundaries to 5)
       it(`${version} on ${backend}, from every state within depth 1`, () => {
         expect(boundaryEquivalence(version, backend, 1)).toBeGreaterThan(100);
       }, 120_000);

@@ -1,0 +1,3 @@
+import { boundaryTests, GROUPS } from './steps-boundaries.js';
+
+boundaryTests(GROUPS.head);
