@@ -16,7 +16,7 @@ import { muteLedger } from './ledger.js';
 import { runnerOf, type Action, type Rc } from './actions.js';
 import { frameCount, type OpName, type Universe } from './config.js';
 import type { Sched } from './sched.js';
-import { EncodingRangeError, typeCode } from './encode.js';
+import { byte, EncodingRangeError, typeCode } from './encode.js';
 import { LIVES, P2M_TYPES, RELINQUISH_PHASES, type Entry, type P2mType, type State } from './types.js';
 import { XEN_RETURNS, type Ctx, type XenFunctions } from './xen.js';
 
@@ -110,11 +110,6 @@ export const MAX_JOURNAL = 120;
 export function stepsEncodedSize(u: Universe): number {
   const f = frameCount(u);
   return u.vcpus * (2 + 1 + 1 + 2 * MAX_JOURNAL + 3 + 1 + f) + u.domains.length * (2 + f);
-}
-
-function byte(v: number, what: string): number {
-  if (v !== (v & 0xff)) throw new EncodingRangeError(`the state cannot be encoded: ${what} ${v} does not fit`);
-  return v;
 }
 
 export function encodeSteps(x: StepsState, out: Uint8Array, at: number): void {
