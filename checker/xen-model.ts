@@ -19,6 +19,7 @@ import {
   MUTANTS,
   defaultOps,
   formatRc,
+  independent,
   IN_FLIGHT,
   statesEqual,
   VERSION_TABLES,
@@ -111,6 +112,7 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     decode: (b) => xm.decode(b),
     encodedStepper: o.immer || o.coverage || u.granularity === 'steps' || !(o.encoded ?? o.xen === undefined) ? undefined : () => new EncodedStepper(xm.ctx, xm.actions),
     canonicalEncode: (s, out) => void canonicalEncode(s, perms, out, permScratch),
+    reduction: reductionOf(xm, invariants, witnesses, o.coverage === true),
     tallies: o.coverage ? () => ({ ...o.tallies?.(), ...counts }) : o.tallies,
     invariants: invariants.map((inv) => {
       const judgesFaults = inv.name === FAULT_INVARIANT;
@@ -139,6 +141,24 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
     }),
   };
   return { xm, model, invariants, witnesses, pc, symmetric: o.symmetry === true };
+}
+
+/**
+ * What partial-order reduction may use, or undefined. With `steps` granularity the model records what
+ * each segment reads and writes. Sleep sets move where a transition is taken (to an earlier state of
+ * an equivalent path), so a transition property must judge it the same there: the built-in ones read
+ * only the call's own cells and the changes it made (failed-call-has-no-effect, m2p-consistent's
+ * transition part, foreign-removed-by-remove-from-physmap). A user's transition property may read
+ * anything, and --coverage counts every transition: neither is reduced.
+ */
+function reductionOf(xm: XenModel, invariants: readonly Invariant[], witnesses: readonly Witness[], coverage: boolean): Model<State, Action, Rc>['reduction'] {
+  const il = xm.interleaving;
+  if (il === undefined || coverage) return undefined;
+  const builtinInv = new Set<Invariant>(INVARIANTS);
+  const builtinWit = new Set<Witness>(WITNESSES);
+  if (invariants.some((i) => i.checkTransition !== undefined && !builtinInv.has(i))) return undefined;
+  if (witnesses.some((w) => w.holdsTransition !== undefined && !builtinWit.has(w))) return undefined;
+  return { transitions: il.transitions, transitionId: il.transitionId, footprint: il.footprint, independent };
 }
 
 /**

@@ -39,6 +39,19 @@ export interface XenModel {
   encode(s: State, out?: Uint8Array): Uint8Array;
   decode(b: Uint8Array): State;
   readonly encodedSize: number;
+  /**
+   * With `steps` granularity: what partial-order reduction needs of a transition, its identity
+   * across states and the locations its last step read and wrote (model/steps.ts).
+   */
+  readonly interleaving?: Interleaving;
+}
+
+export interface Interleaving {
+  /** Transition identities are 0 .. transitions-1. */
+  readonly transitions: number;
+  transitionId(a: Action): number;
+  /** The footprint of the last apply (reads, then writes, as bit sets of `Locations`). */
+  footprint(): Uint32Array;
 }
 
 export function xenTable(u: Universe): XenFunctions {
@@ -96,6 +109,7 @@ function stepsXenModel(u: Universe, ctx: Ctx, actions: readonly Action[], size: 
     encode: (s, out) => encodeState(s, out ?? new Uint8Array(size)),
     decode: (b) => decodeState(u, b),
     encodedSize: size,
+    interleaving: { transitions: runner.transitions, transitionId: runner.transitionId, footprint: runner.footprint },
   };
 }
 
@@ -139,7 +153,7 @@ export {
   type LoadedVariantTable,
 } from './variant.js';
 export { XEN_RETURNS } from './xen.js';
-export { IN_FLIGHT, SEGMENTED_OPS, describeAt, PENDING, STALE, type StepsState, type VcpuState } from './steps.js';
+export { independent, IN_FLIGHT, SEGMENTED_OPS, describeAt, PENDING, STALE, type StepsState, type VcpuState } from './steps.js';
 export { Ledger, tracedTable, withLedger, describeEvent, type LedgerEvent } from './ledger.js';
 export { dropAllocationReference, getPage, putPage, pageGetOwnerAndReference } from './page.js';
 export { canonicalEncode, domainPermutations, invertPerm, permuteAction, permuteState, symmetryClasses, type DomPerm } from './symmetry.js';

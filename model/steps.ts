@@ -122,7 +122,10 @@ export function encodeSteps(x: StepsState, out: Uint8Array, at: number): void {
     if (v.journal.length > 2 * MAX_JOURNAL) throw new EncodingRangeError(`the state cannot be encoded: a hypercall in flight read more than ${MAX_JOURNAL} values`);
     out[i + 3] = v.journal.length >>> 1;
     i += 4;
-    for (let j = 0; j < 2 * MAX_JOURNAL; j++) out[i + j] = j < v.journal.length ? v.journal[j]! : 0;
+    const j = v.journal;
+    const jl = j.length;
+    for (let k = 0; k < jl; k++) out[i + k] = j[k]!;
+    out.fill(0, i + jl, i + 2 * MAX_JOURNAL);
     i += 2 * MAX_JOURNAL;
     out[i] = v.at === null ? 0 : v.at[0]!;
     out[i + 1] = v.at === null ? 0 : v.at[1]!;
@@ -151,12 +154,14 @@ export function decodeSteps(u: Universe, b: Uint8Array, at: number): StepsState 
     const k = b[i + 2]!;
     const jl = b[i + 3]! * 2;
     i += 4;
-    const journal = Array.from(b.subarray(i, i + jl));
+    const journal = new Array<number>(jl);
+    for (let k = 0; k < jl; k++) journal[k] = b[i + k]!;
     i += 2 * MAX_JOURNAL;
     const at = op < 0 ? null : [b[i]!, b[i + 1]!, b[i + 2]!];
     const waitLock = b[i + 3]! - 1;
     i += 4;
-    const delta = Array.from(b.subarray(i, i + f), (x) => x - 128);
+    const delta = new Array<number>(f);
+    for (let m = 0; m < f; m++) delta[m] = b[i + m]! - 128;
     i += f;
     vcpus.push({ op, k, journal, at, waitLock, delta });
   }
@@ -167,10 +172,106 @@ export function decodeSteps(u: Universe, b: Uint8Array, at: number): StepsState 
     holder.push(b[i]! - 1);
     depth.push(b[i + 1]!);
     i += 2;
-    tlb.push(Array.from(b.subarray(i, i + f)));
+    const row = new Array<number>(f);
+    for (let m = 0; m < f; m++) row[m] = b[i + m]!;
+    tlb.push(row);
     i += f;
   }
   return { vcpus, holder, depth, tlb };
+}
+
+// ---- footprints: which state locations a transition read and wrote (partial-order reduction) ----
+//
+// Two transitions enabled in one state commute when neither writes a location the other reads or
+// writes: each then reads the same values in either order, so takes the same path and writes the same
+// values. The locations are recorded as a segment runs (through the proxies and the scheduler hooks
+// the bodies already go through), not declared by hand: a version's or a mutant's own access pattern
+// is what decides. A location is a frame (all its fields), a domain (all its fields, its relinquish
+// record included), one p2m entry, a domain's p2m lock, one TLB slot (domain, frame), a vCPU's own
+// record, the fault, the armed allocation failures.
+
+export class Locations {
+  readonly fault = 0;
+  readonly armed = 1;
+  private readonly frame0: number;
+  private readonly domain0: number;
+  private readonly entry0: number;
+  private readonly lock0: number;
+  private readonly tlb0: number;
+  private readonly vcpu0: number;
+  readonly count: number;
+  /** 32-bit words per set: a footprint is `words` words of reads, then `words` words of writes. */
+  readonly words: number;
+  constructor(private readonly u: Universe) {
+    const f = frameCount(u);
+    const d = u.domains.length;
+    this.frame0 = 2;
+    this.domain0 = this.frame0 + f;
+    this.entry0 = this.domain0 + d;
+    this.lock0 = this.entry0 + d * u.gfns;
+    this.tlb0 = this.lock0 + d;
+    this.vcpu0 = this.tlb0 + d * f;
+    this.count = this.vcpu0 + u.vcpus;
+    this.words = (this.count + 31) >>> 5;
+  }
+  frame(m: number): number {
+    return this.frame0 + m;
+  }
+  domain(d: number): number {
+    return this.domain0 + d;
+  }
+  /** -1 past the row (the caller then records everything). */
+  entry(d: number, g: number): number {
+    return g >= 0 && g < this.u.gfns ? this.entry0 + d * this.u.gfns + g : -1;
+  }
+  lock(d: number): number {
+    return this.lock0 + d;
+  }
+  tlb(d: number, m: number): number {
+    return this.tlb0 + d * frameCount(this.u) + m;
+  }
+  vcpu(v: number): number {
+    return this.vcpu0 + v;
+  }
+  gfns(): number {
+    return this.u.gfns;
+  }
+}
+
+/** What one transition touched: reads in words [0, w), writes in [w, 2w). */
+export class FootprintRecorder {
+  fp: Uint32Array;
+  constructor(readonly loc: Locations) {
+    this.fp = new Uint32Array(2 * loc.words);
+  }
+  /** A fresh, empty footprint for the next transition (the last one stays with whoever kept it). */
+  reset(): void {
+    this.fp = new Uint32Array(2 * this.loc.words);
+  }
+  read(l: number): void {
+    if (l < 0) return this.everything();
+    this.fp[l >>> 5]! |= 1 << (l & 31);
+  }
+  write(l: number): void {
+    if (l < 0) return this.everything();
+    this.fp[this.loc.words + (l >>> 5)]! |= 1 << (l & 31);
+  }
+  /** A transition that may touch anything (one that runs whole): dependent on every other. */
+  everything(): void {
+    this.fp.fill(0xffffffff);
+  }
+  writes(l: number): boolean {
+    return (this.fp[this.loc.words + (l >>> 5)]! & (1 << (l & 31))) !== 0;
+  }
+}
+
+/** Whether two footprints (of transitions enabled in one state) commute: no write meets a read or a write of the other. */
+export function independent(a: Uint32Array, b: Uint32Array): boolean {
+  const w = a.length >>> 1;
+  for (let i = 0; i < w; i++) {
+    if ((a[w + i]! & (b[i]! | b[w + i]!)) !== 0 || (b[w + i]! & a[i]!) !== 0) return false;
+  }
+  return true;
 }
 
 // ---- the journal: every value a hypercall reads from the state, as (tag, value) bytes ----
@@ -239,6 +340,8 @@ class Segment implements Sched {
     private readonly v: number,
     private readonly vc: VcpuState,
     private readonly deferredFlush: boolean,
+    /** What this segment touches, past the replay (the replay reads the journal, not the state). */
+    readonly fp: FootprintRecorder,
   ) {
     this.live = vc.k === 0;
     this.locks = raw.domains.map(() => 0);
@@ -246,8 +349,9 @@ class Segment implements Sched {
     muteLedger(!this.live);
   }
 
-  read<T>(real: () => T): T {
+  read<T>(loc: number, real: () => T): T {
     if (this.live) {
+      this.fp.read(loc);
       const v = real();
       journalPush(this.vc.journal, v);
       return v;
@@ -275,16 +379,27 @@ class Segment implements Sched {
     throw SUSPEND;
   }
 
+  /** A write through the proxies (a dropped one while replaying). */
+  wrote(loc: number): void {
+    if (this.live) this.fp.write(loc);
+  }
+
   lock(d: number): void {
     const st = this.raw.steps!;
+    const loc = this.fp.loc.lock(d);
     if (this.locks[d]! > 0) {
       this.locks[d]! += 1;
-      if (this.live) st.depth[d]! += 1;
+      if (this.live) {
+        st.depth[d]! += 1;
+        this.fp.write(loc);
+      }
       return;
     }
     this.point(LOCK, d);
     this.locks[d] = 1;
     if (!this.live) return;
+    this.fp.read(loc);
+    this.fp.write(loc);
     if (st.holder[d] !== -1) throw new Error(`steps: vCPU ${this.v} took the p2m lock of domain ${d}, held by vCPU ${st.holder[d]}`);
     st.holder[d] = this.v;
     st.depth[d] = 1;
@@ -292,14 +407,20 @@ class Segment implements Sched {
 
   unlock(d: number): void {
     const st = this.raw.steps!;
+    const loc = this.fp.loc;
     if (this.locks[d]! > 1) {
       this.locks[d]! -= 1;
-      if (this.live) st.depth[d]! -= 1;
+      if (this.live) {
+        st.depth[d]! -= 1;
+        this.fp.write(loc.lock(d));
+      }
       return;
     }
     this.point(UNLOCK, d);
     this.locks[d] = 0;
     if (!this.live) return;
+    this.fp.write(loc.lock(d));
+    for (let m = 0; m < st.tlb[d]!.length; m++) this.fp.write(loc.tlb(d, m));
     st.holder[d] = -1;
     st.depth[d] = 0;
     st.tlb[d]!.fill(0); // p2m_unlock → the deferred flush (p2m_unlock_and_tlb_flush)
@@ -313,17 +434,30 @@ class Segment implements Sched {
     if (!this.live || old === null || (neu !== null && neu.mfn === old.mfn)) return;
     // Xen 4.4 and 4.5 flush inside ept_set_entry (ept_sync_domain), p2m-pt's write likewise; from
     // the deferred flush (p2m->defer_flush) on, the flush waits for the outermost p2m_unlock.
-    if (this.deferredFlush && this.locks[d]! > 0) this.raw.steps!.tlb[d]![old.mfn] = PENDING;
+    if (this.deferredFlush && this.locks[d]! > 0) {
+      this.raw.steps!.tlb[d]![old.mfn] = PENDING;
+      this.fp.write(this.fp.loc.tlb(d, old.mfn));
+    }
   }
 
   freed(mfn: number): void {
     if (!this.live) return;
-    for (const r of this.raw.steps!.tlb) if (r[mfn]! & PENDING) r[mfn] = PENDING | STALE;
+    const tlb = this.raw.steps!.tlb;
+    for (let d = 0; d < tlb.length; d++) {
+      const l = this.fp.loc.tlb(d, mfn);
+      this.fp.read(l);
+      this.fp.write(l);
+      if (tlb[d]![mfn]! & PENDING) tlb[d]![mfn] = PENDING | STALE;
+    }
   }
 
   allocated(mfn: number): void {
     if (!this.live) return;
-    for (const r of this.raw.steps!.tlb) r[mfn] = 0;
+    const tlb = this.raw.steps!.tlb;
+    for (let d = 0; d < tlb.length; d++) {
+      this.fp.write(this.fp.loc.tlb(d, mfn));
+      tlb[d]![mfn] = 0;
+    }
   }
 
   /** The hypercall returned (or faulted): whether it still holds a p2m lock. */
@@ -336,18 +470,20 @@ class Segment implements Sched {
 
 function stateProxy(seg: Segment): State {
   const raw = (seg as unknown as { raw: State }).raw;
-  const frames = arrayProxy(raw.frames, (i) => fieldsProxy(seg, () => raw.frames[i]! as unknown as Record<string, unknown>));
+  const loc = seg.fp.loc;
+  const frames = arrayProxy(raw.frames, (i) => fieldsProxy(seg, loc.frame(i), () => raw.frames[i]! as unknown as Record<string, unknown>));
   const domains = arrayProxy(raw.domains, (d) => domainProxy(seg, raw, d));
-  const p2m = arrayProxy(raw.p2m, (d) => rowProxy(seg, raw.p2m[d]!));
+  const p2m = arrayProxy(raw.p2m, (d) => rowProxy(seg, d, raw.p2m[d]!));
   return new Proxy(raw, {
     get(t, p) {
       if (p === 'frames') return frames;
       if (p === 'domains') return domains;
       if (p === 'p2m') return p2m;
-      if (p === 'armedFailures') return seg.read(() => t.armedFailures);
+      if (p === 'armedFailures') return seg.read(loc.armed, () => t.armedFailures);
       return Reflect.get(t, p);
     },
     set(t, p, v) {
+      seg.wrote(p === 'armedFailures' ? loc.armed : p === 'fault' ? loc.fault : -1);
       if (seg.live) Reflect.set(t, p, v);
       return true;
     },
@@ -376,12 +512,13 @@ function arrayProxy<T>(target: T[], element: (i: number) => unknown): T[] {
 }
 
 /** A record whose fields are read through the journal (a frame, a domain's relinquish record). */
-function fieldsProxy(seg: Segment, obj: () => Record<string, unknown>): unknown {
+function fieldsProxy(seg: Segment, loc: number, obj: () => Record<string, unknown>): unknown {
   return new Proxy({}, {
     get(_t, p) {
-      return seg.read(() => obj()[p as string]);
+      return seg.read(loc, () => obj()[p as string]);
     },
     set(_t, p, v) {
+      seg.wrote(loc);
       if (seg.live) obj()[p as string] = v;
       return true;
     },
@@ -389,30 +526,38 @@ function fieldsProxy(seg: Segment, obj: () => Record<string, unknown>): unknown 
 }
 
 function domainProxy(seg: Segment, raw: State, d: number): unknown {
-  const relinquish = fieldsProxy(seg, () => raw.domains[d]!.relinquish as unknown as Record<string, unknown>);
+  const loc = seg.fp.loc.domain(d);
+  const relinquish = fieldsProxy(seg, loc, () => raw.domains[d]!.relinquish as unknown as Record<string, unknown>);
   return new Proxy({}, {
     get(_t, p) {
       const dom = raw.domains[d]!;
-      if (p === 'relinquish') return seg.read(() => (dom.relinquish === null ? null : PRESENT)) === null ? null : relinquish;
-      return seg.read(() => (dom as unknown as Record<string, unknown>)[p as string]);
+      if (p === 'relinquish') return seg.read(loc, () => (dom.relinquish === null ? null : PRESENT)) === null ? null : relinquish;
+      return seg.read(loc, () => (dom as unknown as Record<string, unknown>)[p as string]);
     },
     set(_t, p, v) {
+      seg.wrote(loc);
       if (seg.live) (raw.domains[d] as unknown as Record<string, unknown>)[p as string] = v;
       return true;
     },
   });
 }
 
-function rowProxy(seg: Segment, row: (Entry | null)[]): unknown {
+function rowProxy(seg: Segment, d: number, row: (Entry | null)[]): unknown {
+  const loc = seg.fp.loc;
+  const index = (p: string | symbol): number => {
+    if (typeof p !== 'string') return -1;
+    const i = Number(p);
+    return Number.isInteger(i) && i >= 0 && p === String(i) ? i : -1;
+  };
   return new Proxy(row, {
     get(t, p, receiver) {
-      if (typeof p === 'string') {
-        const i = Number(p);
-        if (Number.isInteger(i) && i >= 0 && p === String(i)) return seg.read(() => t[i]);
-      }
+      const i = index(p);
+      if (i >= 0) return seg.read(loc.entry(d, i), () => t[i]);
       return Reflect.get(t, p, receiver);
     },
     set(t, p, v) {
+      const i = index(p);
+      seg.wrote(i >= 0 ? loc.entry(d, i) : -1);
       if (seg.live) Reflect.set(t, p, v);
       return true;
     },
@@ -476,6 +621,16 @@ export interface StepsRunner {
   enabled(s: State): Action[];
   /** Per vCPU, every hypercall bound to that vCPU, in the atomic order. */
   readonly perVcpu: readonly (readonly Action[])[];
+  /** How many transition identities there are: vCPUs × hypercalls. */
+  readonly transitions: number;
+  /**
+   * The identity of `a` across states: (vCPU, hypercall). In any state a vCPU has either its
+   * hypercall in flight (one transition, its next segment) or none (one per hypercall it may start),
+   * so the same identity in two states is the same code from the same point.
+   */
+  transitionId(a: Action): number;
+  /** The locations the last `run` read and wrote (a new array each run). */
+  footprint(): Uint32Array;
 }
 
 export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: readonly Action[]): StepsRunner {
@@ -494,6 +649,8 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
   const before = new Array<number>(frameCount(u)).fill(0);
   const after = new Array<number>(frameCount(u)).fill(0);
   const none: Action[] = [];
+  const loc = new Locations(u);
+  const rec = new FootprintRecorder(loc);
 
   function enabled(s: State): Action[] {
     if (s.fault !== null) return none;
@@ -524,7 +681,15 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
     const i = index.get(a)!;
     const st = s.steps!;
     const vc = st.vcpus[v]!;
+    rec.reset();
+    // what `enabled` read to offer `a`: the fault, the vCPU itself, and for a hypercall started on an
+    // idle vCPU, that every vCPU before it is busy (only the first idle one starts hypercalls)
+    rec.read(loc.fault);
+    rec.read(loc.vcpu(v));
+    rec.write(loc.vcpu(v));
+    if (vc.op < 0) for (let w = 0; w < v; w++) rec.read(loc.vcpu(w));
     if (!segmented[i]) {
+      rec.everything(); // runs whole, outside the proxies: it may touch anything
       try {
         return runnerOf(atomicActions[i]!)(plainCtx, s);
       } catch (e) {
@@ -541,7 +706,7 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
       vc.journal = [];
     }
     excess(s, before);
-    const seg = new Segment(s, v, vc, deferred);
+    const seg = new Segment(s, v, vc, deferred, rec);
     const ctx: Ctx = { u, xen: table, sched: seg };
     let rc: Rc;
     let done = false;
@@ -552,10 +717,19 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
       if (e === SUSPEND) rc = IN_FLIGHT;
       else if (e instanceof HypervisorFault) {
         s.fault = e.fault;
+        rec.write(loc.fault);
         rc = null;
       } else throw e;
     } finally {
       muteLedger(false);
+    }
+    // The vCPU's own delta (below) is a function of what the segment wrote, and of the life of the
+    // domains whose entries it wrote (a destroyed domain's entries hold nothing): read those too.
+    for (let d = 0; d < u.domains.length; d++) {
+      let entryWritten = false;
+      for (let g = 0; g < u.gfns; g++) if (rec.writes(loc.entry(d, g))) entryWritten = true;
+      if (entryWritten) rec.read(loc.domain(d));
+      if (rec.writes(loc.domain(d))) for (let g = 0; g < u.gfns; g++) rec.read(loc.entry(d, g));
     }
     if (done) {
       if (seg.holdsLock()) throw new Error(`steps: ${atomicActions[i]!.op} returned holding a p2m lock`);
@@ -572,7 +746,15 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
     return rc;
   }
 
-  return { run, enabled, perVcpu };
+  const hypercalls = atomicActions.length;
+  return {
+    run,
+    enabled,
+    perVcpu,
+    transitions: u.vcpus * hypercalls,
+    transitionId: (a) => a.vcpu! * hypercalls + index.get(a)!,
+    footprint: () => rec.fp,
+  };
 }
 
 /** "p2mRemoveForeign: before put_page(frame 3)": where a vCPU stands. */

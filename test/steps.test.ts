@@ -71,6 +71,9 @@ describe('steps granularity: the command line', () => {
     [['--vcpus', '2'], /--vcpus needs --granularity steps/],
     [['--por'], /--por .*needs --granularity steps/],
     [['--granularity', 'fine'], /--granularity: unknown granularity "fine"/],
+    [['--reduction', 'sleep'], /--reduction reduces interleavings of vCPUs: it needs --granularity steps/],
+    [['--granularity', 'steps', '--reduction', 'persistent'], /--reduction: "persistent" is not one of sleep, none/],
+    [['--granularity', 'steps', '--reduction', 'sleep', '--workers', '2'], /--reduction sleep runs on one worker/],
   ])('%j is one clear line, exit 2', async (args, msg) => {
     const r = await runCli(['explore', ...args, '--depth', '1', '--no-progress']);
     expect(r.code).toBe(2);
@@ -78,6 +81,19 @@ describe('steps granularity: the command line', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+  it('the report says what sleep sets pruned, in text and JSON; --reduction none steps every transition', async () => {
+    const base = ['explore', '--granularity', 'steps', '--vcpus', '2', '--domains', 'dom0:pvh:hw,dom1:hvm', '--gfns', '1', '--spare-frames', '0', '--depth', '8', '--no-progress'];
+    const text = await runCli(base);
+    expect(text.stdout).toMatch(/partial-order reduction: sleep sets; [\d,]+ of [\d,]+ transitions not stepped \(\d+\.\d%\); the same states, depths and traces as without/);
+    const sleep = JSON.parse((await runCli([...base, '--json'])).stdout);
+    const none = JSON.parse((await runCli([...base, '--json', '--reduction', 'none'])).stdout);
+    expect(sleep.reduction.method).toBe('sleep-sets');
+    expect(sleep.reduction.pruned).toBeGreaterThan(0);
+    expect(none.reduction).toBeNull();
+    expect(sleep.totals.distinct).toBe(none.totals.distinct);
+    expect(sleep.totals.generated + sleep.reduction.pruned).toBe(none.totals.generated);
+    expect(sleep.properties).toEqual(none.properties);
+  }, 120_000);
   it('simulate refuses steps granularity in one line, exit 2', async () => {
     const r = await runCli(['simulate', '--granularity', 'steps', '--runs', '1']);
     expect(r.code).toBe(2);

@@ -9,7 +9,7 @@ import { check } from '../check.js';
 import { coverageReport } from '../trace/coverage.js';
 import { exitCodeOf, renderJson, renderText, runNotes } from '../trace/report.js';
 import { resolveTarget, targetInvariants, type Target, type TargetFlags } from '../xen-model.js';
-import { EXIT, TOOL_VERSION, UsageError } from './common.js';
+import { EXIT, printable, TOOL_VERSION, UsageError } from './common.js';
 import { defaultFrontierMemory, defaultMemoryLimit, parseDepth, parseDuration, parsePositive, parseSize, selectInvariants } from './flags.js';
 import { checkOutputDir, traceFileNames, writeTraces } from './output.js';
 import { progressSink } from './progress.js';
@@ -33,6 +33,7 @@ export interface ExploreFlags extends TargetFlags {
   oversubscribe?: boolean;
   symmetry?: boolean;
   por?: boolean;
+  reduction?: string;
   coverage?: boolean;
   color?: boolean;
   gfns?: string;
@@ -48,6 +49,8 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   const { u, label } = target;
   if (f.por && u.granularity !== 'steps') throw new UsageError('--por reduces interleavings of vCPUs: it needs --granularity steps');
   if (f.por) throw new UsageError('--por: partial-order reduction is not available yet; run --granularity steps without it');
+  if (f.reduction !== undefined && f.reduction !== 'sleep' && f.reduction !== 'none') throw new UsageError(`--reduction: "${printable(f.reduction)}" is not one of sleep, none`);
+  if (f.reduction !== undefined && u.granularity !== 'steps') throw new UsageError('--reduction reduces interleavings of vCPUs: it needs --granularity steps');
   if (f.symmetry && u.granularity === 'steps') throw new UsageError('--symmetry is not available with --granularity steps yet: drop one of them');
   const depth = parseDepth(f.depth);
   const maxStates = parsePositive('--max-states', f.maxStates);
@@ -58,6 +61,9 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   // refuse an unusable --trace-out before a long run, not after it
   if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const workers = parsePositive('--workers', f.workers) ?? 1;
+  if (f.reduction === 'sleep' && workers > 1) throw new UsageError('--reduction sleep runs on one worker: drop --workers, or use --reduction none');
+  // sleep sets by default with steps granularity, on one worker (the partitioned search steps every transition)
+  const sleepSets = u.granularity === 'steps' && f.reduction !== 'none' && workers === 1;
   // each worker holds a model and a share of every level: more workers than cores only costs memory
   const cores = availableParallelism();
   if (workers > cores && !f.oversubscribe) {
@@ -124,6 +130,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
       ...(f.checkpoint !== undefined ? { checkpoint: { dir: resolve(f.checkpoint), identity } } : {}),
       ...(resume !== undefined ? { resume } : {}),
       symmetry: f.symmetry === true,
+      sleepSets,
       maxDepth: depth,
       maxStates,
       memoryLimitBytes,
@@ -178,6 +185,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     exact: f.exact ?? false,
     exitCode,
     notes: [...(hung ? [hung] : []), ...runNotes(u, label, result.violations.map((v) => v.message ?? ''))],
+    reductionNote: reductionNote(u, f, workers, result),
     overrides: overrideReport(target, result.tallies),
     coverage: f.coverage ? coverageReport(result, w.xm.ctx.xen) : null,
   };
@@ -209,6 +217,19 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     }
   }
   return exitCode;
+}
+
+/** What the report says of partial-order reduction with steps granularity (null with atomic). */
+function reductionNote(u: { granularity: string }, f: ExploreFlags, workers: number, r: ExploreResult): string | null {
+  if (u.granularity !== 'steps') return null;
+  if (r.reduction !== undefined) {
+    const all = r.generated + r.reduction.pruned;
+    const pct = all === 0 ? 0 : (100 * r.reduction.pruned) / all;
+    return `partial-order reduction: sleep sets; ${r.reduction.pruned.toLocaleString('en-US')} of ${all.toLocaleString('en-US')} transitions not stepped (${pct.toFixed(1)}%); the same states, depths and traces as without`;
+  }
+  if (f.reduction === 'none') return 'partial-order reduction: none (--reduction none)';
+  if (workers > 1) return `partial-order reduction: none (sleep sets run on one worker; with ${workers} workers every transition is stepped)`;
+  return 'partial-order reduction: none (a transition property of your own, or --coverage, needs every transition stepped)';
 }
 
 /** How many times each of a variant's overrides ran during the exploration (null: not a variant, or not known). */

@@ -11,6 +11,7 @@ import type { Model } from './model.js';
 import { Run, type ExploreOptions, type ExploreResult } from './run.js';
 import { loadSearch, saveSearch } from './resume.js';
 import { VisitedSet } from './visited.js';
+import { LevelSleep, type SleepSet } from './sleep.js';
 
 /** Runs the exploration to its end on this thread. */
 export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): ExploreResult {
@@ -43,6 +44,8 @@ export async function exploreAsync<S, A, R>(model: Model<S, A, R>, opts: Explore
 class LevelSink<S, A, R> implements ExpansionSink {
   depth = 0;
   next: LevelStates;
+  /** With sleep sets: the next level's. */
+  nextSleep: LevelSleep | null = null;
   constructor(
     private readonly run: Run<S, A, R>,
     private readonly visited: VisitedSet,
@@ -50,8 +53,13 @@ class LevelSink<S, A, R> implements ExpansionSink {
   ) {
     this.next = new FrontierBuffer(stride);
   }
-  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array): boolean {
-    if (this.visited.insert(hi, lo, parent, action, enc) < 0) return false;
+  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSet): boolean {
+    const sl = this.nextSleep;
+    if (this.visited.insert(hi, lo, parent, action, enc) < 0) {
+      if (sl !== null) sl.merge(hi, lo, sleep);
+      return false;
+    }
+    if (sl !== null) sl.add(this.next.count, hi, lo, sleep);
     this.next.push(enc);
     return true;
   }
@@ -118,7 +126,11 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
     if (opts.resume !== undefined) ({ startDepth, levelStart, growth } = resumeInto(run, visited, frontier, opts));
     else run.initial(frontier);
     opts.onLevel?.(run.result());
-    const expander = new Expander(model, opts.symmetry ?? false, (name) => run.done(name));
+    const expander = new Expander(model, opts.symmetry ?? false, (name) => run.done(name), opts.sleepSets === true && model.reduction !== undefined);
+    // the frontier's sleep sets (none for the initial states, nor for a resumed frontier: an empty
+    // sleep set takes every transition, which is always sound)
+    let sleep: LevelSleep | null = null;
+    if (expander.reducing) run.reduction = { method: 'sleep-sets', pruned: 0 };
     const watch = opts.watch ?? null;
     expander.watch = watch;
     const sink = new LevelSink(run, visited, stride);
@@ -133,6 +145,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       next = newLevel(stride, Math.max(1024, Math.ceil(frontier.count * growth * 1.25)), spill, run.spill);
       sink.next = next;
       sink.depth = depth;
+      sink.nextSleep = expander.reducing ? new LevelSleep() : null;
       const before = visited.size;
       const generatedBefore = expander.generated;
       const count = frontier.count;
@@ -142,7 +155,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
         for (let o = 0; o < chunk.length; o += stride, i++) {
           if (watch !== null) watchPath(watch, visited.path(levelStart + i));
           try {
-            expander.expand(levelStart + i, chunk.subarray(o, o + stride), sink);
+            expander.expand(levelStart + i, chunk.subarray(o, o + stride), sink, sleep === null ? null : sleep.get(i));
           } catch (e) {
             if (!(e instanceof StepError)) throw e;
             throw new ModelStepError(stepFailure(e, visited.path(e.parentId), visited.root(e.parentId)));
@@ -162,6 +175,7 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       }
       const levelGenerated = expander.generated - generatedBefore;
       run.generated += levelGenerated;
+      if (run.reduction !== undefined) run.reduction.pruned = expander.pruned;
       run.notePeakRss();
       const added = visited.size - before;
       if (added === 0 && !partial) {
@@ -176,6 +190,8 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       frontier.dispose();
       frontier = next;
       next = null;
+      sleep = sink.nextSleep;
+      sleep?.seal();
       if (opts.checkpoint !== undefined) saveLevel(opts.checkpoint, run, visited, frontier, depth);
     }
     if (!run.stopped && !run.fixpoint && frontier.count === 0) run.fixpoint = true;

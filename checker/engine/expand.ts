@@ -12,7 +12,8 @@
 // decoding, no copy before a step, no encoding after it, and a step that wrote nothing is a self-loop
 // without a comparison), else through decode, step and encode.
 import { fingerprint } from './fingerprint.js';
-import type { EncodedStepper, EngineInvariant, EngineWitness, Model } from './model.js';
+import type { EncodedStepper, EngineInvariant, EngineWitness, Model, Reduction } from './model.js';
+import { FootprintTable, sleeps, type SleepSet } from './sleep.js';
 
 /** Action indices are stored in 16 bits. */
 export const MAX_ACTIONS = 0xffff;
@@ -20,9 +21,10 @@ export const MAX_ACTIONS = 0xffff;
 export interface ExpansionSink {
   /**
    * A successor that differs from its parent. `enc` is its encoding (overwritten after the call).
-   * Returns true when the state is new here: its state properties are then checked.
+   * Returns true when the state is new here: its state properties are then checked. `sleep`: with
+   * sleep sets, the transitions the successor need not take (checker/engine/sleep.ts).
    */
-  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array): boolean;
+  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSet): boolean;
   /** The first violation of invariant `k` (its index in the model's invariants). */
   violation(k: number, parent: number, action: number, message: string, transition: boolean): void;
   /** The first time witness `k` holds. */
@@ -141,13 +143,23 @@ export class Expander<S, A, R> {
   private readonly stateWit: Indexed<EngineWitness<S, A, R>>[];
   /** Shared memory a watchdog reads (WATCH_PARENT, WATCH_ACTION), or null. */
   watch: Int32Array | null = null;
+  /** With sleep sets: the model's reduction interface, and the footprints by number. */
+  private readonly reduction: Reduction<A> | null;
+  private readonly footprints: FootprintTable | null;
+  /** Transitions not stepped because they slept. */
+  pruned = 0;
+  /** The sleeping and the already expanded transitions of the state being expanded: (id, footprint) pairs. */
+  private prior: number[] = [];
 
   /** `done`: names already violated or reached (at an earlier level). */
   constructor(
     private readonly model: Model<S, A, R>,
     symmetry: boolean,
     done: (name: string) => boolean = () => false,
+    sleepSets = false,
   ) {
+    this.reduction = sleepSets ? (model.reduction ?? null) : null;
+    this.footprints = this.reduction === null ? null : new FootprintTable();
     this.stride = model.encodedSize;
     this.scratch = new Uint8Array(this.stride);
     this.canonical = symmetry ? identityEncoder(model, true) : null;
@@ -161,11 +173,16 @@ export class Expander<S, A, R> {
     this.stateWit = indexed(model.witnesses).filter(({ p }) => p.state);
   }
 
-  /** Expands the state with id `parentId` and encoding `parentEnc`. */
-  expand(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink): void {
+  /** Whether sleep sets are on: the sink is then given each successor's sleep set. */
+  get reducing(): boolean {
+    return this.reduction !== null;
+  }
+
+  /** Expands the state with id `parentId` and encoding `parentEnc` (which sleeps on `sleep`). */
+  expand(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink, sleep: SleepSet = null): void {
     // the model's code may throw (a user's variant): say which state and action
     try {
-      this.expandFrom(parentId, parentEnc, sink);
+      this.expandFrom(parentId, parentEnc, sink, sleep);
     } catch (e) {
       throw e instanceof StepError ? e : new StepError(parentId, this.current, e);
     }
@@ -174,17 +191,39 @@ export class Expander<S, A, R> {
   /** The action index being stepped (-1 before the first). */
   private current = -1;
 
-  private expandFrom(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink): void {
-    const { model, stride, scratch, fp, invDone, witDone, transInv, transWit, stateInv, stateWit, watch, stepper, canonical } = this;
+  private expandFrom(parentId: number, parentEnc: Uint8Array, sink: ExpansionSink, sleep: SleepSet): void {
+    const { model, stride, scratch, fp, invDone, witDone, transInv, transWit, stateInv, stateWit, watch, stepper, canonical, reduction, footprints } = this;
     this.current = -1;
     if (watch !== null) watch[WATCH_PARENT] = parentId;
     const s = stepper.load(parentEnc);
     const acts = enabledActions(model, s);
+    const prior = this.prior;
+    prior.length = 0;
+    if (sleep !== null) for (let k = 0; k < sleep.length; k++) prior.push(sleep[k]!);
     for (let ai = 0; ai < acts.length; ai++) {
       const a = acts[ai]!;
       this.current = ai;
       if (watch !== null) watch[WATCH_ACTION] = ai;
+      let transition = -1;
+      if (reduction !== null) {
+        transition = reduction.transitionId(a);
+        if (sleeps(sleep, transition)) {
+          this.pruned += 1;
+          continue;
+        }
+      }
       const result = stepper.step(a, ai);
+      let childSleep: SleepSet = null;
+      if (reduction !== null) {
+        // the successor sleeps on what slept here and what was expanded before `a`, where independent of `a`
+        const mine = reduction.footprint();
+        let kept: number[] | null = null;
+        for (let k = 0; k < prior.length; k += 2) {
+          if (reduction.independent(footprints!.get(prior[k + 1]!), mine)) (kept ??= []).push(prior[k]!, prior[k + 1]!);
+        }
+        if (kept !== null) childSleep = Int32Array.from(kept);
+        prior.push(transition, footprints!.intern(mine));
+      }
       const n = stepper.state();
       this.generated += 1;
       let enc = parentEnc;
@@ -212,7 +251,7 @@ export class Expander<S, A, R> {
       }
       if (unchanged) continue; // a self-loop: already visited
       fingerprint(enc, stride, fp);
-      if (!sink.successor(fp[0]!, fp[1]!, parentId, ai, enc)) continue;
+      if (!sink.successor(fp[0]!, fp[1]!, parentId, ai, enc, childSleep)) continue;
       for (let t = 0; t < stateInv.length; t++) {
         const { p, k } = stateInv[t]!;
         if (invDone[k]) continue;

@@ -34,6 +34,12 @@ export interface Model<S, A, R = unknown> {
   /** "Sometimes" properties. */
   readonly witnesses: readonly EngineWitness<S, A, R>[];
   /**
+   * Optional, for partial-order reduction (sleep sets, checker/engine/sleep.ts): transitions named
+   * across states, and what each step touched, so that two transitions enabled in one state can be
+   * told independent (they commute, and neither disables the other).
+   */
+  reduction?: Reduction<A>;
+  /**
    * Counters of the model's own (how many times each piece of a user's code ran): read at the end
    * of a run, in the thread that explored, and summed over threads.
    */
@@ -69,4 +75,14 @@ export interface EncodedStepper<S, A, R> {
   encoding(): Uint8Array;
   /** False when the last step changed nothing at all: the successor is the loaded state. */
   wrote(): boolean;
+}
+
+export interface Reduction<A> {
+  /** Transition identities are 0 .. transitions-1; one identity in two states is the same transition. */
+  readonly transitions: number;
+  transitionId(a: A): number;
+  /** After `step` (or a stepper's step): what that step read and wrote, in a fresh array. */
+  footprint(): Uint32Array;
+  /** Whether two footprints of transitions enabled in one state commute. */
+  independent(a: Uint32Array, b: Uint32Array): boolean;
 }

@@ -51,6 +51,18 @@ export interface ExploreOptions {
   resume?: { dir: string; identity: Record<string, unknown>; verified?: boolean };
   /** Keep the frontier on disk past a memory budget (the single-threaded explorer). */
   spill?: SpillOptions;
+  /**
+   * Partial-order reduction by sleep sets, where the model offers it (Model.reduction): fewer
+   * transitions stepped, the same states, depths and traces (checker/engine/sleep.ts).
+   */
+  sleepSets?: boolean;
+}
+
+/** What partial-order reduction did: the transitions it did not step. */
+export interface ReductionStats {
+  method: 'sleep-sets';
+  /** Transitions skipped because they slept (not counted in `generated`). */
+  pruned: number;
 }
 
 /** In a stop flag: index of the reason (0: none) and of the candidates counter of a parallel level. */
@@ -139,6 +151,8 @@ export interface ExploreResult {
   checkpoints?: { written: number; lastBytes: number; depth: number };
   /** With `resume`: the depth the search was resumed at. */
   resumedAt?: number;
+  /** With `sleepSets` (and a model that offers reduction): what it pruned. */
+  reduction?: ReductionStats;
 }
 
 export interface HungStep {
@@ -191,6 +205,7 @@ export class Run<S, A, R> {
   /** Counters of the model saved in a checkpoint, added to the model's own (a resumed run). */
   baseTallies: Record<string, number> | null = null;
   spill: SpillStats | undefined;
+  reduction: ReductionStats | undefined;
   checkpoints: { written: number; lastBytes: number; depth: number } | undefined;
   resumedAt: number | undefined;
   private readonly interval: number;
@@ -352,6 +367,7 @@ export class Run<S, A, R> {
       peakRssBytes: Math.max(this.peakRss, peakResidentBytes()),
       ...(this.model.tallies ? { tallies: this.tallies(this.model.tallies())! } : {}),
       ...(this.spill ? { spill: { ...this.spill } } : {}),
+      ...(this.reduction ? { reduction: { ...this.reduction } } : {}),
       ...(this.checkpoints ? { checkpoints: { ...this.checkpoints } } : {}),
       ...(this.resumedAt !== undefined ? { resumedAt: this.resumedAt } : {}),
     };

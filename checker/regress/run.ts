@@ -133,7 +133,8 @@ export async function runEntry(e: MatrixEntry, matrixDir: string, resolved?: Tar
   let checked;
   const t0 = performance.now();
   try {
-    checked = await check(target, { maxDepth: e.depth, invariants: INVARIANTS, workers: 1, flags });
+    // with steps granularity, the default reduction (sleep sets), as explore runs it
+    checked = await check(target, { maxDepth: e.depth, invariants: INVARIANTS, workers: 1, flags, sleepSets: target.u.granularity === 'steps' });
   } catch (err) {
     if (err instanceof VariantError) {
       return { ...errorOutcome(e, matrixDir, new VariantError(`entry "${e.name}": ${err.message}`)), elapsedMs: Math.round(performance.now() - t0), command: entryCommand(e, matrixDir), target };

@@ -36,6 +36,8 @@ export interface RunInfo {
   coverage?: CoverageReport | null;
   /** How the run searched (what --json gives beside the configuration). */
   search: SearchInfo;
+  /** With steps granularity: what partial-order reduction did, in a sentence (null with atomic). */
+  reductionNote?: string | null;
 }
 
 export interface SearchInfo {
@@ -126,6 +128,7 @@ export function renderText(info: RunInfo, st: Style = PLAIN): string {
   }
   const secs = r.elapsedMs / 1000;
   lines.push(`total ${n(r.distinct)} distinct states, ${n(r.generated)} generated, in ${secs.toFixed(2)} s (${n(Math.round(r.statesPerSecond))} distinct states/s)`);
+  if (info.reductionNote) lines.push(info.reductionNote);
   lines.push(
     info.exact
       ? 'state identity: exact (full encodings compared)'
@@ -257,6 +260,8 @@ export function renderJson(info: RunInfo): unknown {
     actions: info.actionCount,
     levels: r.levels.map((l) => ({ depth: l.depth, distinct: l.distinct, generated: l.generated, complete: l.complete })),
     totals: { distinct: r.distinct, generated: r.generated },
+    // with steps granularity: the transitions sleep sets did not step (not in `generated`)
+    reduction: r.reduction ? { method: r.reduction.method, pruned: r.reduction.pruned } : null,
     fixpoint: r.fixpoint,
     stopped: r.stopped,
     elapsedMs: Math.round(r.elapsedMs),
