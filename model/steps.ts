@@ -186,9 +186,14 @@ export function decodeSteps(u: Universe, b: Uint8Array, at: number): StepsState 
 // writes: each then reads the same values in either order, so takes the same path and writes the same
 // values. The locations are recorded as a segment runs (through the proxies and the scheduler hooks
 // the bodies already go through), not declared by hand: a version's or a mutant's own access pattern
-// is what decides. A location is a frame (all its fields), a domain (all its fields, its relinquish
-// record included), one p2m entry, a domain's p2m lock, one TLB slot (domain, frame), a vCPU's own
-// record, the fault, the armed allocation failures.
+// is what decides. A location is one field of a frame (owner, count, allocated, m2p), one field of a
+// domain (its relinquish record is one), one p2m entry, a domain's p2m lock, one TLB slot (domain,
+// frame), a vCPU's own record and apart from it whether the vCPU is busy (which is all a hypercall
+// started on another vCPU reads of it), the fault, the armed allocation failures.
+
+const FRAME_FIELDS: readonly string[] = ['owner', 'count', 'allocated', 'm2p'];
+const DOMAIN_FIELDS: readonly string[] = ['life', 'logDirty', 'relinquish', 'tables', 'pool'];
+const LIFE = 0;
 
 export class Locations {
   readonly fault = 0;
@@ -206,19 +211,25 @@ export class Locations {
     const f = frameCount(u);
     const d = u.domains.length;
     this.frame0 = 2;
-    this.domain0 = this.frame0 + f;
-    this.entry0 = this.domain0 + d;
+    this.domain0 = this.frame0 + f * FRAME_FIELDS.length;
+    this.entry0 = this.domain0 + d * DOMAIN_FIELDS.length;
     this.lock0 = this.entry0 + d * u.gfns;
     this.tlb0 = this.lock0 + d;
     this.vcpu0 = this.tlb0 + d * f;
-    this.count = this.vcpu0 + u.vcpus;
+    this.count = this.vcpu0 + 2 * u.vcpus;
     this.words = (this.count + 31) >>> 5;
   }
-  frame(m: number): number {
-    return this.frame0 + m;
+  /** -1 for a field the model does not have (the caller then records everything). */
+  frame(m: number, field: string | symbol): number {
+    const k = typeof field === 'string' ? FRAME_FIELDS.indexOf(field) : -1;
+    return k < 0 ? -1 : this.frame0 + m * FRAME_FIELDS.length + k;
   }
-  domain(d: number): number {
-    return this.domain0 + d;
+  domain(d: number, field: string | symbol): number {
+    const k = typeof field === 'string' ? DOMAIN_FIELDS.indexOf(field) : -1;
+    return k < 0 ? -1 : this.domain0 + d * DOMAIN_FIELDS.length + k;
+  }
+  life(d: number): number {
+    return this.domain0 + d * DOMAIN_FIELDS.length + LIFE;
   }
   /** -1 past the row (the caller then records everything). */
   entry(d: number, g: number): number {
@@ -232,6 +243,10 @@ export class Locations {
   }
   vcpu(v: number): number {
     return this.vcpu0 + v;
+  }
+  /** Whether vCPU v has a hypercall in flight. */
+  busy(v: number): number {
+    return this.vcpu0 + this.u.vcpus + v;
   }
   gfns(): number {
     return this.u.gfns;
@@ -349,13 +364,15 @@ class Segment implements Sched {
     muteLedger(!this.live);
   }
 
-  read<T>(loc: number, real: () => T): T {
-    if (this.live) {
-      this.fp.read(loc);
-      const v = real();
-      journalPush(this.vc.journal, v);
-      return v;
-    }
+  /** A read past the replay: recorded in the footprint and the journal. */
+  record<T>(loc: number, v: T): T {
+    this.fp.read(loc);
+    journalPush(this.vc.journal, v);
+    return v;
+  }
+
+  /** A read while replaying: the value the journal kept. */
+  replayed<T>(): T {
     const j = this.vc.journal;
     if (this.jpos >= j.length) throw new Error('steps: a replayed hypercall read more than it did before (its code is not deterministic)');
     const v = journalValue(j[this.jpos]!, j[this.jpos + 1]!) as T;
@@ -471,7 +488,7 @@ class Segment implements Sched {
 function stateProxy(seg: Segment): State {
   const raw = (seg as unknown as { raw: State }).raw;
   const loc = seg.fp.loc;
-  const frames = arrayProxy(raw.frames, (i) => fieldsProxy(seg, loc.frame(i), () => raw.frames[i]! as unknown as Record<string, unknown>));
+  const frames = arrayProxy(raw.frames, (i) => fieldsProxy(seg, (p) => loc.frame(i, p), () => raw.frames[i]! as unknown as Record<string, unknown>));
   const domains = arrayProxy(raw.domains, (d) => domainProxy(seg, raw, d));
   const p2m = arrayProxy(raw.p2m, (d) => rowProxy(seg, d, raw.p2m[d]!));
   return new Proxy(raw, {
@@ -479,7 +496,7 @@ function stateProxy(seg: Segment): State {
       if (p === 'frames') return frames;
       if (p === 'domains') return domains;
       if (p === 'p2m') return p2m;
-      if (p === 'armedFailures') return seg.read(loc.armed, () => t.armedFailures);
+      if (p === 'armedFailures') return seg.live ? seg.record(loc.armed, t.armedFailures) : seg.replayed();
       return Reflect.get(t, p);
     },
     set(t, p, v) {
@@ -490,18 +507,26 @@ function stateProxy(seg: Segment): State {
   });
 }
 
+/** An array index as a proxy trap sees it ("3"), or -1 for any other key. */
+function indexKey(p: string | symbol): number {
+  if (typeof p !== 'string') return -1;
+  const c = p.charCodeAt(0);
+  if (c < 48 || c > 57) return -1;
+  if (p.length === 1) return c - 48;
+  const i = Number(p);
+  return Number.isInteger(i) && p === String(i) ? i : -1;
+}
+
 function arrayProxy<T>(target: T[], element: (i: number) => unknown): T[] {
-  const cache = new Map<number, unknown>();
+  const cache: unknown[] = [];
   return new Proxy(target, {
     get(t, p, receiver) {
-      if (typeof p === 'string') {
-        const i = Number(p);
-        if (Number.isInteger(i) && i >= 0 && p === String(i)) {
-          if (i >= t.length) return undefined;
-          let e = cache.get(i);
-          if (e === undefined) cache.set(i, (e = element(i)));
-          return e;
-        }
+      const i = indexKey(p);
+      if (i >= 0) {
+        if (i >= t.length) return undefined;
+        let e = cache[i];
+        if (e === undefined) cache[i] = e = element(i);
+        return e;
       }
       return Reflect.get(t, p, receiver);
     },
@@ -512,13 +537,13 @@ function arrayProxy<T>(target: T[], element: (i: number) => unknown): T[] {
 }
 
 /** A record whose fields are read through the journal (a frame, a domain's relinquish record). */
-function fieldsProxy(seg: Segment, loc: number, obj: () => Record<string, unknown>): unknown {
+function fieldsProxy(seg: Segment, loc: (field: string | symbol) => number, obj: () => Record<string, unknown>): unknown {
   return new Proxy({}, {
     get(_t, p) {
-      return seg.read(loc, () => obj()[p as string]);
+      return seg.live ? seg.record(loc(p), obj()[p as string]) : seg.replayed();
     },
     set(_t, p, v) {
-      seg.wrote(loc);
+      seg.wrote(loc(p));
       if (seg.live) obj()[p as string] = v;
       return true;
     },
@@ -526,16 +551,17 @@ function fieldsProxy(seg: Segment, loc: number, obj: () => Record<string, unknow
 }
 
 function domainProxy(seg: Segment, raw: State, d: number): unknown {
-  const loc = seg.fp.loc.domain(d);
-  const relinquish = fieldsProxy(seg, loc, () => raw.domains[d]!.relinquish as unknown as Record<string, unknown>);
+  const locs = seg.fp.loc;
+  const rel = locs.domain(d, 'relinquish');
+  const relinquish = fieldsProxy(seg, () => rel, () => raw.domains[d]!.relinquish as unknown as Record<string, unknown>);
   return new Proxy({}, {
     get(_t, p) {
       const dom = raw.domains[d]!;
-      if (p === 'relinquish') return seg.read(loc, () => (dom.relinquish === null ? null : PRESENT)) === null ? null : relinquish;
-      return seg.read(loc, () => (dom as unknown as Record<string, unknown>)[p as string]);
+      if (p === 'relinquish') return (seg.live ? seg.record(rel, dom.relinquish === null ? null : PRESENT) : seg.replayed()) === null ? null : relinquish;
+      return seg.live ? seg.record(locs.domain(d, p), (dom as unknown as Record<string, unknown>)[p as string]) : seg.replayed();
     },
     set(_t, p, v) {
-      seg.wrote(loc);
+      seg.wrote(locs.domain(d, p));
       if (seg.live) (raw.domains[d] as unknown as Record<string, unknown>)[p as string] = v;
       return true;
     },
@@ -544,19 +570,14 @@ function domainProxy(seg: Segment, raw: State, d: number): unknown {
 
 function rowProxy(seg: Segment, d: number, row: (Entry | null)[]): unknown {
   const loc = seg.fp.loc;
-  const index = (p: string | symbol): number => {
-    if (typeof p !== 'string') return -1;
-    const i = Number(p);
-    return Number.isInteger(i) && i >= 0 && p === String(i) ? i : -1;
-  };
   return new Proxy(row, {
     get(t, p, receiver) {
-      const i = index(p);
-      if (i >= 0) return seg.read(loc.entry(d, i), () => t[i]);
+      const i = indexKey(p);
+      if (i >= 0) return seg.live ? seg.record(loc.entry(d, i), t[i]) : seg.replayed();
       return Reflect.get(t, p, receiver);
     },
     set(t, p, v) {
-      const i = index(p);
+      const i = indexKey(p);
       seg.wrote(i >= 0 ? loc.entry(d, i) : -1);
       if (seg.live) Reflect.set(t, p, v);
       return true;
@@ -573,17 +594,18 @@ export function steppedTable(xen: XenFunctions): XenFunctions {
     const fn = (xen as unknown as Record<string, unknown>)[name];
     if (typeof fn !== 'function') return;
     const kind = PRIMITIVE_POINT[name];
+    // fixed arity (at most ctx and five arguments, as in XenFunctions): a rest parameter would cost an
+    // array per call on the hot path
+    const f = fn as (ctx: Ctx, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => unknown;
+    if (fn.length > 6) throw new Error(`steps: ${name} takes more than five arguments after ctx`);
     out[name] = Object.assign(
-      (ctx: Ctx, ...args: unknown[]) => {
+      (ctx: Ctx, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => {
         const seg = ctx.sched as Segment | undefined;
-        if (seg === undefined) return (fn as (...a: unknown[]) => unknown)(ctx, ...args);
-        if (kind !== undefined) {
-          const mfn = args[1];
-          seg.point(kind, typeof mfn === 'number' ? mfn : 255);
-        }
+        if (seg === undefined) return f(ctx, a, b, c, d, e);
+        if (kind !== undefined) seg.point(kind, typeof b === 'number' ? b : 255);
         seg.fns.push(index);
         try {
-          return (fn as (...a: unknown[]) => unknown)(ctx, ...args);
+          return f(ctx, a, b, c, d, e);
         } finally {
           seg.fns.pop();
         }
@@ -685,9 +707,13 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
     // what `enabled` read to offer `a`: the fault, the vCPU itself, and for a hypercall started on an
     // idle vCPU, that every vCPU before it is busy (only the first idle one starts hypercalls)
     rec.read(loc.fault);
+    rec.read(loc.busy(v));
     rec.read(loc.vcpu(v));
     rec.write(loc.vcpu(v));
-    if (vc.op < 0) for (let w = 0; w < v; w++) rec.read(loc.vcpu(w));
+    if (vc.op < 0) {
+      rec.write(loc.busy(v));
+      for (let w = 0; w < v; w++) rec.read(loc.busy(w));
+    }
     if (!segmented[i]) {
       rec.everything(); // runs whole, outside the proxies: it may touch anything
       try {
@@ -723,15 +749,17 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
     } finally {
       muteLedger(false);
     }
-    // The vCPU's own delta (below) is a function of what the segment wrote, and of the life of the
-    // domains whose entries it wrote (a destroyed domain's entries hold nothing): read those too.
+    // The vCPU's own delta (below) is a function of what the segment wrote (counts, allocation
+    // flags, entries), and of the life of the domains whose entries it wrote (a destroyed domain's
+    // entries hold nothing): read that too; a segment that changes a domain's life reads its entries.
     for (let d = 0; d < u.domains.length; d++) {
       let entryWritten = false;
       for (let g = 0; g < u.gfns; g++) if (rec.writes(loc.entry(d, g))) entryWritten = true;
-      if (entryWritten) rec.read(loc.domain(d));
-      if (rec.writes(loc.domain(d))) for (let g = 0; g < u.gfns; g++) rec.read(loc.entry(d, g));
+      if (entryWritten) rec.read(loc.life(d));
+      if (rec.writes(loc.life(d))) for (let g = 0; g < u.gfns; g++) rec.read(loc.entry(d, g));
     }
     if (done) {
+      rec.write(loc.busy(v)); // idle again (if it started in this segment, it was written above)
       if (seg.holdsLock()) throw new Error(`steps: ${atomicActions[i]!.op} returned holding a p2m lock`);
       vc.op = -1;
       vc.k = 0;

@@ -109,6 +109,19 @@ describe('checkpoint and resume', () => {
     expect(outcome(resumed.stdout)).toEqual(outcome(whole.stdout));
   });
 
+  it("the next checkpoint removes a dead writer's temporary file, and leaves a live one's", async () => {
+    const ck = sub('stale');
+    // pid 2^22 + 1 is above Linux's pid_max: no such process
+    const dead = join(ck, `.${CHECKPOINT_FILE}.4194305.abc.tmp`);
+    const live = join(ck, `.${CHECKPOINT_FILE}.${process.pid}.def.tmp`);
+    await cli(...base, '--depth', '1', '--checkpoint', ck);
+    writeFileSync(dead, 'half a checkpoint');
+    writeFileSync(live, 'a checkpoint being written');
+    await cli(...base, '--depth', '2', '--resume', ck, '--checkpoint', ck);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+
   describe('refused with one line, exit 2, and no file left behind', () => {
     const good = sub('good');
     const cases: [string, (ck: string) => string[], RegExp][] = [

@@ -9,7 +9,7 @@
 // The visited fingerprints are saved as a plain list (not a table), so a checkpoint written by one
 // thread can be resumed by several workers and the other way round.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { Discovery, LevelStats } from './run.js';
@@ -91,11 +91,49 @@ export interface CheckpointSections {
 }
 
 /**
+ * The temporary files of writers that died mid-write (killed, the machine down): a file
+ * `.checkpoint.bin.PID.*.tmp` whose process no longer exists. A live writer's file (another run
+ * checkpointing into the same folder) is left alone.
+ */
+export function removeStaleTemporaries(dir: string): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  const prefix = `.${CHECKPOINT_FILE}.`;
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed += 1;
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, another user's
+  }
+}
+
+/**
  * Writes a checkpoint atomically. Returns the bytes written. A failure leaves the previous checkpoint
  * as it was, and no temporary file.
  */
 export function writeCheckpoint(target: CheckpointTarget, state: CheckpointState, s: CheckpointSections): number {
   mkdirSync(target.dir, { recursive: true });
+  removeStaleTemporaries(target.dir);
   const order = [s.fingerprints, s.parents, s.actions, s.encodings, s.frontier];
   const header: Header = { format: CHECKPOINT_FORMAT, endian: endianness(), identity: target.identity, state, sections: order.map((x) => x.bytes) };
   const tmp = join(target.dir, `.${CHECKPOINT_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
