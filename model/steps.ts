@@ -17,7 +17,7 @@ import { runnerOf, type Action, type Rc } from './actions.js';
 import { frameCount, type OpName, type Universe } from './config.js';
 import type { Sched } from './sched.js';
 import { byte, EncodingRangeError, typeCode } from './encode.js';
-import { LIVES, P2M_TYPES, RELINQUISH_PHASES, type Entry, type P2mType, type State } from './types.js';
+import { LIVES, P2M_TYPES, RELINQUISH_PHASES, type Domain, type Entry, type Frame, type P2mType, type Relinquish, type State } from './types.js';
 import { XEN_RETURNS, type Ctx, type XenFunctions } from './xen.js';
 
 /** The hypercalls that run in segments; the others (teardown, log-dirty, fault injection) run whole. */
@@ -486,25 +486,43 @@ class Segment implements Sched {
 // ---- the state as a hypercall in steps sees it: reads journaled, writes dropped while replaying ----
 
 function stateProxy(seg: Segment): State {
-  const raw = (seg as unknown as { raw: State }).raw;
-  const loc = seg.fp.loc;
-  const frames = arrayProxy(raw.frames, (i) => fieldsProxy(seg, (p) => loc.frame(i, p), () => raw.frames[i]! as unknown as Record<string, unknown>));
-  const domains = arrayProxy(raw.domains, (d) => domainProxy(seg, raw, d));
-  const p2m = arrayProxy(raw.p2m, (d) => rowProxy(seg, d, raw.p2m[d]!));
-  return new Proxy(raw, {
-    get(t, p) {
-      if (p === 'frames') return frames;
-      if (p === 'domains') return domains;
-      if (p === 'p2m') return p2m;
-      if (p === 'armedFailures') return seg.live ? seg.record(loc.armed, t.armedFailures) : seg.replayed();
-      return Reflect.get(t, p);
-    },
-    set(t, p, v) {
-      seg.wrote(p === 'armedFailures' ? loc.armed : p === 'fault' ? loc.fault : -1);
-      if (seg.live) Reflect.set(t, p, v);
-      return true;
-    },
-  });
+  return new StateView(seg, (seg as unknown as { raw: State }).raw) as unknown as State;
+}
+
+/**
+ * The state as a hypercall in steps sees it: its frames, domains and p2m rows as frozen arrays of
+ * views (a hypercall that replaces a whole frame, domain or row throws), the armed failures journaled.
+ */
+class StateView {
+  readonly frames: readonly FrameView[];
+  readonly domains: readonly DomainView[];
+  readonly p2m: readonly unknown[];
+  constructor(
+    private readonly seg: Segment,
+    private readonly raw: State,
+  ) {
+    this.frames = Object.freeze(raw.frames.map((_, m) => new FrameView(seg, raw, m)));
+    this.domains = Object.freeze(raw.domains.map((_, d) => new DomainView(seg, raw, d)));
+    this.p2m = Object.freeze(raw.p2m.map((row, d) => rowProxy(seg, d, row)));
+  }
+  get armedFailures(): number {
+    const seg = this.seg;
+    return seg.live ? seg.record(seg.fp.loc.armed, this.raw.armedFailures) : seg.replayed();
+  }
+  set armedFailures(v: number) {
+    this.seg.wrote(this.seg.fp.loc.armed);
+    if (this.seg.live) this.raw.armedFailures = v;
+  }
+  get fault(): State['fault'] {
+    return this.raw.fault;
+  }
+  set fault(v: State['fault']) {
+    this.seg.wrote(this.seg.fp.loc.fault);
+    if (this.seg.live) this.raw.fault = v;
+  }
+  get steps(): State['steps'] {
+    return this.raw.steps;
+  }
 }
 
 /** An array index as a proxy trap sees it ("3"), or -1 for any other key. */
@@ -517,55 +535,129 @@ function indexKey(p: string | symbol): number {
   return Number.isInteger(i) && p === String(i) ? i : -1;
 }
 
-function arrayProxy<T>(target: T[], element: (i: number) => unknown): T[] {
-  const cache: unknown[] = [];
-  return new Proxy(target, {
-    get(t, p, receiver) {
-      const i = indexKey(p);
-      if (i >= 0) {
-        if (i >= t.length) return undefined;
-        let e = cache[i];
-        if (e === undefined) cache[i] = e = element(i);
-        return e;
-      }
-      return Reflect.get(t, p, receiver);
-    },
-    set() {
-      throw new Error('steps: a hypercall replaced a whole frame, domain or p2m row');
-    },
-  });
+// A frame, a domain and a domain's relinquish record as a hypercall in steps sees them: each field an
+// accessor that journals and records its reads, and drops its writes while replaying. (Accessors, not
+// proxies: V8 inlines them, and these are the reads of every segment.) A field the model does not have
+// reads undefined, as from the plain records' prototypes.
+
+class FrameView {
+  private readonly at: number;
+  constructor(
+    private readonly seg: Segment,
+    private readonly raw: State,
+    private readonly m: number,
+  ) {
+    this.at = seg.fp.loc.frame(m, 'owner');
+  }
+  private get(k: number, v: () => unknown): never {
+    return (this.seg.live ? this.seg.record(this.at + k, v()) : this.seg.replayed()) as never;
+  }
+  private put(k: number): boolean {
+    this.seg.wrote(this.at + k);
+    return this.seg.live;
+  }
+  get owner(): Frame['owner'] {
+    return this.get(0, () => this.raw.frames[this.m]!.owner);
+  }
+  set owner(v: Frame['owner']) {
+    if (this.put(0)) this.raw.frames[this.m]!.owner = v;
+  }
+  get count(): number {
+    return this.get(1, () => this.raw.frames[this.m]!.count);
+  }
+  set count(v: number) {
+    if (this.put(1)) this.raw.frames[this.m]!.count = v;
+  }
+  get allocated(): boolean {
+    return this.get(2, () => this.raw.frames[this.m]!.allocated);
+  }
+  set allocated(v: boolean) {
+    if (this.put(2)) this.raw.frames[this.m]!.allocated = v;
+  }
+  get m2p(): number | null {
+    return this.get(3, () => this.raw.frames[this.m]!.m2p);
+  }
+  set m2p(v: number | null) {
+    if (this.put(3)) this.raw.frames[this.m]!.m2p = v;
+  }
 }
 
-/** A record whose fields are read through the journal (a frame, a domain's relinquish record). */
-function fieldsProxy(seg: Segment, loc: (field: string | symbol) => number, obj: () => Record<string, unknown>): unknown {
-  return new Proxy({}, {
-    get(_t, p) {
-      return seg.live ? seg.record(loc(p), obj()[p as string]) : seg.replayed();
-    },
-    set(_t, p, v) {
-      seg.wrote(loc(p));
-      if (seg.live) obj()[p as string] = v;
-      return true;
-    },
-  });
+class RelinquishView {
+  constructor(
+    private readonly seg: Segment,
+    private readonly raw: State,
+    private readonly d: number,
+    private readonly at: number,
+  ) {}
+  get phase(): Relinquish['phase'] {
+    return (this.seg.live ? this.seg.record(this.at, this.raw.domains[this.d]!.relinquish!.phase) : this.seg.replayed()) as Relinquish['phase'];
+  }
+  set phase(v: Relinquish['phase']) {
+    this.seg.wrote(this.at);
+    if (this.seg.live) this.raw.domains[this.d]!.relinquish!.phase = v;
+  }
+  get cursor(): number {
+    return (this.seg.live ? this.seg.record(this.at, this.raw.domains[this.d]!.relinquish!.cursor) : this.seg.replayed()) as number;
+  }
+  set cursor(v: number) {
+    this.seg.wrote(this.at);
+    if (this.seg.live) this.raw.domains[this.d]!.relinquish!.cursor = v;
+  }
 }
 
-function domainProxy(seg: Segment, raw: State, d: number): unknown {
-  const locs = seg.fp.loc;
-  const rel = locs.domain(d, 'relinquish');
-  const relinquish = fieldsProxy(seg, () => rel, () => raw.domains[d]!.relinquish as unknown as Record<string, unknown>);
-  return new Proxy({}, {
-    get(_t, p) {
-      const dom = raw.domains[d]!;
-      if (p === 'relinquish') return (seg.live ? seg.record(rel, dom.relinquish === null ? null : PRESENT) : seg.replayed()) === null ? null : relinquish;
-      return seg.live ? seg.record(locs.domain(d, p), (dom as unknown as Record<string, unknown>)[p as string]) : seg.replayed();
-    },
-    set(_t, p, v) {
-      seg.wrote(locs.domain(d, p));
-      if (seg.live) (raw.domains[d] as unknown as Record<string, unknown>)[p as string] = v;
-      return true;
-    },
-  });
+class DomainView {
+  private readonly at: number;
+  private rel: RelinquishView | null = null;
+  constructor(
+    private readonly seg: Segment,
+    private readonly raw: State,
+    private readonly d: number,
+  ) {
+    this.at = seg.fp.loc.domain(d, 'life');
+  }
+  private get(k: number, v: () => unknown): never {
+    return (this.seg.live ? this.seg.record(this.at + k, v()) : this.seg.replayed()) as never;
+  }
+  private put(k: number): boolean {
+    this.seg.wrote(this.at + k);
+    return this.seg.live;
+  }
+  private dom(): Domain {
+    return this.raw.domains[this.d]!;
+  }
+  get life(): Domain['life'] {
+    return this.get(0, () => this.dom().life);
+  }
+  set life(v: Domain['life']) {
+    if (this.put(0)) this.dom().life = v;
+  }
+  get logDirty(): boolean {
+    return this.get(1, () => this.dom().logDirty);
+  }
+  set logDirty(v: boolean) {
+    if (this.put(1)) this.dom().logDirty = v;
+  }
+  /** Whether there is a record is read (and journaled) here; its fields one by one. */
+  get relinquish(): Relinquish | null {
+    const present = this.get(2, () => (this.dom().relinquish === null ? null : PRESENT)) as unknown;
+    if (present === null) return null;
+    return (this.rel ??= new RelinquishView(this.seg, this.raw, this.d, this.at + 2)) as unknown as Relinquish;
+  }
+  set relinquish(v: Relinquish | null) {
+    if (this.put(2)) this.dom().relinquish = v === null ? null : { phase: v.phase, cursor: v.cursor };
+  }
+  get tables(): boolean {
+    return this.get(3, () => this.dom().tables);
+  }
+  set tables(v: boolean) {
+    if (this.put(3)) this.dom().tables = v;
+  }
+  get pool(): boolean {
+    return this.get(4, () => this.dom().pool);
+  }
+  set pool(v: boolean) {
+    if (this.put(4)) this.dom().pool = v;
+  }
 }
 
 function rowProxy(seg: Segment, d: number, row: (Entry | null)[]): unknown {
