@@ -343,24 +343,39 @@ class Segment implements Sched {
   /** Points met so far in this run of the hypercall. */
   private n = 0;
   /** Past the point where the previous segment stopped: reads and writes are real. */
-  live: boolean;
+  live = false;
   private jpos = 0;
   /** This hypercall's own lock depth per domain (replayed as well: it is a function of the path). */
   private readonly locks: number[];
   readonly fns: number[] = [];
+  /** The state as the hypercall sees it (made once: its views read the segment's current state). */
   readonly proxy: State;
+  /** The state the segment runs on, its vCPU and that vCPU's record (set by `begin`). */
+  raw!: State;
+  private v = -1;
+  private vc!: VcpuState;
 
   constructor(
-    private readonly raw: State,
-    private readonly v: number,
-    private readonly vc: VcpuState,
+    domains: number,
     private readonly deferredFlush: boolean,
     /** What this segment touches, past the replay (the replay reads the journal, not the state). */
     readonly fp: FootprintRecorder,
+    frames: number,
   ) {
+    this.locks = new Array<number>(domains).fill(0);
+    this.proxy = new StateView(this, frames, domains) as unknown as State;
+  }
+
+  /** Starts the next segment of vCPU v's hypercall on `raw` (one Segment serves every run: no garbage). */
+  begin(raw: State, v: number, vc: VcpuState): void {
+    this.raw = raw;
+    this.v = v;
+    this.vc = vc;
+    this.n = 0;
+    this.jpos = 0;
+    this.locks.fill(0);
+    this.fns.length = 0;
     this.live = vc.k === 0;
-    this.locks = raw.domains.map(() => 0);
-    this.proxy = stateProxy(this);
     muteLedger(!this.live);
   }
 
@@ -485,10 +500,6 @@ class Segment implements Sched {
 
 // ---- the state as a hypercall in steps sees it: reads journaled, writes dropped while replaying ----
 
-function stateProxy(seg: Segment): State {
-  return new StateView(seg, (seg as unknown as { raw: State }).raw) as unknown as State;
-}
-
 /**
  * The state as a hypercall in steps sees it: its frames, domains and p2m rows as frozen arrays of
  * views (a hypercall that replaces a whole frame, domain or row throws), the armed failures journaled.
@@ -499,11 +510,15 @@ class StateView {
   readonly p2m: readonly unknown[];
   constructor(
     private readonly seg: Segment,
-    private readonly raw: State,
+    frames: number,
+    domains: number,
   ) {
-    this.frames = Object.freeze(raw.frames.map((_, m) => new FrameView(seg, raw, m)));
-    this.domains = Object.freeze(raw.domains.map((_, d) => new DomainView(seg, raw, d)));
-    this.p2m = Object.freeze(raw.p2m.map((row, d) => rowProxy(seg, d, row)));
+    this.frames = Object.freeze(Array.from({ length: frames }, (_, m) => new FrameView(seg, m)));
+    this.domains = Object.freeze(Array.from({ length: domains }, (_, d) => new DomainView(seg, d)));
+    this.p2m = Object.freeze(Array.from({ length: domains }, (_, d) => rowProxy(seg, d)));
+  }
+  private get raw(): State {
+    return this.seg.raw;
   }
   get armedFailures(): number {
     const seg = this.seg;
@@ -544,10 +559,12 @@ class FrameView {
   private readonly at: number;
   constructor(
     private readonly seg: Segment,
-    private readonly raw: State,
     private readonly m: number,
   ) {
     this.at = seg.fp.loc.frame(m, 'owner');
+  }
+  private get raw(): State {
+    return this.seg.raw;
   }
   private get(k: number, v: () => unknown): never {
     return (this.seg.live ? this.seg.record(this.at + k, v()) : this.seg.replayed()) as never;
@@ -585,10 +602,12 @@ class FrameView {
 class RelinquishView {
   constructor(
     private readonly seg: Segment,
-    private readonly raw: State,
     private readonly d: number,
     private readonly at: number,
   ) {}
+  private get raw(): State {
+    return this.seg.raw;
+  }
   get phase(): Relinquish['phase'] {
     return (this.seg.live ? this.seg.record(this.at, this.raw.domains[this.d]!.relinquish!.phase) : this.seg.replayed()) as Relinquish['phase'];
   }
@@ -610,10 +629,12 @@ class DomainView {
   private rel: RelinquishView | null = null;
   constructor(
     private readonly seg: Segment,
-    private readonly raw: State,
     private readonly d: number,
   ) {
     this.at = seg.fp.loc.domain(d, 'life');
+  }
+  private get raw(): State {
+    return this.seg.raw;
   }
   private get(k: number, v: () => unknown): never {
     return (this.seg.live ? this.seg.record(this.at + k, v()) : this.seg.replayed()) as never;
@@ -641,7 +662,7 @@ class DomainView {
   get relinquish(): Relinquish | null {
     const present = this.get(2, () => (this.dom().relinquish === null ? null : PRESENT)) as unknown;
     if (present === null) return null;
-    return (this.rel ??= new RelinquishView(this.seg, this.raw, this.d, this.at + 2)) as unknown as Relinquish;
+    return (this.rel ??= new RelinquishView(this.seg, this.d, this.at + 2)) as unknown as Relinquish;
   }
   set relinquish(v: Relinquish | null) {
     if (this.put(2)) this.dom().relinquish = v === null ? null : { phase: v.phase, cursor: v.cursor };
@@ -660,18 +681,21 @@ class DomainView {
   }
 }
 
-function rowProxy(seg: Segment, d: number, row: (Entry | null)[]): unknown {
+/** p2m[d] as a hypercall in steps sees it: each entry read journaled, each write dropped while replaying. */
+function rowProxy(seg: Segment, d: number): unknown {
   const loc = seg.fp.loc;
-  return new Proxy(row, {
-    get(t, p, receiver) {
+  // the target is a stand-in: the row read is the segment's current state's
+  return new Proxy([], {
+    get(_t, p, receiver) {
+      const row = seg.raw.p2m[d]!;
       const i = indexKey(p);
-      if (i >= 0) return seg.live ? seg.record(loc.entry(d, i), t[i]) : seg.replayed();
-      return Reflect.get(t, p, receiver);
+      if (i >= 0) return seg.live ? seg.record(loc.entry(d, i), row[i]) : seg.replayed();
+      return Reflect.get(row, p, receiver);
     },
-    set(t, p, v) {
+    set(_t, p, v) {
       const i = indexKey(p);
       seg.wrote(i >= 0 ? loc.entry(d, i) : -1);
-      if (seg.live) Reflect.set(t, p, v);
+      if (seg.live) Reflect.set(seg.raw.p2m[d]!, p, v);
       return true;
     },
   });
@@ -765,6 +789,7 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
   const none: Action[] = [];
   const loc = new Locations(u);
   const rec = new FootprintRecorder(loc);
+  const seg = new Segment(u.domains.length, deferred, rec, frameCount(u));
 
   function enabled(s: State): Action[] {
     if (s.fault !== null) return none;
@@ -824,7 +849,7 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
       vc.journal = [];
     }
     excess(s, before);
-    const seg = new Segment(s, v, vc, deferred, rec);
+    seg.begin(s, v, vc);
     const ctx: Ctx = { u, xen: table, sched: seg };
     let rc: Rc;
     let done = false;
