@@ -50,7 +50,7 @@ export interface Interleaving {
   /** Transition identities are 0 .. transitions-1. */
   readonly transitions: number;
   transitionId(a: Action): number;
-  /** The footprint of the last apply (reads, then writes, as bit sets of `Locations`). */
+  /** The footprint of the last apply (reads, then writes, as bit sets of `Locations`); refilled by the next. */
   footprint(): Uint32Array;
 }
 

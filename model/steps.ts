@@ -259,9 +259,9 @@ export class FootprintRecorder {
   constructor(readonly loc: Locations) {
     this.fp = new Uint32Array(2 * loc.words);
   }
-  /** A fresh, empty footprint for the next transition (the last one stays with whoever kept it). */
+  /** Empty for the next transition (the same array: whoever keeps a footprint copies it). */
   reset(): void {
-    this.fp = new Uint32Array(2 * this.loc.words);
+    this.fp.fill(0);
   }
   read(l: number): void {
     if (l < 0) return this.everything();
@@ -719,12 +719,14 @@ export function steppedTable(xen: XenFunctions): XenFunctions {
         const seg = ctx.sched as Segment | undefined;
         if (seg === undefined) return f(ctx, a, b, c, d, e);
         if (kind !== undefined) seg.point(kind, typeof b === 'number' ? b : 255);
-        seg.fns.push(index);
-        try {
-          return f(ctx, a, b, c, d, e);
-        } finally {
-          seg.fns.pop();
-        }
+        // no try/finally: a segment that throws (a suspension, a fault) is over, and `begin` empties
+        // the stack for the next one
+        const fns = seg.fns;
+        const depth = fns.length;
+        fns.push(index);
+        const r = f(ctx, a, b, c, d, e);
+        fns.length = depth;
+        return r;
       },
       { implementation: (fn as { implementation?: string }).implementation ?? fn.name },
     );
@@ -767,7 +769,7 @@ export interface StepsRunner {
    * so the same identity in two states is the same code from the same point.
    */
   transitionId(a: Action): number;
-  /** The locations the last `run` read and wrote (a new array each run). */
+  /** The locations the last `run` read and wrote (the same array, refilled by each run). */
   footprint(): Uint32Array;
 }
 

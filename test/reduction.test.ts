@@ -82,7 +82,7 @@ describe('footprints: transitions called independent commute', () => {
         const acts = xm.enabled(s);
         const steps = acts.map((a) => {
           const r = xm.applyFast(s, a);
-          return { a, next: r.next, fp: il.footprint(), id: il.transitionId(a) };
+          return { a, next: r.next, fp: il.footprint().slice(), id: il.transitionId(a) };
         });
         for (let i = 0; i < steps.length; i++) {
           for (let j = i + 1; j < steps.length; j++) {

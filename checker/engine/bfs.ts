@@ -11,7 +11,7 @@ import type { Model } from './model.js';
 import { Run, type ExploreOptions, type ExploreResult } from './run.js';
 import { loadSearch, saveSearch } from './resume.js';
 import { VisitedSet } from './visited.js';
-import { LevelSleep, type SleepSet } from './sleep.js';
+import { LevelSleep, type SleepSource } from './sleep.js';
 
 /** Runs the exploration to its end on this thread. */
 export function explore<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): ExploreResult {
@@ -53,13 +53,13 @@ class LevelSink<S, A, R> implements ExpansionSink {
   ) {
     this.next = new FrontierBuffer(stride);
   }
-  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSet): boolean {
+  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSource | null): boolean {
     const sl = this.nextSleep;
     if (this.visited.insert(hi, lo, parent, action, enc) < 0) {
-      if (sl !== null) sl.merge(hi, lo, sleep);
+      if (sl !== null) sl.merge(hi, lo, sleep!);
       return false;
     }
-    if (sl !== null) sl.add(this.next.count, hi, lo, sleep);
+    if (sl !== null) sl.add(this.next.count, hi, lo, sleep!);
     this.next.push(enc);
     return true;
   }

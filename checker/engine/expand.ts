@@ -13,7 +13,7 @@
 // without a comparison), else through decode, step and encode.
 import { fingerprint } from './fingerprint.js';
 import type { EncodedStepper, EngineInvariant, EngineWitness, Model, Reduction } from './model.js';
-import { FootprintTable, sleeps, type SleepSet } from './sleep.js';
+import { FootprintTable, type SleepSet, type SleepSource } from './sleep.js';
 
 /** Action indices are stored in 16 bits. */
 export const MAX_ACTIONS = 0xffff;
@@ -22,9 +22,10 @@ export interface ExpansionSink {
   /**
    * A successor that differs from its parent. `enc` is its encoding (overwritten after the call).
    * Returns true when the state is new here: its state properties are then checked. `sleep`: with
-   * sleep sets, the transitions the successor need not take (checker/engine/sleep.ts).
+   * sleep sets, where to ask for the transitions the successor need not take (checker/engine/sleep.ts):
+   * computed only when asked, during the call.
    */
-  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSet): boolean;
+  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSource | null): boolean;
   /** The first violation of invariant `k` (its index in the model's invariants). */
   violation(k: number, parent: number, action: number, message: string, transition: boolean): void;
   /** The first time witness `k` holds. */
@@ -124,7 +125,7 @@ interface Indexed<T> {
   k: number;
 }
 
-export class Expander<S, A, R> {
+export class Expander<S, A, R> implements SleepSource {
   /** Per invariant (model order): already found, by this expander or before it. */
   readonly invDone: boolean[];
   /** Per witness (model order): already reached. */
@@ -150,6 +151,23 @@ export class Expander<S, A, R> {
   pruned = 0;
   /** The sleeping and the already expanded transitions of the state being expanded: (id, footprint) pairs. */
   private prior: number[] = [];
+  /** Per transition id, 1 while it sleeps in the state being expanded. */
+  private readonly asleep: Uint8Array | null;
+  /** For the successor just made: the prior pairs before it, and its footprint's number. */
+  private childFrom = 0;
+  private childFootprint = -1;
+
+  /** The sleep set of the successor just handed to the sink (with sleep sets on). */
+  sleep(): SleepSet {
+    const { prior, childFrom } = this;
+    const mine = this.footprints!.get(this.childFootprint);
+    const independent = this.reduction!.independent;
+    let kept: number[] | null = null;
+    for (let k = 0; k < childFrom; k += 2) {
+      if (independent(this.footprints!.get(prior[k + 1]!), mine)) (kept ??= []).push(prior[k]!, prior[k + 1]!);
+    }
+    return kept === null ? null : Int32Array.from(kept);
+  }
 
   /** `done`: names already violated or reached (at an earlier level). */
   constructor(
@@ -160,6 +178,7 @@ export class Expander<S, A, R> {
   ) {
     this.reduction = sleepSets ? (model.reduction ?? null) : null;
     this.footprints = this.reduction === null ? null : new FootprintTable();
+    this.asleep = this.reduction === null ? null : new Uint8Array(this.reduction.transitions);
     this.stride = model.encodedSize;
     this.scratch = new Uint8Array(this.stride);
     this.canonical = symmetry ? identityEncoder(model, true) : null;
@@ -183,6 +202,7 @@ export class Expander<S, A, R> {
     // the model's code may throw (a user's variant): say which state and action
     try {
       this.expandFrom(parentId, parentEnc, sink, sleep);
+      if (sleep !== null) for (let k = 0; k < sleep.length; k += 2) this.asleep![sleep[k]!] = 0;
     } catch (e) {
       throw e instanceof StepError ? e : new StepError(parentId, this.current, e);
     }
@@ -199,7 +219,11 @@ export class Expander<S, A, R> {
     const acts = enabledActions(model, s);
     const prior = this.prior;
     prior.length = 0;
-    if (sleep !== null) for (let k = 0; k < sleep.length; k++) prior.push(sleep[k]!);
+    const asleep = this.asleep;
+    if (sleep !== null) {
+      for (let k = 0; k < sleep.length; k++) prior.push(sleep[k]!);
+      for (let k = 0; k < sleep.length; k += 2) asleep![sleep[k]!] = 1;
+    }
     for (let ai = 0; ai < acts.length; ai++) {
       const a = acts[ai]!;
       this.current = ai;
@@ -207,22 +231,18 @@ export class Expander<S, A, R> {
       let transition = -1;
       if (reduction !== null) {
         transition = reduction.transitionId(a);
-        if (sleeps(sleep, transition)) {
+        if (sleep !== null && asleep![transition] === 1) {
           this.pruned += 1;
           continue;
         }
       }
       const result = stepper.step(a, ai);
-      let childSleep: SleepSet = null;
       if (reduction !== null) {
-        // the successor sleeps on what slept here and what was expanded before `a`, where independent of `a`
-        const mine = reduction.footprint();
-        let kept: number[] | null = null;
-        for (let k = 0; k < prior.length; k += 2) {
-          if (reduction.independent(footprints!.get(prior[k + 1]!), mine)) (kept ??= []).push(prior[k]!, prior[k + 1]!);
-        }
-        if (kept !== null) childSleep = Int32Array.from(kept);
-        prior.push(transition, footprints!.intern(mine));
+        // the successor's sleep set, if the sink asks for it (a new state, or one of this level
+        // reached again): what slept here and what was expanded before `a`, independent of `a`
+        this.childFrom = prior.length;
+        this.childFootprint = footprints!.intern(reduction.footprint());
+        prior.push(transition, this.childFootprint);
       }
       const n = stepper.state();
       this.generated += 1;
@@ -251,7 +271,7 @@ export class Expander<S, A, R> {
       }
       if (unchanged) continue; // a self-loop: already visited
       fingerprint(enc, stride, fp);
-      if (!sink.successor(fp[0]!, fp[1]!, parentId, ai, enc, childSleep)) continue;
+      if (!sink.successor(fp[0]!, fp[1]!, parentId, ai, enc, reduction === null ? null : this)) continue;
       for (let t = 0; t < stateInv.length; t++) {
         const { p, k } = stateInv[t]!;
         if (invDone[k]) continue;

@@ -81,7 +81,7 @@ export interface Reduction<A> {
   /** Transition identities are 0 .. transitions-1; one identity in two states is the same transition. */
   readonly transitions: number;
   transitionId(a: A): number;
-  /** After `step` (or a stepper's step): what that step read and wrote, in a fresh array. */
+  /** After `step` (or a stepper's step): what that step read and wrote (valid until the next step). */
   footprint(): Uint32Array;
   /** Whether two footprints of transitions enabled in one state commute. */
   independent(a: Uint32Array, b: Uint32Array): boolean;

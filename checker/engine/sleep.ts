@@ -31,7 +31,7 @@ export class FootprintTable {
     if (bucket === undefined) this.byHash.set(h, (bucket = []));
     for (const i of bucket) if (sameWords(this.list[i]!, fp)) return i;
     const i = this.list.length;
-    this.list.push(fp);
+    this.list.push(fp.slice()); // the model refills its array at the next step
     bucket.push(i);
     return i;
   }
@@ -51,6 +51,11 @@ function sameWords(a: Uint32Array, b: Uint32Array): boolean {
 
 /** A sleep set: (transition id, footprint number) pairs; null when empty. */
 export type SleepSet = Int32Array | null;
+
+/** The sleep set of a successor, made when asked (most successors were visited at an earlier level). */
+export interface SleepSource {
+  sleep(): SleepSet;
+}
 
 export function sleeps(z: SleepSet, transition: number): boolean {
   if (z === null) return false;
@@ -82,18 +87,19 @@ export class LevelSleep {
     return (hi & 0x1fffff) * 0x100000000 + (lo >>> 0);
   }
 
-  /** The state at `position` (new in this level) sleeps on `z`. */
-  add(position: number, hi: number, lo: number, z: SleepSet): void {
+  /** The state at `position` (new in this level) sleeps on what `src` says. */
+  add(position: number, hi: number, lo: number, src: SleepSource): void {
+    const z = src.sleep();
     this.sets[position] = z;
     if (z !== null) this.where.set(LevelSleep.key(hi, lo), position);
   }
 
   /** A state found again: if it is of this level, it sleeps only on what both parents gave it. */
-  merge(hi: number, lo: number, z: SleepSet): void {
+  merge(hi: number, lo: number, src: SleepSource): void {
     const key = LevelSleep.key(hi, lo);
     const p = this.where.get(key);
     if (p === undefined) return;
-    const next = intersect(this.sets[p]!, z);
+    const next = intersect(this.sets[p]!, src.sleep());
     this.sets[p] = next;
     if (next === null) {
       this.where.delete(key);
