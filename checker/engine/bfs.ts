@@ -6,7 +6,7 @@
 // answer never depends on scheduling. Frontier states are kept as encodings and decoded to expand.
 import { Expander, ModelStepError, StepError, stepFailure, watchPath, type ExpansionSink } from './expand.js';
 import type { CheckpointTarget, Section } from './checkpoint.js';
-import { FrontierBuffer, SpillFrontier, type LevelStates, type SpillOptions, type SpillStats } from './frontier.js';
+import { CountedLevel, FrontierBuffer, SpillFrontier, type LevelStates, type SpillOptions, type SpillStats } from './frontier.js';
 import type { Model } from './model.js';
 import { Run, type ExploreOptions, type ExploreResult } from './run.js';
 import { loadSearch, saveSearch } from './resume.js';
@@ -142,10 +142,12 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       }
       if (run.stopBeforeLevel(false)) break;
       // room for the next level as the last one grew (unused room is never touched, so costs nothing)
-      next = newLevel(stride, Math.max(1024, Math.ceil(frontier.count * growth * 1.25)), spill, run.spill);
+      // the last level is only counted (unless a checkpoint keeps it for a deeper --resume)
+      const last = depth === opts.maxDepth && opts.checkpoint === undefined;
+      next = last ? new CountedLevel(stride) : newLevel(stride, Math.max(1024, Math.ceil(frontier.count * growth * 1.25)), spill, run.spill);
       sink.next = next;
       sink.depth = depth;
-      sink.nextSleep = expander.reducing ? new LevelSleep() : null;
+      sink.nextSleep = expander.reducing && !last ? new LevelSleep() : null;
       const before = visited.size;
       const generatedBefore = expander.generated;
       const count = frontier.count;

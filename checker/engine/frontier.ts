@@ -15,6 +15,23 @@ export interface LevelStates {
   dispose(): void;
 }
 
+/**
+ * The last level of a bounded search: nothing expands it, so its states are counted, not kept (its
+ * states are in the visited set, and its traces are rebuilt from the links). Not with a checkpoint,
+ * which keeps the level for a deeper --resume.
+ */
+export class CountedLevel implements LevelStates {
+  count = 0;
+  constructor(readonly stride: number) {}
+  push(): void {
+    this.count += 1;
+  }
+  *chunks(): Iterable<Uint8Array> {
+    if (this.count > 0) throw new Error('internal: the states of the last level were not kept');
+  }
+  dispose(): void {}
+}
+
 export class FrontierBuffer implements LevelStates {
   buf: Uint8Array;
   count = 0;

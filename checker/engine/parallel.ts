@@ -150,6 +150,8 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         doneNames,
         symmetry: opts.symmetry ?? false,
         expected: sizes[k]! * candidatesPerParent * 1.2,
+        // the last level is only counted (unless a checkpoint keeps it for a deeper --resume)
+        keepEncodings: depth < opts.maxDepth || opts.checkpoint !== undefined,
         maxStates: opts.maxStates,
         storedBefore,
       }), progress, () => stopRequested(flag) === null);

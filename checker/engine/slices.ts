@@ -75,6 +75,8 @@ export interface SliceInput {
   symmetry: boolean;
   /** Expected number of candidates: room is made for them up front. */
   expected: number;
+  /** False at the last level of a bounded search (nothing expands it): candidates without their encodings. */
+  keepEncodings: boolean;
   /** --max-states, and the states stored before this level: the level's candidates count towards it. */
   maxStates?: number;
   storedBefore: number;
@@ -112,10 +114,11 @@ class SliceSink implements ExpansionSink {
     expected: number,
     private readonly invNames: string[],
     private readonly witNames: string[],
+    private readonly keep: boolean,
   ) {
     this.cap = Math.max(64, Math.ceil(expected));
     this.meta = sharedU32(this.cap * 4);
-    this.encodings = sharedU8(this.cap * stride);
+    this.encodings = sharedU8(keep ? this.cap * stride : 0);
     this.masks = tables.map((t) => t.length / 2 - 1);
   }
   successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array): boolean {
@@ -129,7 +132,7 @@ class SliceSink implements ExpansionSink {
     meta[count * 4 + 1] = lo;
     meta[count * 4 + 2] = parent;
     meta[count * 4 + 3] = action;
-    this.encodings.set(enc, count * this.stride);
+    if (this.keep) this.encodings.set(enc, count * this.stride);
     this.count = count + 1;
     // A candidate is a state first reached at this level (maybe from another slice too, where it is
     // checked as well): its state properties are checked here, on the live successor.
@@ -146,6 +149,7 @@ class SliceSink implements ExpansionSink {
     const m2 = sharedU32(this.cap * 4);
     m2.set(this.meta);
     this.meta = m2;
+    if (!this.keep) return;
     const e2 = sharedU8(this.cap * this.stride);
     e2.set(this.encodings);
     this.encodings = e2;
@@ -159,7 +163,7 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput, fla
   const done = new Set(inp.doneNames);
   const expander = new Expander(model, inp.symmetry, (name) => done.has(name));
   expander.watch = watch;
-  const sink = new SliceSink(inp.tables, local, stride, inp.expected, model.invariants.map((i) => i.name), model.witnesses.map((w) => w.name));
+  const sink = new SliceSink(inp.tables, local, stride, inp.expected, model.invariants.map((i) => i.name), model.witnesses.map((w) => w.name), inp.keepEncodings);
   let expanded = 0;
   let counted = 0; // candidates already added to the shared counter
   let complete = true;
