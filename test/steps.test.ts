@@ -70,6 +70,7 @@ describe('steps granularity: the command line', () => {
     [['--granularity', 'steps', '--vcpus', '0'], /--vcpus: expected a whole number from 1 to 4, got "0"/],
     [['--vcpus', '2'], /--vcpus needs --granularity steps/],
     [['--por'], /--por .*needs --granularity steps/],
+    [['--granularity', 'steps', '--por'], /--por: persistent sets are not built \(docs\/semantics\.md says why\)/],
     [['--granularity', 'fine'], /--granularity: unknown granularity "fine"/],
     [['--reduction', 'sleep'], /--reduction reduces interleavings of vCPUs: it needs --granularity steps/],
     [['--granularity', 'steps', '--reduction', 'persistent'], /--reduction: "persistent" is not one of sleep, none/],
