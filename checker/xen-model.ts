@@ -158,7 +158,7 @@ function reductionOf(xm: XenModel, invariants: readonly Invariant[], witnesses: 
   const builtinWit = new Set<Witness>(WITNESSES);
   if (invariants.some((i) => i.checkTransition !== undefined && !builtinInv.has(i))) return undefined;
   if (witnesses.some((w) => w.holdsTransition !== undefined && !builtinWit.has(w))) return undefined;
-  return { transitions: il.transitions, transitionId: il.transitionId, footprint: il.footprint, independent };
+  return { transitions: il.transitions, transitionId: il.transitionId, footprint: il.footprint, footprintWords: il.footprint().length, independent };
 }
 
 /**

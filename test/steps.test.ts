@@ -74,7 +74,6 @@ describe('steps granularity: the command line', () => {
     [['--granularity', 'fine'], /--granularity: unknown granularity "fine"/],
     [['--reduction', 'sleep'], /--reduction reduces interleavings of vCPUs: it needs --granularity steps/],
     [['--granularity', 'steps', '--reduction', 'persistent'], /--reduction: "persistent" is not one of sleep, none/],
-    [['--granularity', 'steps', '--reduction', 'sleep', '--workers', '2'], /--reduction sleep runs on one worker/],
   ])('%j is one clear line, exit 2', async (args, msg) => {
     const r = await runCli(['explore', ...args, '--depth', '1', '--no-progress']);
     expect(r.code).toBe(2);

@@ -61,9 +61,8 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
   // refuse an unusable --trace-out before a long run, not after it
   if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const workers = parsePositive('--workers', f.workers) ?? 1;
-  if (f.reduction === 'sleep' && workers > 1) throw new UsageError('--reduction sleep runs on one worker: drop --workers, or use --reduction none');
-  // sleep sets by default with steps granularity, on one worker (the partitioned search steps every transition)
-  const sleepSets = u.granularity === 'steps' && f.reduction !== 'none' && workers === 1;
+  // sleep sets by default with steps granularity, on any number of workers
+  const sleepSets = u.granularity === 'steps' && f.reduction !== 'none';
   // each worker holds a model and a share of every level: more workers than cores only costs memory
   const cores = availableParallelism();
   if (workers > cores && !f.oversubscribe) {
@@ -185,7 +184,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
     exact: f.exact ?? false,
     exitCode,
     notes: [...(hung ? [hung] : []), ...runNotes(u, label, result.violations.map((v) => v.message ?? ''))],
-    reductionNote: reductionNote(u, f, workers, result),
+    reductionNote: reductionNote(u, f, result),
     overrides: overrideReport(target, result.tallies),
     coverage: f.coverage ? coverageReport(result, w.xm.ctx.xen) : null,
   };
@@ -220,7 +219,7 @@ export async function runExplore(f: ExploreFlags, out: (s: string) => void, err:
 }
 
 /** What the report says of partial-order reduction with steps granularity (null with atomic). */
-function reductionNote(u: { granularity: string }, f: ExploreFlags, workers: number, r: ExploreResult): string | null {
+function reductionNote(u: { granularity: string }, f: ExploreFlags, r: ExploreResult): string | null {
   if (u.granularity !== 'steps') return null;
   if (r.reduction !== undefined) {
     const all = r.generated + r.reduction.pruned;
@@ -228,7 +227,6 @@ function reductionNote(u: { granularity: string }, f: ExploreFlags, workers: num
     return `partial-order reduction: sleep sets; ${r.reduction.pruned.toLocaleString('en-US')} of ${all.toLocaleString('en-US')} transitions not stepped (${pct.toFixed(1)}%); the same states, depths and traces as without`;
   }
   if (f.reduction === 'none') return 'partial-order reduction: none (--reduction none)';
-  if (workers > 1) return `partial-order reduction: none (sleep sets run on one worker; with ${workers} workers every transition is stepped)`;
   return 'partial-order reduction: none (a transition property of your own, or --coverage, needs every transition stepped)';
 }
 

@@ -113,7 +113,7 @@ Examples:
       .option('--resume <dir>', "continue the search saved in DIR, with the same model flags (refused otherwise); --depth and the limits may differ (a deeper --depth goes on); add --checkpoint to keep saving (DIR itself, or another)")
       .option('--frontier-memory <size>', 'keep at most this much of the frontier in memory, the rest on disk, written and read in order: MiB, or 512K, 64M, 2G (one worker only; without it the frontier stays in memory)')
       .option('--spill-dir <dir>', 'where the frontier goes past --frontier-memory (default: the system\'s temporary folder; alone: with --frontier-memory a quarter of --memory-limit); its files are removed at the end, on Ctrl-C and on errors')
-      .option('--reduction <mode>', 'with --granularity steps: sleep (the default on one worker: transitions that only reorder independent segments are not stepped; the same states, depths and traces) or none')
+      .option('--reduction <mode>', 'with --granularity steps: sleep (the default: transitions that only reorder independent segments are not stepped; the same states, depths and traces) or none')
       .option('--por', 'partial-order reduction with persistent sets (not built: see docs/semantics.md; sleep sets are the default with --granularity steps)')
       .option('--symmetry', 'identify states that differ only by swapping domains of the same kind (never the hardware domain): the same verdicts and depths, a little fewer states (frames stay numbered)')
       .option('--workers <n>', "worker threads expanding each level (same results for any number; default 1; at most the machine's cores)")

@@ -192,6 +192,11 @@ export class Expander<S, A, R> implements SleepSource {
     this.stateWit = indexed(model.witnesses).filter(({ p }) => p.state);
   }
 
+  /** With sleep sets: this expander's footprints by number (its sleep sets name them). */
+  footprintTable(): FootprintTable {
+    return this.footprints!;
+  }
+
   /** Whether sleep sets are on: the sink is then given each successor's sleep set. */
   get reducing(): boolean {
     return this.reduction !== null;

@@ -81,6 +81,8 @@ export interface Reduction<A> {
   /** Transition identities are 0 .. transitions-1; one identity in two states is the same transition. */
   readonly transitions: number;
   transitionId(a: A): number;
+  /** The length of every footprint (32-bit words): they travel between threads as words. */
+  readonly footprintWords: number;
   /** After `step` (or a stepper's step): what that step read and wrote (valid until the next step). */
   footprint(): Uint32Array;
   /** Whether two footprints of transitions enabled in one state commute. */

@@ -61,6 +61,9 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
   const stride = model.encodedSize;
   const visited = new PartitionedVisited(workers);
   const run = new Run(model, opts, visited);
+  // sleep sets travel with the candidates (checker/engine/slices.ts); a resumed frontier sleeps on nothing
+  const sleepSets = opts.sleepSets === true && model.reduction !== undefined;
+  if (sleepSets) run.reduction = { method: 'sleep-sets', pruned: 0 };
   const tallies = new Map<number, Record<string, number>>();
   // the last level's ratios, to make room up front: candidates per parent, new states per candidate
   let candidatesPerParent = 8;
@@ -152,6 +155,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         expected: sizes[k]! * candidatesPerParent * 1.2,
         // the last level is only counted (unless a checkpoint keeps it for a deeper --resume)
         keepEncodings: depth < opts.maxDepth || opts.checkpoint !== undefined,
+        sleepSets,
         maxStates: opts.maxStates,
         storedBefore,
       }), progress, () => stopRequested(flag) === null);
@@ -173,7 +177,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       const levelComplete = slices.length === nSlices && slices.every((r) => r.complete);
 
       // (2) insert, one partition per worker
-      const sliceCandidates = slices.map((r) => ({ meta: r.meta, count: r.count }));
+      const sliceCandidates = slices.map((r) => ({ meta: r.meta, count: r.count, ...(r.sleep ? { sleepIndex: r.sleep.index } : {}) }));
       const parts = await runTasks<PartitionResult>(pool, workers, (p) => ({
         task: 'insert',
         slice: p,
@@ -196,7 +200,8 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
         const r = slices[k]!;
         let states = 0;
         for (const q of parts) states += q.newCounts[k]!;
-        next.push({ meta: r.meta, encodings: r.encodings, count: r.count, states, firstId });
+        next.push({ meta: r.meta, encodings: r.encodings, count: r.count, states, firstId, ...(r.sleep ? { sleep: r.sleep } : {}) });
+        if (run.reduction !== undefined) run.reduction.pruned += r.pruned ?? 0;
         firstId += states;
         candidates += r.count;
         levelGenerated += r.generated;

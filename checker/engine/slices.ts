@@ -8,6 +8,7 @@
 // the partition, into that partition's table; the first occurrence of each new state is flagged (so
 // it is the smallest (parent, action) that reaches it, as on one thread).
 import { Expander, type ExpansionSink } from './expand.js';
+import { FootprintTable, type SleepSet, type SleepSource } from './sleep.js';
 import { requestStop, STOP_CANDIDATES, STOP_REASON } from './run.js';
 import type { Model } from './model.js';
 import { partitionOf } from './partitioned.js';
@@ -38,6 +39,9 @@ export interface SliceResult {
   found: Found[];
   /** False when a stop was asked before the slice was expanded to its end (its candidates are a prefix). */
   complete: boolean;
+  /** With sleep sets: each candidate's sleep set (emptied for a state reached twice), and the transitions not stepped. */
+  sleep?: SleepTable;
+  pruned?: number;
   /** The model's own counters in the worker that expanded the slice, so far (cumulative), and which worker. */
   tallies?: Record<string, number>;
   thread?: number;
@@ -50,6 +54,8 @@ export interface SliceResult {
 export interface Segment {
   meta: Uint32Array;
   encodings: Uint8Array;
+  /** With sleep sets: the candidates' sleep sets. */
+  sleep?: SleepTable;
   /** Candidates in the buffers. */
   count: number;
   /** States among them, and the id of the first. */
@@ -77,6 +83,8 @@ export interface SliceInput {
   expected: number;
   /** False at the last level of a bounded search (nothing expands it): candidates without their encodings. */
   keepEncodings: boolean;
+  /** Sleep sets (checker/engine/sleep.ts): read the pieces' sets, give the candidates theirs. */
+  sleepSets: boolean;
   /** --max-states, and the states stored before this level: the level's candidates count towards it. */
   maxStates?: number;
   storedBefore: number;
@@ -99,6 +107,95 @@ function sharedU8(n: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(n));
 }
 
+/**
+ * Candidates' sleep sets in shared memory, for the partition owners (which empty the set of a state
+ * reached from two slices) and for the next level's slices. Footprints travel as their words (a
+ * footprint's number is its thread's own): an entry is the transition id, then `words` words.
+ * `index[2c]` is candidate c's first entry in `data`, `index[2c + 1]` its count of entries (0: none).
+ * A state reached twice in a level sleeps on nothing: a subset of the intersection of its parents'
+ * sets, which is all that sleep sets need (fewer transitions skipped, never a state lost).
+ */
+export interface SleepTable {
+  index: Int32Array;
+  data: Int32Array;
+  /** Words per footprint (reads and writes). */
+  words: number;
+}
+
+class SleepWriter {
+  index: Int32Array;
+  data: Int32Array;
+  private used = 0;
+  /** Candidates whose set is not empty, by fingerprint: a repeat in the slice empties it. */
+  private readonly where = new Map<number, number>();
+  constructor(
+    cap: number,
+    private readonly words: number,
+  ) {
+    this.index = sharedI32(cap * 2);
+    this.data = sharedI32(Math.max(64, cap * 4));
+  }
+  /** Candidate c sleeps on `z` (footprint numbers of `table`). */
+  put(c: number, hi: number, lo: number, z: SleepSet, table: FootprintTable): void {
+    if (c * 2 + 2 > this.index.length) this.index = growI32(this.index, Math.max(c * 2 + 2, this.index.length * 2));
+    if (z === null) {
+      this.index[c * 2] = 0;
+      this.index[c * 2 + 1] = 0;
+      return;
+    }
+    const entry = 1 + this.words;
+    const n = z.length / 2;
+    if (this.used + n * entry > this.data.length) this.data = growI32(this.data, Math.max(this.used + n * entry, this.data.length * 2));
+    this.index[c * 2] = this.used;
+    this.index[c * 2 + 1] = n;
+    for (let k = 0; k < z.length; k += 2) {
+      this.data[this.used] = z[k]!;
+      this.data.set(table.get(z[k + 1]!), this.used + 1);
+      this.used += entry;
+    }
+    this.where.set(sleepKey(hi, lo), c);
+  }
+  /** A repeat in the slice: the first candidate of that state sleeps on nothing. */
+  repeat(hi: number, lo: number): void {
+    const key = sleepKey(hi, lo);
+    const c = this.where.get(key);
+    if (c === undefined) return;
+    this.index[c * 2 + 1] = 0;
+    this.where.delete(key);
+  }
+  table(): SleepTable {
+    return { index: this.index, data: this.data, words: this.words };
+  }
+}
+
+function sleepKey(hi: number, lo: number): number {
+  return (hi & 0x1fffff) * 0x100000000 + (lo >>> 0);
+}
+
+function sharedI32(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
+}
+
+function growI32(a: Int32Array, n: number): Int32Array {
+  const b = sharedI32(n);
+  b.set(a);
+  return b;
+}
+
+/** Candidate c's sleep set from `t`, with its footprints numbered in `table` (this thread's). */
+function readSleep(t: SleepTable, c: number, table: FootprintTable): SleepSet {
+  const n = t.index[c * 2 + 1]!;
+  if (n === 0) return null;
+  const out = new Int32Array(n * 2);
+  const entry = 1 + t.words;
+  let at = t.index[c * 2]!;
+  for (let k = 0; k < n; k++, at += entry) {
+    out[k * 2] = t.data[at]!;
+    out[k * 2 + 1] = table.intern(new Uint32Array(t.data.buffer, t.data.byteOffset + (at + 1) * 4, t.words));
+  }
+  return out;
+}
+
 /** The slice's sink: a successor not visited at an earlier level, and first in the slice, is a candidate. */
 class SliceSink implements ExpansionSink {
   meta: Uint32Array;
@@ -115,17 +212,23 @@ class SliceSink implements ExpansionSink {
     private readonly invNames: string[],
     private readonly witNames: string[],
     private readonly keep: boolean,
+    private readonly sleepOut: SleepWriter | null,
+    private readonly footprints: FootprintTable | null,
   ) {
     this.cap = Math.max(64, Math.ceil(expected));
     this.meta = sharedU32(this.cap * 4);
     this.encodings = sharedU8(keep ? this.cap * stride : 0);
     this.masks = tables.map((t) => t.length / 2 - 1);
   }
-  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array): boolean {
+  successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSource | null): boolean {
     const p = partitionOf(hi, this.tables.length);
     if (hasFingerprint(this.tables[p]!, this.masks[p]!, hi, lo)) return false;
-    if (!this.local.add(hi, lo)) return false;
+    if (!this.local.add(hi, lo)) {
+      this.sleepOut?.repeat(hi, lo);
+      return false;
+    }
     const count = this.count;
+    if (this.sleepOut !== null) this.sleepOut.put(count, hi, lo, sleep!.sleep(), this.footprints!);
     if (count === this.cap) this.grow();
     const meta = this.meta;
     meta[count * 4] = hi;
@@ -161,9 +264,14 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput, fla
   const local = (sliceRepeats ??= new FingerprintSet(1 << 16));
   local.clear();
   const done = new Set(inp.doneNames);
-  const expander = new Expander(model, inp.symmetry, (name) => done.has(name));
+  const expander = new Expander(model, inp.symmetry, (name) => done.has(name), inp.sleepSets);
   expander.watch = watch;
-  const sink = new SliceSink(inp.tables, local, stride, inp.expected, model.invariants.map((i) => i.name), model.witnesses.map((w) => w.name), inp.keepEncodings);
+  // sleep sets: read for the slice's states, written for its candidates (not at the last level)
+  const reducing = expander.reducing;
+  const footprints = reducing ? expander.footprintTable() : null;
+  const words = reducing ? model.reduction!.footprintWords : 0;
+  const sleepOut = reducing && inp.keepEncodings ? new SleepWriter(Math.max(64, Math.ceil(inp.expected)), words) : null;
+  const sink = new SliceSink(inp.tables, local, stride, inp.expected, model.invariants.map((i) => i.name), model.witnesses.map((w) => w.name), inp.keepEncodings, sleepOut, footprints);
   let expanded = 0;
   let counted = 0; // candidates already added to the shared counter
   let complete = true;
@@ -184,11 +292,21 @@ export function expandSlice<S, A, R>(model: Model<S, A, R>, inp: SliceInput, fla
           break pieces;
         }
       }
-      expander.expand(piece.firstId + r, piece.encodings.subarray(c * stride, (c + 1) * stride), sink);
+      const sleep = reducing && piece.sleep !== undefined ? readSleep(piece.sleep, c, footprints!) : null;
+      expander.expand(piece.firstId + r, piece.encodings.subarray(c * stride, (c + 1) * stride), sink, sleep);
     }
   }
   if (flag !== undefined) Atomics.add(flag, STOP_CANDIDATES, sink.count - counted);
-  return { meta: sink.meta, encodings: sink.encodings, count: sink.count, generated: expander.generated, found: sink.found, complete };
+  return {
+    meta: sink.meta,
+    encodings: sink.encodings,
+    count: sink.count,
+    generated: expander.generated,
+    found: sink.found,
+    complete,
+    ...(reducing ? { pruned: expander.pruned } : {}),
+    ...(sleepOut !== null ? { sleep: sleepOut.table() } : {}),
+  };
 }
 
 export interface PartitionInput {
@@ -197,8 +315,8 @@ export interface PartitionInput {
   /** The partition's table and how many fingerprints it holds. */
   table: Uint32Array;
   used: number;
-  /** Every slice's candidates, in slice order. */
-  slices: { meta: Uint32Array; count: number }[];
+  /** Every slice's candidates, in slice order (with sleep sets, their sets' index). */
+  slices: { meta: Uint32Array; count: number; sleepIndex?: Int32Array }[];
   /** The share of candidates expected to be new (the last level's): room is made for them up front. */
   newShare: number;
 }
@@ -220,13 +338,27 @@ export function insertPartition(inp: PartitionInput): PartitionResult {
   let mine = 0;
   for (const sl of inp.slices) for (let c = 0; c < sl.count; c++) if (partitionOf(sl.meta[c * 4]!, partitions) === partition) mine += 1;
   table.reserve(table.used + Math.ceil(mine * inp.newShare));
+  // with sleep sets: the first candidate of each new state whose set is not empty, by fingerprint (a
+  // candidate is never of an earlier level, so a fingerprint already in the table is this level's)
+  const firstWithSleep = inp.slices.some((sl) => sl.sleepIndex !== undefined) ? new Map<number, { index: Int32Array; c: number }>() : null;
   for (const sl of inp.slices) {
     const meta = sl.meta;
     let fresh = 0;
     for (let c = 0; c < sl.count; c++) {
       const hi = meta[c * 4]!;
       if (partitionOf(hi, partitions) !== partition) continue;
-      if (!table.add(hi, meta[c * 4 + 1]!)) continue;
+      if (!table.add(hi, meta[c * 4 + 1]!)) {
+        if (firstWithSleep !== null) {
+          const key = sleepKey(hi, meta[c * 4 + 1]!);
+          const first = firstWithSleep.get(key);
+          if (first !== undefined) {
+            first.index[first.c * 2 + 1] = 0; // reached from two slices: it sleeps on nothing
+            firstWithSleep.delete(key);
+          }
+        }
+        continue;
+      }
+      if (firstWithSleep !== null && sl.sleepIndex !== undefined && sl.sleepIndex[c * 2 + 1]! > 0) firstWithSleep.set(sleepKey(hi, meta[c * 4 + 1]!), { index: sl.sleepIndex, c });
       meta[c * 4 + 3] = (meta[c * 4 + 3]! | NEW_STATE) >>> 0;
       fresh += 1;
     }
