@@ -3,8 +3,9 @@
 // exactly the unreduced one's states level by level, the same verdicts at the same depths with the
 // same traces, and steps every transition but those it reports pruned. Also: footprints are what the
 // segments touch (two transitions called independent commute, from every state of a small search).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { explore, type ExploreResult } from '../checker/engine/index.js';
+import { explore, type ExploreResult, type Model } from '../checker/engine/index.js';
 import { resolveTarget, wireTarget, type TargetFlags } from '../checker/xen-model.js';
 import { cliWithin } from './cli-run.js';
 import { BACKENDS, independent, makeUniverse, makeXenModel, MUTANTS, VERSIONS, type State } from '../model/index.js';
@@ -132,4 +133,79 @@ describe('footprints: transitions called independent commute', () => {
     expect(independentPairs).toBeGreaterThan(1000);
     expect(independentPairs).toBeLessThan(pairs);
   }, 120_000);
+});
+
+// The engine's sleep sets on their own, on random small concurrent programs: processes that loop over
+// a few steps, each reading one shared cell and writing another; a transition's footprint is its
+// process counter and the cells it touches. Joins of differently-ordered paths, where a state is
+// reached in one level from parents with different sleep sets, are common here: the search must
+// intersect the sets there, or lose states.
+describe('sleep sets on random programs: every state, depth and trace kept', () => {
+  interface Step {
+    read: number;
+    write: number;
+    add: number;
+  }
+  type Program = Step[][];
+  const CELLS = 3;
+
+  function toy(program: Program, target: number[]): Model<number[], number, null> {
+    const procs = program.length;
+    const size = procs + CELLS;
+    const words = 2;
+    const bit = (fp: Uint32Array, k: number, at: number) => (fp[at + (k >>> 5)]! |= 1 << (k & 31));
+    let last = new Uint32Array(2 * words);
+    return {
+      init: () => [new Array<number>(size).fill(0)],
+      actions: () => Array.from({ length: procs }, (_, p) => p),
+      step(s, p) {
+        const st = program[p]![s[p]!]!;
+        const next = s.slice();
+        next[p] = (s[p]! + 1) % program[p]!.length;
+        if (st.write >= 0) next[procs + st.write] = ((st.read >= 0 ? s[procs + st.read]! : 0) + st.add) % 3;
+        last = new Uint32Array(2 * words);
+        bit(last, p, 0);
+        bit(last, p, words);
+        if (st.read >= 0) bit(last, procs + st.read, 0);
+        if (st.write >= 0) bit(last, procs + st.write, words);
+        return { next, result: null };
+      },
+      encodedSize: size,
+      encode: (s, out) => out.set(s),
+      decode: (b) => Array.from(b),
+      invariants: [{ name: 'target-unreached', state: (s) => (s.every((v, i) => v === target[i]) ? 'reached' : null) }],
+      witnesses: [],
+      reduction: {
+        transitions: procs,
+        transitionId: (p) => p,
+        footprint: () => last,
+        footprintWords: 2 * words,
+        independent: (a, b) => {
+          for (let i = 0; i < words; i++) if ((a[words + i]! & (b[i]! | b[words + i]!)) !== 0 || (b[words + i]! & a[i]!) !== 0) return false;
+          return true;
+        },
+      },
+    };
+  }
+
+  const step = fc.record({ read: fc.integer({ min: -1, max: CELLS - 1 }), write: fc.integer({ min: -1, max: CELLS - 1 }), add: fc.integer({ min: 0, max: 2 }) });
+  const program = fc.array(fc.array(step, { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 4 });
+
+  it('the same levels, the same first violation at the same depth by the same path, and generated + pruned = unreduced', () => {
+    let pruned = 0;
+    fc.assert(
+      fc.property(program, fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 7, maxLength: 7 }), (prog, t) => {
+        const target = [...prog.map((p, i) => t[i]! % p.length), ...t.slice(4, 4 + CELLS)];
+        const m = toy(prog, target);
+        const none = explore(m, { maxDepth: 12 });
+        const sleep = explore(m, { maxDepth: 12, sleepSets: true });
+        expect(sleep.levels.map((l) => l.distinct)).toEqual(none.levels.map((l) => l.distinct));
+        expect(sleep.violations.map((v) => [v.depth, v.path.join(',')])).toEqual(none.violations.map((v) => [v.depth, v.path.join(',')]));
+        expect(sleep.generated + sleep.reduction!.pruned).toBe(none.generated);
+        pruned += sleep.reduction!.pruned;
+      }),
+      { numRuns: 300, seed: 20261130 },
+    );
+    expect(pruned).toBeGreaterThan(0);
+  });
 });

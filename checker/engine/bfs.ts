@@ -54,12 +54,8 @@ class LevelSink<S, A, R> implements ExpansionSink {
     this.next = new FrontierBuffer(stride);
   }
   successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSource | null): boolean {
-    const sl = this.nextSleep;
-    if (this.visited.insert(hi, lo, parent, action, enc) < 0) {
-      if (sl !== null) sl.merge(hi, lo, sleep!);
-      return false;
-    }
-    if (sl !== null) sl.add(this.next.count, hi, lo, sleep!);
+    if (this.visited.insert(hi, lo, parent, action, enc) < 0) return false;
+    if (this.nextSleep !== null) this.nextSleep.add(this.next.count, sleep!);
     this.next.push(enc);
     return true;
   }
@@ -193,7 +189,6 @@ function* exploreSteps<S, A, R>(model: Model<S, A, R>, opts: ExploreOptions): Ge
       frontier = next;
       next = null;
       sleep = sink.nextSleep;
-      sleep?.seal();
       if (opts.checkpoint !== undefined) saveLevel(opts.checkpoint, run, visited, frontier, depth);
     }
     if (!run.stopped && !run.fixpoint && frontier.count === 0) run.fixpoint = true;

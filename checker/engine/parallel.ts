@@ -177,7 +177,7 @@ export async function exploreParallel<S, A, R>(model: Model<S, A, R>, spec: Mode
       const levelComplete = slices.length === nSlices && slices.every((r) => r.complete);
 
       // (2) insert, one partition per worker
-      const sliceCandidates = slices.map((r) => ({ meta: r.meta, count: r.count, ...(r.sleep ? { sleepIndex: r.sleep.index } : {}) }));
+      const sliceCandidates = slices.map((r) => ({ meta: r.meta, count: r.count }));
       const parts = await runTasks<PartitionResult>(pool, workers, (p) => ({
         task: 'insert',
         slice: p,

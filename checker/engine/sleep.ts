@@ -9,15 +9,18 @@
 // A sleeping transition's footprint is the one it had where it was taken: every transition since was
 // independent of it, so wrote nothing it reads.
 //
-// With state matching, a state reached at one level from several parents sleeps on the intersection of
-// what each parent gave it (all parents of a level are expanded before it is); a state reached again at
-// a later level is not on a shortest path, and is not expanded again. What this keeps, exactly: every
-// reachable state, at its breadth-first depth, and its smallest action-index path (which is the trace
-// the search reports). Were an edge of that path asleep, the transition could move earlier in the path
-// past the independent ones it slept through, to the state where it was first taken before a
-// transition of larger index: a path of the same length, smaller, to the same state. So every state id,
-// parent and action is the one the unreduced search gives; only the transitions stepped are fewer.
-// test/reduction.test.ts checks it on every version, backend and mutant.
+// With state matching, a state keeps the sleep set of the edge that first reaches it; reached again (in
+// the same level or later) it is not expanded again, and its set does not change. What this keeps,
+// exactly: every reachable state, at its breadth-first depth, and its smallest action-index path (the
+// trace the search reports). By induction on depth: let (p, a) be the last edge of the smallest path to
+// a state n. Were `a` asleep in p, it was taken, at some state q of p's smallest path, before the
+// transition that path takes there, and every transition since on that path was independent of it
+// (each state's set is the one of its smallest path's edge, by induction): moving `a` back to q gives
+// a path of the same length to n, smaller. So (p, a) is stepped, and being the smallest it is the edge
+// that first reaches n: n keeps its set. (Intersecting the sets of all parents of a level, as depth-first
+// searches must, only shrinks sets: not needed here, where the first parent is the smallest.) So every
+// state id, parent and action is the unreduced search's; only the transitions stepped are fewer.
+// test/reduction.test.ts checks it on every version, backend and mutant, and on random programs.
 
 /** Footprints by number, so that a sleep set is a few integers per transition. */
 export class FootprintTable {
@@ -57,62 +60,16 @@ export interface SleepSource {
   sleep(): SleepSet;
 }
 
-export function sleeps(z: SleepSet, transition: number): boolean {
-  if (z === null) return false;
-  for (let k = 0; k < z.length; k += 2) if (z[k] === transition) return true;
-  return false;
-}
-
-/** z ∩ other, by transition id (a footprint is a function of the state and the transition). */
-export function intersect(z: Int32Array, other: SleepSet): SleepSet {
-  if (other === null) return null;
-  const out: number[] = [];
-  for (let k = 0; k < z.length; k += 2) if (sleeps(other, z[k]!)) out.push(z[k]!, z[k + 1]!);
-  return out.length === 0 ? null : Int32Array.from(out);
-}
-
-/**
- * The sleep sets of one level's states, by position in the level. A state found again in the same
- * level has its set intersected: it is found by fingerprint, in a map of the states whose set is not
- * empty. Two states whose keys collide in the map only lose sleeping transitions (more is explored):
- * never a state.
- */
+/** The sleep sets of one level's states, by position in the level. */
 export class LevelSleep {
   private readonly sets: SleepSet[] = [];
-  private readonly where = new Map<number, number>();
-  /** States whose set was emptied by a second parent. */
-  narrowed = 0;
-
-  private static key(hi: number, lo: number): number {
-    return (hi & 0x1fffff) * 0x100000000 + (lo >>> 0);
-  }
 
   /** The state at `position` (new in this level) sleeps on what `src` says. */
-  add(position: number, hi: number, lo: number, src: SleepSource): void {
-    const z = src.sleep();
-    this.sets[position] = z;
-    if (z !== null) this.where.set(LevelSleep.key(hi, lo), position);
-  }
-
-  /** A state found again: if it is of this level, it sleeps only on what both parents gave it. */
-  merge(hi: number, lo: number, src: SleepSource): void {
-    const key = LevelSleep.key(hi, lo);
-    const p = this.where.get(key);
-    if (p === undefined) return;
-    const next = intersect(this.sets[p]!, src.sleep());
-    this.sets[p] = next;
-    if (next === null) {
-      this.where.delete(key);
-      this.narrowed += 1;
-    }
+  add(position: number, src: SleepSource): void {
+    this.sets[position] = src.sleep();
   }
 
   get(position: number): SleepSet {
     return this.sets[position] ?? null;
-  }
-
-  /** Done with finding states again: only the sets are needed to expand the level. */
-  seal(): void {
-    this.where.clear();
   }
 }

@@ -112,8 +112,8 @@ function sharedU8(n: number): Uint8Array {
  * reached from two slices) and for the next level's slices. Footprints travel as their words (a
  * footprint's number is its thread's own): an entry is the transition id, then `words` words.
  * `index[2c]` is candidate c's first entry in `data`, `index[2c + 1]` its count of entries (0: none).
- * A state reached twice in a level sleeps on nothing: a subset of the intersection of its parents'
- * sets, which is all that sleep sets need (fewer transitions skipped, never a state lost).
+ * The candidate flagged new, the smallest (parent, action) that reaches its state, is the one whose
+ * set the state keeps (checker/engine/sleep.ts says why that is enough).
  */
 export interface SleepTable {
   index: Int32Array;
@@ -126,8 +126,6 @@ class SleepWriter {
   index: Int32Array;
   data: Int32Array;
   private used = 0;
-  /** Candidates whose set is not empty, by fingerprint: a repeat in the slice empties it. */
-  private readonly where = new Map<number, number>();
   constructor(
     cap: number,
     private readonly words: number,
@@ -136,7 +134,7 @@ class SleepWriter {
     this.data = sharedI32(Math.max(64, cap * 4));
   }
   /** Candidate c sleeps on `z` (footprint numbers of `table`). */
-  put(c: number, hi: number, lo: number, z: SleepSet, table: FootprintTable): void {
+  put(c: number, z: SleepSet, table: FootprintTable): void {
     if (c * 2 + 2 > this.index.length) this.index = growI32(this.index, Math.max(c * 2 + 2, this.index.length * 2));
     if (z === null) {
       this.index[c * 2] = 0;
@@ -153,23 +151,10 @@ class SleepWriter {
       this.data.set(table.get(z[k + 1]!), this.used + 1);
       this.used += entry;
     }
-    this.where.set(sleepKey(hi, lo), c);
-  }
-  /** A repeat in the slice: the first candidate of that state sleeps on nothing. */
-  repeat(hi: number, lo: number): void {
-    const key = sleepKey(hi, lo);
-    const c = this.where.get(key);
-    if (c === undefined) return;
-    this.index[c * 2 + 1] = 0;
-    this.where.delete(key);
   }
   table(): SleepTable {
     return { index: this.index, data: this.data, words: this.words };
   }
-}
-
-function sleepKey(hi: number, lo: number): number {
-  return (hi & 0x1fffff) * 0x100000000 + (lo >>> 0);
 }
 
 function sharedI32(n: number): Int32Array {
@@ -223,12 +208,9 @@ class SliceSink implements ExpansionSink {
   successor(hi: number, lo: number, parent: number, action: number, enc: Uint8Array, sleep: SleepSource | null): boolean {
     const p = partitionOf(hi, this.tables.length);
     if (hasFingerprint(this.tables[p]!, this.masks[p]!, hi, lo)) return false;
-    if (!this.local.add(hi, lo)) {
-      this.sleepOut?.repeat(hi, lo);
-      return false;
-    }
+    if (!this.local.add(hi, lo)) return false;
     const count = this.count;
-    if (this.sleepOut !== null) this.sleepOut.put(count, hi, lo, sleep!.sleep(), this.footprints!);
+    if (this.sleepOut !== null) this.sleepOut.put(count, sleep!.sleep(), this.footprints!);
     if (count === this.cap) this.grow();
     const meta = this.meta;
     meta[count * 4] = hi;
@@ -315,8 +297,8 @@ export interface PartitionInput {
   /** The partition's table and how many fingerprints it holds. */
   table: Uint32Array;
   used: number;
-  /** Every slice's candidates, in slice order (with sleep sets, their sets' index). */
-  slices: { meta: Uint32Array; count: number; sleepIndex?: Int32Array }[];
+  /** Every slice's candidates, in slice order. */
+  slices: { meta: Uint32Array; count: number }[];
   /** The share of candidates expected to be new (the last level's): room is made for them up front. */
   newShare: number;
 }
@@ -338,27 +320,13 @@ export function insertPartition(inp: PartitionInput): PartitionResult {
   let mine = 0;
   for (const sl of inp.slices) for (let c = 0; c < sl.count; c++) if (partitionOf(sl.meta[c * 4]!, partitions) === partition) mine += 1;
   table.reserve(table.used + Math.ceil(mine * inp.newShare));
-  // with sleep sets: the first candidate of each new state whose set is not empty, by fingerprint (a
-  // candidate is never of an earlier level, so a fingerprint already in the table is this level's)
-  const firstWithSleep = inp.slices.some((sl) => sl.sleepIndex !== undefined) ? new Map<number, { index: Int32Array; c: number }>() : null;
   for (const sl of inp.slices) {
     const meta = sl.meta;
     let fresh = 0;
     for (let c = 0; c < sl.count; c++) {
       const hi = meta[c * 4]!;
       if (partitionOf(hi, partitions) !== partition) continue;
-      if (!table.add(hi, meta[c * 4 + 1]!)) {
-        if (firstWithSleep !== null) {
-          const key = sleepKey(hi, meta[c * 4 + 1]!);
-          const first = firstWithSleep.get(key);
-          if (first !== undefined) {
-            first.index[first.c * 2 + 1] = 0; // reached from two slices: it sleeps on nothing
-            firstWithSleep.delete(key);
-          }
-        }
-        continue;
-      }
-      if (firstWithSleep !== null && sl.sleepIndex !== undefined && sl.sleepIndex[c * 2 + 1]! > 0) firstWithSleep.set(sleepKey(hi, meta[c * 4 + 1]!), { index: sl.sleepIndex, c });
+      if (!table.add(hi, meta[c * 4 + 1]!)) continue;
       meta[c * 4 + 3] = (meta[c * 4 + 3]! | NEW_STATE) >>> 0;
       fresh += 1;
     }
