@@ -157,16 +157,19 @@ export class Expander<S, A, R> implements SleepSource {
   private childFrom = 0;
   private childFootprint = -1;
 
-  /** The sleep set of the successor just handed to the sink (with sleep sets on). */
-  sleep(): SleepSet {
-    const { prior, childFrom } = this;
+  /** The child set being made (reused: what `sleep` returns is valid until its next call). */
+  private readonly kept: number[] = [];
+
+  /** The sleep set of the successor just handed to the sink (with sleep sets on), as (id, footprint) pairs. */
+  sleep(): readonly number[] {
+    const { prior, childFrom, kept } = this;
     const mine = this.footprints!.get(this.childFootprint);
     const independent = this.reduction!.independent;
-    let kept: number[] | null = null;
+    kept.length = 0;
     for (let k = 0; k < childFrom; k += 2) {
-      if (independent(this.footprints!.get(prior[k + 1]!), mine)) (kept ??= []).push(prior[k]!, prior[k + 1]!);
+      if (independent(this.footprints!.get(prior[k + 1]!), mine)) kept.push(prior[k]!, prior[k + 1]!);
     }
-    return kept === null ? null : Int32Array.from(kept);
+    return kept;
   }
 
   /** `done`: names already violated or reached (at an earlier level). */

@@ -57,19 +57,42 @@ export type SleepSet = Int32Array | null;
 
 /** The sleep set of a successor, made when asked (most successors were visited at an earlier level). */
 export interface SleepSource {
-  sleep(): SleepSet;
+  /** (transition id, footprint number) pairs, valid until the next call. */
+  sleep(): readonly number[];
 }
 
-/** The sleep sets of one level's states, by position in the level. */
+/**
+ * The sleep sets of one level's states, by position in the level: one pool of pairs and two numbers
+ * per state (a typed array per state would cost a hundred bytes or so, and the collector's time).
+ */
 export class LevelSleep {
-  private readonly sets: SleepSet[] = [];
+  private index = new Int32Array(2048);
+  private data = new Int32Array(4096);
+  private used = 0;
 
-  /** The state at `position` (new in this level) sleeps on what `src` says. */
+  /** The state at `position` (new in this level, positions in order) sleeps on what `src` says. */
   add(position: number, src: SleepSource): void {
-    this.sets[position] = src.sleep();
+    const z = src.sleep();
+    if (2 * position + 2 > this.index.length) this.index = grow(this.index, 2 * position + 2);
+    this.index[2 * position] = this.used;
+    this.index[2 * position + 1] = z.length;
+    if (z.length === 0) return;
+    if (this.used + z.length > this.data.length) this.data = grow(this.data, this.used + z.length);
+    for (let k = 0; k < z.length; k++) this.data[this.used + k] = z[k]!;
+    this.used += z.length;
   }
 
   get(position: number): SleepSet {
-    return this.sets[position] ?? null;
+    if (2 * position + 1 >= this.index.length) return null;
+    const n = this.index[2 * position + 1]!;
+    if (n === 0) return null;
+    const at = this.index[2 * position]!;
+    return this.data.subarray(at, at + n);
   }
+}
+
+function grow(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
 }

@@ -134,9 +134,9 @@ class SleepWriter {
     this.data = sharedI32(Math.max(64, cap * 4));
   }
   /** Candidate c sleeps on `z` (footprint numbers of `table`). */
-  put(c: number, z: SleepSet, table: FootprintTable): void {
+  put(c: number, z: readonly number[], table: FootprintTable): void {
     if (c * 2 + 2 > this.index.length) this.index = growI32(this.index, Math.max(c * 2 + 2, this.index.length * 2));
-    if (z === null) {
+    if (z.length === 0) {
       this.index[c * 2] = 0;
       this.index[c * 2 + 1] = 0;
       return;
