@@ -555,23 +555,32 @@ function indexKey(p: string | symbol): number {
 // proxies: V8 inlines them, and these are the reads of every segment.) A field the model does not have
 // reads undefined, as from the plain records' prototypes.
 
-class FrameView {
-  private readonly at: number;
+/** A record of fields at consecutive locations from `at`: field k reads and writes location at + k. */
+abstract class FieldsView {
   constructor(
-    private readonly seg: Segment,
-    private readonly m: number,
-  ) {
-    this.at = seg.fp.loc.frame(m, 'owner');
-  }
-  private get raw(): State {
+    protected readonly seg: Segment,
+    private readonly at: number,
+  ) {}
+  protected get raw(): State {
     return this.seg.raw;
   }
-  private get(k: number, v: () => unknown): never {
+  /** Field k's value: read from the state (`v`) past the replay, from the journal while replaying. */
+  protected get(k: number, v: () => unknown): never {
     return (this.seg.live ? this.seg.record(this.at + k, v()) : this.seg.replayed()) as never;
   }
-  private put(k: number): boolean {
+  /** A write of field k: whether to make it (not while replaying). */
+  protected put(k: number): boolean {
     this.seg.wrote(this.at + k);
     return this.seg.live;
+  }
+}
+
+class FrameView extends FieldsView {
+  constructor(
+    seg: Segment,
+    private readonly m: number,
+  ) {
+    super(seg, seg.fp.loc.frame(m, 'owner'));
   }
   get owner(): Frame['owner'] {
     return this.get(0, () => this.raw.frames[this.m]!.owner);
@@ -624,24 +633,15 @@ class RelinquishView {
   }
 }
 
-class DomainView {
-  private readonly at: number;
+class DomainView extends FieldsView {
   private rel: RelinquishView | null = null;
+  private readonly relAt: number;
   constructor(
-    private readonly seg: Segment,
+    seg: Segment,
     private readonly d: number,
   ) {
-    this.at = seg.fp.loc.domain(d, 'life');
-  }
-  private get raw(): State {
-    return this.seg.raw;
-  }
-  private get(k: number, v: () => unknown): never {
-    return (this.seg.live ? this.seg.record(this.at + k, v()) : this.seg.replayed()) as never;
-  }
-  private put(k: number): boolean {
-    this.seg.wrote(this.at + k);
-    return this.seg.live;
+    super(seg, seg.fp.loc.domain(d, 'life'));
+    this.relAt = seg.fp.loc.domain(d, 'relinquish');
   }
   private dom(): Domain {
     return this.raw.domains[this.d]!;
@@ -662,7 +662,7 @@ class DomainView {
   get relinquish(): Relinquish | null {
     const present = this.get(2, () => (this.dom().relinquish === null ? null : PRESENT)) as unknown;
     if (present === null) return null;
-    return (this.rel ??= new RelinquishView(this.seg, this.d, this.at + 2)) as unknown as Relinquish;
+    return (this.rel ??= new RelinquishView(this.seg, this.d, this.relAt)) as unknown as Relinquish;
   }
   set relinquish(v: Relinquish | null) {
     if (this.put(2)) this.dom().relinquish = v === null ? null : { phase: v.phase, cursor: v.cursor };
