@@ -184,8 +184,8 @@ export function decodeSteps(u: Universe, b: Uint8Array, at: number): StepsState 
 //
 // Two transitions enabled in one state commute when neither writes a location the other reads or
 // writes: each then reads the same values in either order, so takes the same path and writes the same
-// values. The locations are recorded as a segment runs (through the proxies and the scheduler hooks
-// the bodies already go through), not declared by hand: a version's or a mutant's own access pattern
+// values. The locations are recorded as a segment runs (through the views of the state and the
+// scheduler hooks the bodies already go through), not declared by hand: a version's or a mutant's own access pattern
 // is what decides. A location is one field of a frame (owner, count, allocated, m2p), one field of a
 // domain (its relinquish record is one), one p2m entry, a domain's p2m lock, one TLB slot (domain,
 // frame), a vCPU's own record and apart from it whether the vCPU is busy (which is all a hypercall
@@ -247,9 +247,6 @@ export class Locations {
   /** Whether vCPU v has a hypercall in flight. */
   busy(v: number): number {
     return this.vcpu0 + this.u.vcpus + v;
-  }
-  gfns(): number {
-    return this.u.gfns;
   }
 }
 
@@ -349,7 +346,7 @@ class Segment implements Sched {
   private readonly locks: number[];
   readonly fns: number[] = [];
   /** The state as the hypercall sees it (made once: its views read the segment's current state). */
-  readonly proxy: State;
+  readonly view: State;
   /** The state the segment runs on, its vCPU and that vCPU's record (set by `begin`). */
   raw!: State;
   private v = -1;
@@ -363,7 +360,7 @@ class Segment implements Sched {
     frames: number,
   ) {
     this.locks = new Array<number>(domains).fill(0);
-    this.proxy = new StateView(this, frames, domains) as unknown as State;
+    this.view = new StateView(this, frames, domains) as unknown as State;
   }
 
   /** Starts the next segment of vCPU v's hypercall on `raw` (one Segment serves every run: no garbage). */
@@ -411,7 +408,7 @@ class Segment implements Sched {
     throw SUSPEND;
   }
 
-  /** A write through the proxies (a dropped one while replaying). */
+  /** A write through the views of the state (a dropped one while replaying). */
   wrote(loc: number): void {
     if (this.live) this.fp.write(loc);
   }
@@ -792,6 +789,8 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
   const loc = new Locations(u);
   const rec = new FootprintRecorder(loc);
   const seg = new Segment(u.domains.length, deferred, rec, frameCount(u));
+  // one segment object serves every run, so one context does too
+  const ctx: Ctx = { u, xen: table, sched: seg };
 
   function enabled(s: State): Action[] {
     if (s.fault !== null) return none;
@@ -834,7 +833,7 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
       for (let w = 0; w < v; w++) rec.read(loc.busy(w));
     }
     if (!segmented[i]) {
-      rec.everything(); // runs whole, outside the proxies: it may touch anything
+      rec.everything(); // runs whole, outside the views: it may touch anything
       try {
         return runnerOf(atomicActions[i]!)(plainCtx, s);
       } catch (e) {
@@ -852,11 +851,10 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
     }
     excess(s, before);
     seg.begin(s, v, vc);
-    const ctx: Ctx = { u, xen: table, sched: seg };
     let rc: Rc;
     let done = false;
     try {
-      rc = runnerOf(atomicActions[i]!)(ctx, seg.proxy);
+      rc = runnerOf(atomicActions[i]!)(ctx, seg.view);
       done = true;
     } catch (e) {
       if (e === SUSPEND) rc = IN_FLIGHT;
