@@ -21,6 +21,7 @@ import {
   type LedgerEvent,
   type Rc,
   type State,
+  type Universe,
 } from '../../model/index.js';
 import type { Wired } from '../xen-model.js';
 import { judgeStep } from '../../invariants/index.js';
@@ -71,6 +72,16 @@ export function realizePath(w: Wired, path: readonly number[]): number[] {
   });
 }
 
+/**
+ * A step as the reports name it: the call, and with steps granularity where a segment that does not
+ * end its call stopped ("vcpu0: decrease_reservation(dom1, gfn=0) ▸ stops in guestRemovePage: before
+ * put_page(frame 2)").
+ */
+export function stepText(u: Universe, a: Action, rc: Rc, next: State): string {
+  if (next.steps === undefined || rc !== IN_FLIGHT) return formatAction(u, a);
+  return `${formatAction(u, a)} ▸ stops in ${describeAt(u, next.steps.vcpus[a.vcpu!]!.at)}`;
+}
+
 export function buildTrace(w: Wired, discovery: Discovery): Trace {
   const path = realizePath(w, discovery.path);
   const d: Discovery = { ...discovery, path };
@@ -92,7 +103,7 @@ export function buildTrace(w: Wired, discovery: Discovery): Trace {
       index: k + 1,
       actionIndex: ai,
       action: a,
-      text: next.steps === undefined ? formatAction(xm.u, a) : `${formatAction(xm.u, a)}${rc === IN_FLIGHT ? ` ▸ stops in ${describeAt(xm.u, next.steps.vcpus[a.vcpu!]!.at)}` : ''}`,
+      text: stepText(xm.u, a, rc, next),
       args: actionArgs(xm.u, a),
       rc,
       rcText: formatRc(rc),

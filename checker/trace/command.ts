@@ -7,6 +7,11 @@ export interface CommandTarget {
   mutant?: string | null | undefined;
   /** The variant's file as the reader should type it (a trace records only its name and hash). */
   variantFile?: string | null | undefined;
+  /**
+   * Every setting of the universe, the defaults too: a command shown to be copied elsewhere, where
+   * another checker's defaults may differ (a replay token means nothing without its universe).
+   */
+  explicit?: boolean;
 }
 
 /** Shell-quotes an argument when it needs it. */
@@ -24,6 +29,9 @@ export function shellJoin(args: readonly string[]): string {
  */
 export function universeArgs(u: Universe, t: CommandTarget = {}): string[] {
   const args: string[] = [];
+  const flag = (differs: boolean, ...a: string[]) => {
+    if (differs || t.explicit) args.push(...a);
+  };
   let base: Universe;
   if (t.mutant) {
     const m = findMutant(t.mutant);
@@ -34,16 +42,16 @@ export function universeArgs(u: Universe, t: CommandTarget = {}): string[] {
     base = makeUniverse({ version: u.version, preemptibleTeardown: u.preemptibleTeardown });
   } else {
     base = makeUniverse({ preemptibleTeardown: u.preemptibleTeardown });
-    if (u.version !== base.version) args.push('--xen', u.version);
+    flag(u.version !== base.version, '--xen', u.version);
   }
-  if (u.backend !== base.backend) args.push('--backend', u.backend);
-  if (domainsSpec(u) !== domainsSpec(base)) args.push('--domains', domainsSpec(u));
-  if (u.gfns !== base.gfns) args.push('--gfns', String(u.gfns));
-  if (u.spareFrames !== base.spareFrames) args.push('--spare-frames', String(u.spareFrames));
-  if (u.ops.join(',') !== base.ops.join(',')) args.push('--ops', u.ops.join(','));
+  flag(u.backend !== base.backend, '--backend', u.backend);
+  flag(domainsSpec(u) !== domainsSpec(base), '--domains', domainsSpec(u));
+  flag(u.gfns !== base.gfns, '--gfns', String(u.gfns));
+  flag(u.spareFrames !== base.spareFrames, '--spare-frames', String(u.spareFrames));
+  flag(u.ops.join(',') !== base.ops.join(','), '--ops', u.ops.join(','));
   if (u.hardwareDomainDestroyable && !base.hardwareDomainDestroyable) args.push('--destroyable-dom0');
   if (u.preemptibleTeardown && !base.preemptibleTeardown) args.push('--preemptible-teardown');
-  if (u.build !== base.build) args.push('--build', u.build);
+  flag(u.build !== base.build, '--build', u.build);
   if (u.superpages && !base.superpages) args.push('--superpages');
   if (u.granularity === 'steps') args.push('--granularity', 'steps', '--vcpus', String(u.vcpus));
   return args;

@@ -65,6 +65,12 @@ export function deepestComplete(r: ExploreResult): number {
   return last.complete ? last.depth : last.depth - 1;
 }
 
+/** How far a property that holds was checked: "holds to depth 7 (depth 8 partly explored)". */
+export function holdsText(r: ExploreResult): string {
+  const last = r.levels[r.levels.length - 1]!;
+  return `holds to depth ${deepestComplete(r)}${last.complete ? '' : ` (depth ${last.depth} partly explored)`}`;
+}
+
 /**
  * The exit code of a run, as TLC's: a violation found wins over a stop (12, not 3), since the
  * counterexample is real whatever stopped the run after it; then a limit (3); else 0.
@@ -141,12 +147,9 @@ export function renderText(info: RunInfo, st: Style = PLAIN): string {
   lines.push('');
   const width = Math.max(...info.invariants.map((i) => i.name.length), ...info.witnesses.map((w) => w.name.length));
   lines.push(st.bold('invariants'));
-  const last = r.levels[r.levels.length - 1]!;
-  const deepest = deepestComplete(r);
-  const partly = last.complete ? '' : ` (depth ${last.depth} partly explored)`;
   for (const inv of info.invariants) {
     const v = r.violations.find((x) => x.name === inv.name);
-    lines.push(v ? `  ${st.red('✗')} ${inv.name.padEnd(width)}  ${st.red(`violated at depth ${v.depth}`)}` : `  ${st.green('✓')} ${inv.name.padEnd(width)}  holds to depth ${deepest}${partly}`);
+    lines.push(v ? `  ${st.red('✗')} ${inv.name.padEnd(width)}  ${st.red(`violated at depth ${v.depth}`)}` : `  ${st.green('✓')} ${inv.name.padEnd(width)}  ${holdsText(r)}`);
   }
   lines.push(st.bold('witnesses'));
   for (const w of info.witnesses) {
