@@ -4,7 +4,6 @@
 // only from the command line, and the command's own errors.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,26 +12,18 @@ import { startServer, type Serving } from '../checker/serve/server.js';
 import { loadServerVariants } from '../checker/serve/targets.js';
 import { stateView } from '../checker/serve/view.js';
 import { makeUniverse, makeXenModel } from '../model/index.js';
-import type { SearchView, SuccessorsView, TargetSpec, TraceList, TraceView } from '../checker/serve/protocol.js';
+import type { SearchView, SuccessorsView, TraceList, TraceView } from '../checker/serve/protocol.js';
 import { CLI, cli, cliWithin, expectUsageError, ROOT } from './cli-run.js';
+import { expectRefusal, JSON_TYPE, rawRequest, SEED, type Reply } from './serve-helpers.js';
 
 let dir: string;
 let traces: string;
 let serving: Serving;
 
-/** A raw request (the path is sent as written: no client-side normalisation of `..`). */
-function raw(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((done, fail) => {
-    const req = request({ host: '127.0.0.1', port: serving.port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', fail);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
+/** A raw request to this file's server (the path is sent as written: no client-side normalisation of `..`). */
+const raw = (method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> => rawRequest(serving.port, method, path, body, headers);
+/** A POST of JSON text, as the page sends it. */
+const rawPost = (path: string, body: string) => raw('POST', path, body, JSON_TYPE);
 
 async function getJson<T>(path: string): Promise<T> {
   const r = await raw('GET', path);
@@ -41,35 +32,11 @@ async function getJson<T>(path: string): Promise<T> {
 }
 
 async function post<T>(path: string, body: unknown, status = 200): Promise<T> {
-  const r = await raw('POST', path, JSON.stringify(body), { 'content-type': 'application/json' });
+  const r = await rawPost(path, JSON.stringify(body));
   expect(r.status, r.body).toBe(status);
   return JSON.parse(r.body) as T;
 }
 
-/** A refusal: the status, a JSON body with one error line. */
-function expectRefusal(r: { status: number; type: string; body: string }, status: number, pattern?: RegExp): void {
-  expect(r.status, r.body).toBe(status);
-  expect(r.type).toContain('application/json');
-  const j = JSON.parse(r.body) as { error: string };
-  expect(typeof j.error).toBe('string');
-  expect(j.error).not.toContain('\n');
-  if (pattern) expect(j.error).toMatch(pattern);
-}
-
-const SEED: TargetSpec = {
-  version: 'seed',
-  backend: 'ept',
-  domains: 'dom0:pvh:hw,dom1:pvh,dom2:hvm',
-  gfns: 2,
-  spareFrames: 1,
-  ops: [],
-  destroyableDom0: false,
-  preemptibleTeardown: false,
-  build: '',
-  superpages: false,
-  mutant: null,
-  variant: null,
-};
 
 // A variant that changes nothing, and leaves a mark when its code runs: the seed's leak is its leak.
 const SAME_VARIANT = `import { writeFileSync } from 'node:fs';
@@ -162,19 +129,19 @@ describe('traces', () => {
 
   it('a trace dropped on the page is read the same way; a bad one is a 400 naming the problem', async () => {
     const text = readFileSync(join(traces, 'refcount-matches-holders.itf.json'), 'utf8');
-    const r = await raw('POST', '/api/trace?name=mine.itf.json', text);
+    const r = await rawPost('/api/trace?name=mine.itf.json', text);
     expect(r.status).toBe(200);
     const t = JSON.parse(r.body) as TraceView;
     expect(t.source).toBe('mine.itf.json');
     expect(t.states[2]!.frames[4]!.count).toBe(2);
-    expectRefusal(await raw('POST', '/api/trace?name=x.json', '{ nope'), 400, /not valid JSON/);
-    expectRefusal(await raw('POST', '/api/trace?name=x.json', ''), 400, /empty/);
+    expectRefusal(await rawPost('/api/trace?name=x.json', '{ nope'), 400, /not valid JSON/);
+    expectRefusal(await rawPost('/api/trace?name=x.json', ''), 400, /empty/);
     const edited = JSON.parse(text);
     edited.states[2].frames['#map'][4][1].count = { '#bigint': '1' };
-    expectRefusal(await raw('POST', '/api/trace?name=x.json', JSON.stringify(edited)), 400, /step 2: the recorded state is not what the model gives/);
+    expectRefusal(await rawPost('/api/trace?name=x.json', JSON.stringify(edited)), 400, /step 2: the recorded state is not what the model gives/);
     const other = JSON.parse(text);
     other['#meta'].configuration.version = 'xen-99';
-    expectRefusal(await raw('POST', '/api/trace?name=x.json', JSON.stringify(other)), 400, /--xen: unknown version "xen-99"/);
+    expectRefusal(await rawPost('/api/trace?name=x.json', JSON.stringify(other)), 400, /--xen: unknown version "xen-99"/);
   });
 });
 
@@ -224,10 +191,32 @@ describe('exploring by hand', () => {
     expect(fromStep1.found!.path).toEqual([28, 55]);
     expect(fromStep1.found!.from).toBe(1);
     expect(fromStep1.found!.kind).toBe('search');
+    // what it checked, in explore's words: the violation at its depth, stopped at that level
+    expect(fromStep1.summary).toBe('refcount-matches-holders violated at depth 1 from step 1; stopped at the level of the first violation (--stop-at-first)');
     // the fixed variant's universe is not the seed's: from the booted xen-4.19 nothing within 2 steps
     const clean = await post<SearchView>('/api/search', { target: { ...SEED, version: 'xen-4.19' }, path: [], depth: 2 });
     expect(clean.found).toBeNull();
     expect(clean.distinct).toBeGreaterThan(1);
+    expect(clean.summary).toBe('from step 0, every invariant not already violated there holds to depth 2; bound reached: depth 2');
+  });
+
+  it('a search result opened again from its link: the walk to it, shown as its counterexample from its step', async () => {
+    const found = (await post<SearchView>('/api/search', { target: SEED, path: [28], depth: 3 })).found!;
+    const again = await post<TraceView>('/api/walk', { target: found.target, path: found.path, property: found.property, from: found.from });
+    expect(again).toMatchObject({ kind: 'search', property: 'refcount-matches-holders', message: found.message, subjectFrame: 4, from: 1, path: [28, 55] });
+    // a property the walk does not violate leaves it a plain walk; a name that is no invariant is refused
+    const plain = await post<TraceView>('/api/walk', { target: SEED, path: [28], property: 'refcount-matches-holders' });
+    expect(plain).toMatchObject({ kind: 'walk', property: null, message: null });
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: SEED, path: [28], property: 'no-such' })), 400, /property: expected one of/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: SEED, path: [28], from: 5 })), 400, /from: expected a step from 0 to 1/);
+  });
+
+  it('every trace carries the command that replays it, with every flag of its universe', async () => {
+    const t = await getJson<TraceView>('/api/trace?name=refcount-matches-holders.itf.json');
+    expect(t.replay).toBe('checker replay --path 28,55 --xen seed --backend ept --domains dom0:pvh:hw,dom1:pvh:dm=dom2,dom2:hvm --gfns 2 --spare-frames 1 --ops populate_physmap,decrease_reservation,add_to_physmap_foreign,remove_from_physmap,destroy --build debug');
+    const r = await cli(...t.replay.split(' ').slice(1));
+    expect(r.status, r.stderr).toBe(12);
+    expect(r.stdout).toContain(`violated at depth 2: refcount-matches-holders: ${t.message}`);
   });
 
   it('a mutant of the catalogue runs on its base version', async () => {
@@ -258,25 +247,23 @@ describe('states the model does not have yet', () => {
 
 describe('bad requests: a 4xx with a JSON error, and the server goes on', () => {
   it('each is refused with one line', async () => {
-    expectRefusal(await raw('POST', '/api/walk', '{'), 400, /not valid JSON/);
-    expectRefusal(await raw('POST', '/api/walk', '[1]'), 400, /JSON object/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ path: [] })), 400, /target/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, version: 'nope' }, path: [] })), 400, /--xen: unknown version "nope"/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, gfns: 'two' }, path: [] })), 400, /target.gfns/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, gfns: 99 }, path: [] })), 400, /--gfns/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: SEED, path: [57] })), 400, /action indices from 0 to 56/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: SEED, path: 'x' })), 400, /path/);
-    expectRefusal(await raw('POST', '/api/walk', JSON.stringify({ target: { ...SEED, variant: 'mine' }, path: [] })), 400, /not one this server was started with/);
-    expectRefusal(await raw('POST', '/api/search', JSON.stringify({ target: SEED, path: [], depth: 0 })), 400, /depth/);
-    expectRefusal(await raw('POST', '/api/search', JSON.stringify({ target: SEED, path: [], depth: 1000 })), 400, /depth/);
+    expectRefusal(await rawPost('/api/walk', '{'), 400, /not valid JSON/);
+    expectRefusal(await rawPost('/api/walk', '[1]'), 400, /JSON object/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ path: [] })), 400, /target/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: { ...SEED, version: 'nope' }, path: [] })), 400, /--xen: unknown version "nope"/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: { ...SEED, gfns: 'two' }, path: [] })), 400, /target.gfns/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: { ...SEED, gfns: 99 }, path: [] })), 400, /--gfns/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: SEED, path: [57] })), 400, /step 1: expected an action index from 0 to 56, got 57/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: SEED, path: 'x' })), 400, /path/);
+    expectRefusal(await rawPost('/api/walk', JSON.stringify({ target: { ...SEED, variant: 'mine' }, path: [] })), 400, /not one this server was started with/);
+    expectRefusal(await rawPost('/api/search', JSON.stringify({ target: SEED, path: [], depth: 0 })), 400, /depth/);
+    expectRefusal(await rawPost('/api/search', JSON.stringify({ target: SEED, path: [], depth: 1000 })), 400, /depth/);
     expectRefusal(await raw('GET', '/api/trace'), 400, /name/);
     expectRefusal(await raw('PUT', '/api/walk', '{}'), 405);
     expectRefusal(await raw('GET', '/api/walk'), 405);
     expectRefusal(await raw('POST', '/main.js', ''), 405);
     expectRefusal(await raw('GET', '/api/nothing'), 404);
-    expectRefusal(await raw('POST', '/api/trace', 'x'.repeat((16 << 20) + 1)), 413);
-    // a page elsewhere reaching the server through a DNS name of its own is refused
-    expectRefusal(await raw('GET', '/api/info', undefined, { host: 'attacker.example:80' }), 403);
+    expectRefusal(await rawPost('/api/trace', 'x'.repeat((16 << 20) + 1)), 413);
     const info = await raw('GET', '/api/info');
     expect(info.status).toBe(200);
     expect(JSON.parse(info.body).versions).toContain('seed');
@@ -289,7 +276,7 @@ describe('variants: only those the server was started with, never code named in 
   it('a trace of a variant the server was not started with is refused, and its code never runs', async () => {
     expectRefusal(await raw('GET', '/api/trace?name=variant-leak.itf.json'), 400, /never loads code named in a trace.*--variant/);
     const text = readFileSync(join(traces, 'variant-leak.itf.json'), 'utf8');
-    expectRefusal(await raw('POST', '/api/trace?name=v.json', text), 400, /--variant/);
+    expectRefusal(await rawPost('/api/trace?name=v.json', text), 400, /--variant/);
     expect(existsSync(marker())).toBe(false);
   });
 
@@ -303,7 +290,7 @@ describe('variants: only those the server was started with, never code named in 
       const t = (await res.json()) as TraceView;
       expect(t.label).toMatch(/variant same-as-seed of seed/);
       expect(t.target.variant).toBe('same-as-seed');
-      const w = await fetch(`${s2.url}api/walk`, { method: 'POST', body: JSON.stringify({ target: t.target, path: [28] }) });
+      const w = await fetch(`${s2.url}api/walk`, { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ target: t.target, path: [28] }) });
       expect(w.status).toBe(200);
     } finally {
       await s2.close();
@@ -348,6 +335,8 @@ describe('the command', () => {
     expectUsageError(await cli('serve', '--trace-dir', join(dir, 'nowhere')), /--trace-dir: .* does not exist/);
     expectUsageError(await cli('serve', '--trace-dir', join(traces, 'broken.json')), /is not a folder/);
     expectUsageError(await cli('serve', '--variant', join(dir, 'missing.ts')), /--variant: .* does not exist/);
+    expectUsageError(await cli('serve', '--max-states', 'lots'), /--max-states: expected a whole number ≥ 1, got "lots"/);
+    expectUsageError(await cli('serve', '--max-states', '0'), /--max-states/);
   });
 
   it('the page imports nothing of the server but the protocol types (it is bundled apart)', () => {

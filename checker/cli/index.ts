@@ -12,7 +12,7 @@ import { DEFAULT_DEPTH, takeXenFlag, universeOptions, type XenFlag } from './fla
 import { runList } from './list.js';
 import type { RegressFlags } from './regress.js';
 import { runReplay, type ReplayFlags } from './replay.js';
-import { DEFAULT_PORT, runServe, type ServeFlags } from './serve.js';
+import { DEFAULT_PORT, runServe, SEARCH_MAX_STATES, type ServeFlags } from './serve.js';
 import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
 import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
 
@@ -337,11 +337,25 @@ Examples:
     .description('a web page on a local port: step through traces, see the state drawn, explore by hand, search for the nearest violation')
     .option('--trace-dir <dir>', 'the folder of traces to list (default: ./traces when it exists)')
     .option('--port <n>', `the port (default ${DEFAULT_PORT}; 0: any free port)`)
-    .option('--host <addr>', 'the address to listen on (default 127.0.0.1: this machine only)')
+    .option('--host <addr>', 'the address to listen on (default 127.0.0.1: this machine only); another address warns, and requests must still name the server by one of its addresses')
     .option('--variant <file>', 'a variant of yours to open traces of and explore (repeatable); a trace never loads code itself', (v: string, acc: string[] = []) => [...acc, v])
-    .addHelpText('after', '\nExample (after checker explore --trace-out traces/):\n  checker serve --trace-dir traces/')
+    .option('--max-states <n>', `distinct states a search from the page may store before it stops (default ${SEARCH_MAX_STATES.toLocaleString('en-US')})`)
+    .addHelpText(
+      'after',
+      `
+The page lists the folder's traces, steps through one with its state drawn (with --granularity steps,
+a lane per vCPU, the p2m locks and the pending TLB flushes), lets you take any operation by hand,
+searches for the nearest violation from any state (progress, cancel, and what was checked in explore's
+words), and exports a walk as a trace file for checker replay. Every view has its own link.
+
+Only requests that name the server by its address (or localhost) are answered, and the API answers
+only its own page: a page of another site cannot drive it. Ctrl-C stops the server, and any search.
+
+Example (after checker explore --trace-out traces/):
+  checker serve --trace-dir traces/`,
+    )
     .action(async (o: ServeFlags) => {
-      process.exitCode = await runServe(o, out);
+      process.exitCode = await runServe(o, out, err);
     });
 
   program

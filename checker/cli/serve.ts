@@ -1,9 +1,11 @@
 // `checker serve`: the web explorer on a local port until Ctrl-C.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ListenError, PageMissingError, startServer } from '../serve/server.js';
+import { exposureWarning, ListenError, PageMissingError, startServer } from '../serve/server.js';
+import { SEARCH_MAX_STATES } from '../serve/view.js';
 import { loadServerVariants } from '../serve/targets.js';
 import { EXIT, UsageError } from './common.js';
+import { parsePositive } from './flags.js';
 
 export const DEFAULT_PORT = 8470;
 export const DEFAULT_TRACE_DIR = 'traces';
@@ -13,7 +15,10 @@ export interface ServeFlags {
   port?: string;
   host?: string;
   variant?: string[];
+  maxStates?: string;
 }
+
+export { SEARCH_MAX_STATES };
 
 function parsePort(v: string | undefined): number {
   if (v === undefined) return DEFAULT_PORT;
@@ -30,20 +35,21 @@ function traceDir(v: string | undefined): string | null {
 }
 
 /** Serves until SIGINT or SIGTERM; resolves with the exit code. */
-export async function runServe(f: ServeFlags, out: (s: string) => void): Promise<number> {
+export async function runServe(f: ServeFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const port = parsePort(f.port);
+  const maxStates = parsePositive('--max-states', f.maxStates);
   const dir = traceDir(f.traceDir);
   const host = f.host ?? '127.0.0.1';
   const variants = await loadServerVariants(f.variant ?? []);
   let serving;
   try {
-    serving = await startServer({ host, port, traceDir: dir, variants, log: (l) => void process.stderr.write(l + '\n') });
+    serving = await startServer({ host, port, traceDir: dir, variants, maxStates, log: (l) => err(l + '\n') });
   } catch (e) {
     if (e instanceof ListenError || e instanceof PageMissingError) throw new UsageError(e.message);
     throw e;
   }
-  out(`checker serve: ${serving.url}  (traces: ${dir ?? 'none; drop a trace file on the page'}${variants.length ? `; variants: ${variants.map((v) => v.name).join(', ')}` : ''}; Ctrl-C to stop)\n`);
-  await new Promise<void>((done) => {
+  // listening for Ctrl-C before the address is printed: whoever reads it may stop the server at once
+  const stopped = new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -52,5 +58,9 @@ export async function runServe(f: ServeFlags, out: (s: string) => void): Promise
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const warning = exposureWarning(host, serving.hosts);
+  if (warning) err(warning + '\n');
+  out(`checker serve: ${serving.url}  (traces: ${dir ?? 'none; drop a trace file on the page'}${variants.length ? `; variants: ${variants.map((v) => v.name).join(', ')}` : ''}; Ctrl-C to stop)\n`);
+  await stopped;
   return EXIT.ok;
 }

@@ -23,6 +23,10 @@ export interface TargetSpec {
   mutant: string | null;
   /** A variant the server was started with (`--variant FILE`), by its name. */
   variant: string | null;
+  /** `atomic` (one hypercall per step) or `steps` (one segment of one vCPU's hypercall per step). */
+  granularity: string;
+  /** With `steps`: the toolstack's vCPUs (0 with atomic). */
+  vcpus: number;
 }
 
 /** A field as a person reads it: its name and its value as text. */
@@ -36,8 +40,13 @@ export interface FrameView {
   ownerDomain: number | null;
   free: boolean;
   count: number | null;
-  /** Allocation reference plus the foreign entries of p2ms that still exist: what count should be. */
+  /**
+   * Allocation reference plus the foreign entries of p2ms that still exist plus the references calls
+   * in flight hold (steps granularity): what count should be, as refcount-matches-holders counts.
+   */
   held: number | null;
+  /** Of `held`, the references calls in flight hold. */
+  inFlight: number;
   /** Every field of the frame, in the model's order. */
   fields: Field[];
 }
@@ -68,8 +77,46 @@ export interface StateView {
   /** p2m[d][g], null for an empty entry; a row the page cannot read as entries is in `other`. */
   p2m: (EntryView | null)[][];
   fault: string | null;
-  /** Top-level fields other than frames, domains, p2m and fault. */
+  /** Top-level fields other than frames, domains, p2m, fault and the interleaving. */
   other: Field[];
+  /** With steps granularity: the vCPUs, p2m locks and pending TLB flushes; null with atomic. */
+  interleaving: InterleavingView | null;
+}
+
+/** A toolstack vCPU of steps granularity. */
+export interface VcpuView {
+  index: number;
+  /** `vcpu0` */
+  name: string;
+  /** The hypercall in flight, or null when idle. */
+  call: string | null;
+  /** Where it stopped, in the command line's words ("guestRemovePage: before put_page(frame 2)"), or `idle`. */
+  at: string;
+  /** The domain whose p2m lock its next segment takes, or null. */
+  takesLock: number | null;
+  /** Whether another vCPU holds that lock: the vCPU waits. */
+  blocked: boolean;
+  /** Domains whose p2m lock it holds. */
+  holds: number[];
+  /** References its call holds that no holder accounts for yet (negative: a put before the write that drops the holder). */
+  references: { frame: number; count: number }[];
+}
+
+export interface LockView {
+  domain: number;
+  name: string;
+  /** The vCPU holding the domain's p2m lock, or null. */
+  holder: number | null;
+  depth: number;
+  /** vCPUs waiting for this lock (their next segment takes it, another vCPU holds it). */
+  waiters: number[];
+}
+
+export interface InterleavingView {
+  vcpus: VcpuView[];
+  locks: LockView[];
+  /** TLB slots whose flush is pending (the flush waits for the p2m unlock); stale: the frame was freed and handed out again since. */
+  tlb: { domain: number; frame: number; stale: boolean }[];
 }
 
 export interface ChangeView {
@@ -98,11 +145,16 @@ export interface StepView {
   rcText: string;
   changes: ChangeView[];
   ledger: LedgerEventView[];
+  /** With steps granularity: the vCPU whose segment this step ran. */
+  vcpu: number | null;
 }
 
 export interface Violation {
   name: string;
   message: string;
+  /** The frames and p2m entries the message names (drawn marked). */
+  frames: number[];
+  entries: { domain: number; gfn: number }[];
 }
 
 export interface UniverseView {
@@ -138,6 +190,8 @@ export interface TraceView {
   ledgers: string[][];
   /** For a search: the state it started from (an index into states). */
   from: number | null;
+  /** The command line that walks the same path again: `checker replay --xen ... --path TOKEN`. */
+  replay: string;
 }
 
 export interface OperationView {
@@ -172,6 +226,30 @@ export interface SearchView {
   stopped: string | null;
   /** True when the whole reachable graph from the state was explored. */
   fixpoint: boolean;
+  /** The deepest level (from the state) explored in full. */
+  complete: number;
+  /** What was checked, in the command line's words: "holds to depth 7 from step 0 (depth 8 partly explored); ..." */
+  summary: string;
+  elapsedMs: number;
+}
+
+/** A line of a search's progress (POST /api/search with Accept: application/x-ndjson). */
+export interface SearchProgress {
+  depth: number;
+  distinct: number;
+  generated: number;
+  elapsedMs: number;
+}
+
+/** A walk or a search result as a trace file (POST /api/export). */
+export interface ExportView {
+  /** A file name for it: `PROPERTY.itf.json`. */
+  name: string;
+  /** The ITF document, as `checker explore --trace-out` writes it. */
+  itf: unknown;
+  property: string;
+  /** `checker replay NAME` (with `--variant FILE` for a variant's). */
+  command: string;
 }
 
 export interface TraceListEntry {
@@ -186,6 +264,8 @@ export interface TraceListEntry {
 export interface TraceList {
   dir: string | null;
   traces: TraceListEntry[];
+  /** Trace files in the folder: more than `traces` when the list is cut. */
+  total: number;
 }
 
 export interface Info {
@@ -198,7 +278,11 @@ export interface Info {
   variants: { name: string; base: string; file: string }[];
   invariants: string[];
   defaults: TargetSpec;
+  granularities: string[];
+  maxVcpus: number;
   maxSearchDepth: number;
+  /** Distinct states a search may store before it stops (`checker serve --max-states`). */
+  maxStates: number;
 }
 
 export interface ApiError {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { Api } from './api.js';
@@ -70,6 +71,8 @@ export interface ServeOptions {
   port: number;
   traceDir: string | null;
   variants: readonly ServerVariant[];
+  /** Distinct states a search from the page may store before it stops (`checker serve --max-states`). */
+  maxStates?: number;
   /** Where an internal error is reported (one line each); default: nowhere. */
   log?: (line: string) => void;
 }
@@ -78,13 +81,52 @@ export interface Serving {
   url: string;
   port: number;
   server: Server;
+  api: Api;
+  /** The Host headers the server answers (`name:port`, lower case). */
+  hosts: ReadonlySet<string>;
   close(): Promise<void>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
+/** 127.0.0.1 (any of 127.0.0.0/8), ::1 and localhost: addresses no other machine reaches. */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.');
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** An address that listens on every interface. */
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]' || host === '';
+
+/** An address as a Host header names it: IPv6 in brackets, lower case. */
+const hostName = (a: string) => (a.includes(':') && !a.startsWith('[') ? `[${a}]` : a).toLowerCase();
+
+/**
+ * The Host headers the server answers: the address it was given and the one it bound, `localhost`,
+ * and on a wildcard address every address of the machine and its host name; each with the port
+ * (and bare on port 80, where browsers leave the port out). Any other name is refused: a web page
+ * elsewhere reaches the server through a DNS name of its own only by DNS rebinding.
+ */
+export function allowedHosts(given: string, bound: string, port: number, interfaces = networkInterfaces(), host = hostname()): Set<string> {
+  const names = new Set<string>(['localhost', hostName(given), hostName(bound)]);
+  if (isWildcard(given)) {
+    for (const list of Object.values(interfaces)) for (const i of list ?? []) names.add(hostName(i.address.replace(/%.*$/, '')));
+    names.add(host.toLowerCase());
+  }
+  const out = new Set<string>();
+  for (const n of names) {
+    if (n === '' || isWildcard(n)) continue;
+    out.add(`${n}:${port}`);
+    if (port === 80) out.add(n);
+  }
+  return out;
+}
+
+/** What `--host` other than loopback means, for the person who started the server (one line). */
+export function exposureWarning(host: string, hosts: ReadonlySet<string>): string | null {
+  if (isLoopback(host)) return null;
+  return (
+    `checker serve: warning: --host ${host} is reachable from other machines: anyone who can reach it can read the trace folder and run searches; ` +
+    `requests must name the server as one of ${[...hosts].sort().join(', ')}`
+  );
 }
 
 const SECURITY_HEADERS = {
@@ -98,6 +140,29 @@ function sendJson(res: ServerResponse, status: number, v: unknown): void {
   const body = JSON.stringify(v);
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * Why an API request is not the page's own, or null. The API answers only its own page: a browser
+ * marks a request another site makes (Sec-Fetch-Site, Origin), and a page elsewhere can POST without
+ * a preflight only as text/plain or a form, never as JSON. So a POST must be JSON, and a request a
+ * browser says comes from elsewhere is refused. (A per-run token the page carries would also do, but
+ * would make a link to a view die with the server that gave it.) A client that is not a browser sends
+ * neither header, and is no web page.
+ */
+export function crossSiteRefusal(req: IncomingMessage): RequestError | null {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    return new RequestError(403, `the API answers only its own page, not a request from another site (Sec-Fetch-Site: ${site})`);
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
+    return new RequestError(403, `the API answers only its own page, not a request from ${JSON.stringify(origin.slice(0, 100))}`);
+  }
+  if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) {
+    return new RequestError(415, `a POST to the API must be JSON (Content-Type: application/json), not ${JSON.stringify((req.headers['content-type'] ?? 'none').slice(0, 100))}`);
+  }
+  return null;
 }
 
 /**
@@ -119,12 +184,36 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/**
+ * A search's progress as lines of JSON (application/x-ndjson), when the client asks for them: one
+ * line at the start and about every quarter second, then the result (or an error) as the last line.
+ */
+class ProgressStream {
+  private started = false;
+  constructor(private readonly res: ServerResponse) {}
+  line(v: unknown): void {
+    if (this.res.destroyed) return;
+    if (!this.started) {
+      this.started = true;
+      this.res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/x-ndjson; charset=utf-8' });
+    }
+    this.res.write(JSON.stringify(v) + '\n');
+  }
+  get open(): boolean {
+    return this.started;
+  }
+  end(v: unknown): void {
+    this.line(v);
+    this.res.end();
+  }
+}
+
 /** Starts the server; resolves once it listens (ListenError when it cannot). */
 export async function startServer(o: ServeOptions): Promise<Serving> {
   const assets = loadPage();
-  const api = new Api(o.traceDir, o.variants);
-  const guardHost = isLoopback(o.host);
-  let port = o.port;
+  const api = new Api(o.traceDir, o.variants, { maxStates: o.maxStates });
+  // known once the server listens (--port 0 picks the port then)
+  let hosts: ReadonlySet<string> = new Set();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
@@ -141,16 +230,31 @@ export async function startServer(o: ServeOptions): Promise<Serving> {
     if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(raw) || raw.includes('\\') || /%2f|%5c/i.test(raw)) {
       return sendJson(res, 404, { error: `no such path: ${raw.slice(0, 200)}` });
     }
-    // Bound to a loopback address, the server answers only requests that name it by one: a web page
-    // elsewhere cannot reach it through a DNS name of its own (rebinding).
-    if (guardHost) {
-      const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      if (!isLoopback(host)) return sendJson(res, 403, { error: `the server answers only requests to a loopback address, not ${JSON.stringify(req.headers.host ?? '')}` });
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!hosts.has(host)) {
+      return sendJson(res, 403, { error: `the server answers only requests that name it as ${[...hosts].sort().join(' or ')}, not ${JSON.stringify((req.headers.host ?? '').slice(0, 100))}` });
     }
     if (url.pathname.startsWith('/api/')) {
+      const refused = crossSiteRefusal(req);
+      if (refused) throw refused;
       const body = method === 'POST' ? await readBody(req) : '';
-      const out = await api.handle({ method, path: url.pathname, query: url.searchParams, body });
-      return sendJson(res, out.status, out.json);
+      // a client that goes away (a closed tab, a cancelled search) stops the work done for it
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      const stream = /application\/x-ndjson/.test(req.headers.accept ?? '') ? new ProgressStream(res) : null;
+      try {
+        const out = await api.handle({ method, path: url.pathname, query: url.searchParams, body, signal: gone.signal, progress: stream ? (p) => stream.line({ progress: p }) : undefined });
+        if (stream?.open) return stream.end(out.status === 200 ? { result: out.json } : out.json);
+        return sendJson(res, out.status, out.json);
+      } catch (e) {
+        // once progress lines went out the status is sent: the error is the last line
+        if (!stream?.open) throw e;
+        stream.end({ error: e instanceof RequestError ? e.message : `internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}` });
+        if (!(e instanceof RequestError)) o.log?.(`checker serve: internal error on ${req.method} ${req.url}: ${(e as Error)?.stack ?? String(e)}`);
+        return;
+      }
     }
     const asset = assets.get(url.pathname);
     if (!asset) return sendJson(res, 404, { error: `no such path: ${url.pathname.slice(0, 200)}` });
@@ -187,14 +291,20 @@ export async function startServer(o: ServeOptions): Promise<Serving> {
       done();
     });
   });
-  port = (server.address() as AddressInfo).port;
+  const address = server.address() as AddressInfo;
+  const port = address.port;
+  hosts = allowedHosts(o.host, address.address, port);
   const shown = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
     url: `http://${shown}:${port}/`,
     port,
     server,
+    api,
+    hosts,
     close: () =>
       new Promise<void>((done) => {
+        // a search under way stops at its next poll (a tenth of a second) instead of running to its end
+        api.stop();
         server.close(() => done());
         server.closeAllConnections();
       }),

@@ -125,7 +125,8 @@ function flagsOf(s: TargetSpec) {
     version: s.version,
     // no backend named: the universe's default (or a mutant's own)
     backend: s.backend === '' ? undefined : s.backend,
-    domains: s.domains,
+    // no domains named: the universe's default
+    domains: s.domains === '' ? undefined : s.domains,
     gfns: s.gfns,
     spareFrames: s.spareFrames,
     // no operations named: the universe's default set
@@ -134,6 +135,9 @@ function flagsOf(s: TargetSpec) {
     preemptibleTeardown: s.preemptibleTeardown,
     build: s.build === '' ? undefined : s.build,
     superpages: s.superpages,
+    granularity: s.granularity,
+    // atomic has no vCPUs (the universe refuses a count with it)
+    vcpus: s.granularity === 'steps' ? s.vcpus : undefined,
   };
 }
 
@@ -153,6 +157,8 @@ export function specOf(u: Universe, mutant: string | null, variant: string | nul
     superpages: c.superpages,
     mutant,
     variant,
+    granularity: u.granularity,
+    vcpus: u.granularity === 'steps' ? u.vcpus : 0,
   };
 }
 
@@ -194,6 +200,9 @@ export function checkSpec(v: unknown): TargetSpec {
     superpages: bool('superpages'),
     mutant: opt('mutant'),
     variant: opt('variant'),
+    // absent: atomic (a page of an earlier version sends neither)
+    granularity: opt('granularity') ?? 'atomic',
+    vcpus: v.vcpus === undefined ? 0 : int('vcpus'),
   };
 }
 

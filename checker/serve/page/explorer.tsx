@@ -1,11 +1,12 @@
-// Exploring by hand: every operation from the state on screen, with its return code, the cells it
-// would change and what it would violate; one click takes it. And the checker's breadth-first search
-// for the nearest violation from this state.
-import { useEffect, useState } from 'preact/hooks';
-import type { OperationView, SearchView, SuccessorsView, TraceView } from '../protocol.js';
+// Exploring by hand: every operation enabled in the state on screen (with steps granularity, each
+// vCPU's next segment, or any hypercall on an idle one), with its return code, the cells it would
+// change and what it would violate; one click takes it. And the checker's breadth-first search for
+// the nearest violation from this state, with its progress, a cancel, and what it checked in the
+// command line's words.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { OperationView, SearchProgress, SearchView, SuccessorsView, TraceView } from '../protocol.js';
 import { api } from './api.js';
-
-const rcClass = (rc: number | null) => (rc === null ? 'rc fault' : rc < 0 ? 'rc err' : 'rc ok');
+import { rcClass } from './steps.js';
 
 function matches(o: OperationView, filter: string): boolean {
   if (filter === '') return true;
@@ -16,10 +17,13 @@ function matches(o: OperationView, filter: string): boolean {
     .every((w) => hay.includes(w));
 }
 
+const n = (x: number) => x.toLocaleString('en-US');
+
 export function Explorer(props: {
   trace: TraceView;
   cursor: number;
   maxDepth: number;
+  maxStates: number;
   onTake: (actionIndex: number) => void;
   onFound: (s: SearchView) => void;
 }) {
@@ -30,9 +34,10 @@ export function Explorer(props: {
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState('');
   const [onlyChanging, setOnlyChanging] = useState(true);
-  const [depth, setDepth] = useState(4);
-  const [searching, setSearching] = useState(false);
+  const [depth, setDepth] = useState(trace.target.granularity === 'steps' ? 8 : 4);
+  const [progress, setProgress] = useState<SearchProgress | null>(null);
   const [searchNote, setSearchNote] = useState<string | null>(null);
+  const running = useRef<AbortController | null>(null);
 
   // The operations of the state on screen; a newer state cancels the request for an older one, and
   // a short delay keeps a run of steps (holding an arrow key) from asking for every state on the way.
@@ -56,52 +61,77 @@ export function Explorer(props: {
     };
   }, [trace, cursor]);
 
+  // a search in flight is the state's: leaving the state (or the page) cancels it
+  useEffect(() => () => running.current?.abort(), [trace, cursor]);
+
   const runSearch = () => {
-    setSearching(true);
+    const ctl = new AbortController();
+    running.current = ctl;
+    setProgress({ depth: 0, distinct: 0, generated: 0, elapsedMs: 0 });
     setSearchNote(null);
     api
-      .search(trace.target, trace.path.slice(0, cursor), depth)
+      .search(trace.target, trace.path.slice(0, cursor), depth, setProgress, ctl.signal)
       .then((r) => {
         const already = r.already.length ? ` (already violated here, not searched: ${r.already.map((v) => v.name).join(', ')})` : '';
-        if (r.found) {
-          props.onFound(r);
-        } else {
-          const why = r.stopped ? `; stopped by ${r.stopped} after ${r.distinct.toLocaleString('en-US')} states` : r.fixpoint ? '; every reachable state explored' : '';
-          setSearchNote(`no violation within ${r.depth} steps from here (${r.distinct.toLocaleString('en-US')} states${why})${already}`);
-        }
+        setSearchNote(`${r.summary}; ${n(r.distinct)} states in ${(r.elapsedMs / 1000).toFixed(1)} s${already}`);
+        if (r.found) props.onFound(r);
       })
-      .catch((e: Error) => setSearchNote(e.message))
-      .finally(() => setSearching(false));
+      .catch((e: Error) => setSearchNote(e.name === 'AbortError' ? 'search cancelled' : e.message))
+      .finally(() => {
+        if (running.current === ctl) running.current = null;
+        setProgress(null);
+      });
   };
 
   const ops = succ?.operations ?? [];
   const shown = ops.filter((o) => (!onlyChanging || o.changes.length > 0) && matches(o, filter));
   return (
-    <section class="explorer" aria-label="explore by hand">
-      <h2>
+    <section class="explorer" aria-labelledby="explorer-title">
+      <h2 id="explorer-title">
         From state {cursor}
         {trace.steps.length > cursor ? <span class="dim"> (taking an operation leaves the trace for a walk of your own)</span> : null}
       </h2>
       <div class="search">
-        <button class="search-button" disabled={searching || succ?.enabled === false} onClick={runSearch}>
-          {searching ? 'searching…' : 'shortest violation from here'}
-        </button>
+        {progress === null ? (
+          <button class="search-button" disabled={succ?.enabled === false} onClick={runSearch}>
+            shortest violation from here
+          </button>
+        ) : (
+          <button class="cancel-search" onClick={() => running.current?.abort()}>
+            cancel the search
+          </button>
+        )}
         <label>
-          {' '}within{' '}
+          within{' '}
           <input
             type="number"
             class="depth"
             min={1}
             max={props.maxDepth}
             value={depth}
+            disabled={progress !== null}
             onInput={(e) => setDepth(Math.max(1, Math.min(props.maxDepth, Number((e.target as HTMLInputElement).value) || 1)))}
           />{' '}
           steps
         </label>
-        {searchNote && <div class="note search-note">{searchNote}</div>}
+        <div class="search-status" role="status" aria-live="polite">
+          {progress !== null && (
+            <span class="search-progress">
+              searching: depth {progress.depth}, {n(progress.distinct)} states, {(progress.elapsedMs / 1000).toFixed(1)} s (at most {n(props.maxStates)} states)
+            </span>
+          )}
+          {progress === null && searchNote && <span class="note search-note">{searchNote}</span>}
+        </div>
       </div>
       <div class="controls">
-        <input class="filter" type="search" placeholder="filter: dom1 foreign -EINVAL frames[4]…" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+        <input
+          class="filter"
+          type="search"
+          aria-label="filter the operations"
+          placeholder="filter: dom1 foreign -EINVAL frames[4]…"
+          value={filter}
+          onInput={(e) => setFilter((e.target as HTMLInputElement).value)}
+        />
         <label>
           <input type="checkbox" class="only-changing" checked={onlyChanging} onChange={(e) => setOnlyChanging((e.target as HTMLInputElement).checked)} /> only operations that change the state
         </label>
@@ -118,8 +148,9 @@ export function Explorer(props: {
       <ul class="ops">
         {shown.map((o) => (
           <li key={o.actionIndex} class={`op${o.violates.length ? ' violates' : ''}`}>
-            <button class="take" data-action={String(o.actionIndex)} onClick={() => props.onTake(o.actionIndex)} title="take this operation">
+            <button class="take" data-action={String(o.actionIndex)} onClick={() => props.onTake(o.actionIndex)}>
               {o.text} → <span class={rcClass(o.rc)}>{o.rcText}</span>
+              <span class="visually-hidden">: take this operation</span>
             </button>
             <div class="op-changes">
               {o.changes.length === 0 ? <span class="dim">no change</span> : o.changes.map((c) => `${c.cell} ${c.before} → ${c.after}`).join('; ')}

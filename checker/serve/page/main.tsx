@@ -1,37 +1,114 @@
 // checker serve's page: a trace (from the folder, dropped, walked by hand or found by a search) on
-// screen, one state at a time; the state drawn, the step's changes, the violation, the ledger, the
-// steps, and the operations from here.
+// screen, one state at a time. Every view has its address (url.ts): opening a trace, a walk or a
+// search's result adds an entry to the browser's history, stepping and projecting update it, so Back,
+// Forward and Reload work and a link opens the same view elsewhere.
 import { render } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { Info, SearchView, TargetSpec, TraceList, TraceView } from '../protocol.js';
 import { api } from './api.js';
-import { StateDrawing, type Pick, type Projection } from './drawing.js';
-import { Explorer } from './explorer.js';
+import type { Pick as Picked, Projection } from './drawing.js';
+import { firstViolation, TraceScreen, type Go } from './screen.js';
 import { BootForm, DropZone, TraceFolder } from './sidebar.js';
-import { keptChanges, StepList } from './steps.js';
+import { placeToSearch, searchToPlace, sourceKey, walkSource, type Place, type Source } from './url.js';
 import './app.css';
 
 interface Screen {
   view: TraceView;
+  key: string;
   cursor: number;
-  /** A line about how the trace came to be (a search's result). */
+}
+
+/** What the page keeps in each history entry: how deep in the page's own entries, which trace, a note. */
+interface Entry {
+  depth: number;
+  key: string | null;
   note: string | null;
 }
 
 const NONE: Projection = { frame: null, domain: null };
+const CACHED = 24;
 
-/** Where to step: a step number, or a function of the current one and the trace's length. */
-type Go = number | ((cursor: number, n: number) => number);
+/** Where a trace opens when its address names no step: its first violation, or the end of a walk or a search's result. */
+function openingStep(v: TraceView): number {
+  return v.kind === 'trace' ? (firstViolation(v) ?? 0) : v.steps.length;
+}
+
+const entry = (): Entry => (history.state as Entry | null) ?? { depth: 0, key: null, note: null };
 
 function App() {
   const [info, setInfo] = useState<Info | null>(null);
   const [list, setList] = useState<TraceList | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  // what was on screen before a walk or a search, to come back to
-  const [stack, setStack] = useState<Screen[]>([]);
+  const [screen, setScreen] = useState<Screen | null>(null);
   const [projection, setProjection] = useState<Projection>(NONE);
-  const screen = stack[stack.length - 1] ?? null;
+  const [note, setNote] = useState<string | null>(null);
+  const [depth, setDepth] = useState(0);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  const cache = useRef(new Map<string, TraceView>());
+  const latest = useRef(0);
+
+  const remember = (key: string, v: TraceView) => {
+    const c = cache.current;
+    c.delete(key);
+    c.set(key, v);
+    if (c.size > CACHED) c.delete(c.keys().next().value!);
+  };
+
+  const fetchView = (src: Source): Promise<TraceView> => {
+    const key = sourceKey(src);
+    const hit = cache.current.get(key);
+    if (hit) return Promise.resolve(hit);
+    const w = 'walk' in src ? src.walk : null;
+    const p = w === null ? api.trace((src as { trace: string }).trace) : api.walk(w.target, w.path, { ...(w.title !== null ? { title: w.title } : {}), property: w.property, from: w.from });
+    return p.then((v) => {
+      remember(key, v);
+      return v;
+    });
+  };
+
+  /**
+   * Puts a trace on screen at a place. `how`: a new history entry (a new screen), the current entry
+   * rewritten, or none (Back or Forward already moved to it).
+   */
+  const display = (src: Source, v: TraceView, place: At, how: 'push' | 'replace' | 'none', why: string | null) => {
+    const key = sourceKey(src);
+    remember(key, v);
+    const cursor = Math.max(0, Math.min(v.steps.length, place.step ?? openingStep(v)));
+    const url = placeToSearch({ source: src, step: cursor, projection: place.projection });
+    const d = how === 'push' ? entry().depth + 1 : entry().depth;
+    if (how === 'push') history.pushState({ depth: d, key, note: why } satisfies Entry, '', url || '?');
+    else if (how === 'replace') history.replaceState({ depth: d, key, note: why } satisfies Entry, '', url || '?');
+    setDepth(d);
+    setScreen({ view: v, key, cursor });
+    setProjection(place.projection);
+    setNote(why);
+    setSidebarOpen(false);
+  };
+
+  /** Runs a request that yields a new screen; its failure is shown, the screen stays (a newer request wins). */
+  const load = (p: Promise<TraceView>, then: (v: TraceView) => void) => {
+    const mine = ++latest.current;
+    setBusy(true);
+    setError(null);
+    p.then((v) => mine === latest.current && then(v))
+      .catch((e: Error) => mine === latest.current && setError(e.message))
+      .finally(() => mine === latest.current && setBusy(false));
+  };
+
+  /** The place the address names, on screen (a page opened from a link, Reload, Back, Forward). */
+  const follow = (how: 'replace' | 'none') => {
+    const place = searchToPlace(location.search);
+    const src = place.source;
+    if (src === null) {
+      latest.current++;
+      setScreen(null);
+      setNote(null);
+      setDepth(entry().depth);
+      return;
+    }
+    load(fetchView(src), (v) => display(src, v, place, how, entry().note));
+  };
 
   const refresh = useCallback(() => {
     api.traces().then(setList, (e: Error) => setError(e.message));
@@ -39,42 +116,50 @@ function App() {
   useEffect(() => {
     api.info().then(setInfo, (e: Error) => setError(e.message));
     refresh();
+    follow('replace');
+    const onPop = () => follow('none');
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
   }, []);
 
-  /** Runs a request that yields a new screen; its failure is shown, the screen stays. */
-  const load = (p: Promise<TraceView>, place: (v: TraceView) => (s: Screen[]) => Screen[]) => {
-    setBusy(true);
-    setError(null);
-    p.then((v) => {
-      setStack(place(v));
-    })
-      .catch((e: Error) => setError(e.message))
-      .finally(() => setBusy(false));
-  };
-  const fresh = (cursor: (v: TraceView) => number) => (v: TraceView) => () => {
-    setProjection(NONE);
-    return [{ view: v, cursor: cursor(v), note: null }];
-  };
+  // stepping and projecting rewrite the entry's address, once the keys stop (the history API is
+  // throttled by browsers, and a step must not wait for it)
+  useEffect(() => {
+    if (screen === null) return;
+    const timer = setTimeout(() => {
+      const e = entry();
+      if (e.key !== screen.key) return;
+      const src = searchToPlace(location.search).source;
+      if (src === null) return;
+      history.replaceState(e, '', placeToSearch({ source: src, step: screen.cursor, projection }) || '?');
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [screen?.cursor, screen?.key, projection]);
 
-  const openTrace = (name: string) => load(api.trace(name), fresh(() => 0));
+  const openTrace = (name: string) => {
+    const src: Source = { trace: name };
+    load(fetchView(src), (v) => display(src, v, { step: null, projection: NONE }, 'push', null));
+  };
   const openFile = (f: File) => {
     f.text().then(
-      (text) => load(api.dropped(f.name, text), fresh(() => 0)),
+      // a dropped file is kept by its universe and path: its address opens it again without the file
+      (text) => load(api.dropped(f.name, text), (v) => display(walkSource(v), v, { step: null, projection: NONE }, 'push', null)),
       () => setError(`${f.name}: cannot be read`),
     );
   };
-  const boot = (t: TargetSpec) => load(api.walk(t, [], 'the booted state'), fresh(() => 0));
+  const boot = (t: TargetSpec) => {
+    load(api.walk(t, [], { title: 'a walk by hand from the booted state' }), (v) => display(walkSource(v), v, { step: 0, projection: NONE }, 'push', null));
+  };
 
   // a step number, or a move from the current one: computed on the latest cursor, so key presses
   // and clicks that come faster than the page renders each count
   const go = useCallback(
     (to: Go) =>
-      setStack((s) => {
-        const top = s[s.length - 1];
-        if (!top) return s;
-        const n = top.view.steps.length;
-        const cursor = Math.max(0, Math.min(n, typeof to === 'number' ? to : to(top.cursor, n)));
-        return cursor === top.cursor ? s : [...s.slice(0, -1), { ...top, cursor }];
+      setScreen((s) => {
+        if (!s) return s;
+        const n = s.view.steps.length;
+        const cursor = Math.max(0, Math.min(n, typeof to === 'number' ? to : to(s.cursor, n)));
+        return cursor === s.cursor ? s : { ...s, cursor };
       }),
     [],
   );
@@ -83,23 +168,23 @@ function App() {
     if (!screen) return;
     const { view, cursor } = screen;
     const path = [...view.path.slice(0, cursor), actionIndex];
-    // extending a walk at its end keeps it one walk; anywhere else a new walk starts from here
+    // extending a walk at its end keeps it one walk (one history entry); anywhere else a new walk starts from here
     const extending = view.kind === 'walk' && cursor === view.steps.length;
     const title = extending ? view.title : `by hand, from ${view.title} at step ${cursor}`;
-    load(api.walk(view.target, path, title), (v) => (s) => [...(extending ? s.slice(0, -1) : s), { view: v, cursor: v.steps.length, note: null }]);
+    load(api.walk(view.target, path, { title }), (v) => display(walkSource(v), v, { step: null, projection }, extending ? 'replace' : 'push', null));
   };
 
   const found = (r: SearchView) => {
     const v = r.found!;
-    const note = `nearest violation from step ${v.from}: ${v.property}, ${r.distance} step${r.distance === 1 ? '' : 's'} further (${r.distinct.toLocaleString('en-US')} states searched)`;
-    setStack((s) => [...s, { view: v, cursor: v.steps.length, note }]);
+    const why = `nearest violation from step ${v.from}: ${v.property}, ${r.distance} step${r.distance === 1 ? '' : 's'} further (${r.distinct.toLocaleString('en-US')} states searched)`;
+    display(walkSource(v), v, { step: null, projection: NONE }, 'push', why);
   };
 
-  // arrows step, Home and End jump (not while typing in a field)
+  // arrows step, Home and End jump (not while typing in a field, nor on the slider, which steps itself)
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const tag = (e.target as HTMLElement | null)?.tagName;
-      if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA') return;
+      if (tag === 'INPUT' || tag === 'SELECT' || tag === 'TEXTAREA' || e.altKey || e.ctrlKey || e.metaKey) return;
       const to: Go | null =
         e.key === 'ArrowRight' || e.key === 'ArrowDown' ? (k) => k + 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? (k) => k - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? (_, n) => n : null;
       if (to === null) return;
@@ -136,32 +221,42 @@ function App() {
     else if (top + cur.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = top + cur.offsetHeight - list.clientHeight;
   }, [screen?.cursor, screen?.view]);
 
-  const pick = (p: Pick) =>
+  const pick = (p: Picked) =>
     setProjection((cur) =>
       'frame' in p ? (cur.frame === p.frame ? NONE : { frame: p.frame, domain: null }) : cur.domain === p.domain ? NONE : { frame: null, domain: p.domain },
     );
 
+  const current = screen !== null && screen.view.kind === 'trace' && screen.key.startsWith('trace:') ? screen.view.source : null;
   return (
-    <div class={`app${busy ? ' busy' : ''}`}>
-      <aside>
-        <h1 class="brand">checker</h1>
-        <TraceFolder list={list} current={screen?.view.source ?? null} onOpen={openTrace} onRefresh={refresh} />
+    <div class={`app${busy ? ' busy' : ''}${screen === null ? ' landing' : ''}${sidebarOpen ? ' sidebar-open' : ''}`} aria-busy={busy}>
+      <aside id="sidebar" aria-label="traces and universes">
+        <div class="brand">checker</div>
+        <TraceFolder list={list} current={current} onOpen={openTrace} onRefresh={refresh} />
         <DropZone onFile={openFile} />
         {info && <BootForm info={info} onBoot={boot} />}
       </aside>
       <main>
+        <button class="menu small" aria-expanded={sidebarOpen} aria-controls="sidebar" onClick={() => setSidebarOpen((o) => !o)}>
+          {sidebarOpen ? '× close the list' : '☰ traces and universes'}
+        </button>
         {error && (
           <div class="error banner" role="alert">
-            {error} <button class="small" onClick={() => setError(null)}>×</button>
+            {error}{' '}
+            <button class="small" aria-label="dismiss the error" onClick={() => setError(null)}>
+              ×
+            </button>
           </div>
         )}
         {screen ? (
           <TraceScreen
-            screen={screen}
-            depth={stack.length}
+            view={screen.view}
+            cursor={screen.cursor}
+            note={note}
+            canGoBack={depth > 0}
             projection={projection}
             maxDepth={info?.maxSearchDepth ?? 8}
-            onBack={() => setStack((s) => s.slice(0, -1))}
+            maxStates={info?.maxStates ?? 1_000_000}
+            onBack={() => history.back()}
             onGo={go}
             onPick={pick}
             onUnproject={() => setProjection(NONE)}
@@ -170,7 +265,10 @@ function App() {
           />
         ) : (
           <div class="welcome">
-            <p>Open a trace of the folder, drop a trace file (written by <code>checker explore --trace-out DIR</code>) on the page, or boot a universe and explore it by hand.</p>
+            <h1>checker serve</h1>
+            <p>
+              Open a trace of the folder, drop a trace file (written by <code>checker explore --trace-out DIR</code>) on the page, or boot a universe and explore it by hand.
+            </p>
           </div>
         )}
       </main>
@@ -178,163 +276,7 @@ function App() {
   );
 }
 
-function TraceScreen(props: {
-  screen: Screen;
-  depth: number;
-  projection: Projection;
-  maxDepth: number;
-  onBack: () => void;
-  onGo: (to: Go) => void;
-  onPick: (p: Pick) => void;
-  onUnproject: () => void;
-  onTake: (actionIndex: number) => void;
-  onFound: (r: SearchView) => void;
-}) {
-  const { view: t, cursor, note } = props.screen;
-  const p = props.projection;
-  const n = t.steps.length;
-  const step = cursor > 0 ? t.steps[cursor - 1]! : null;
-  const state = t.states[cursor]!;
-  const prev = cursor > 0 ? t.states[cursor - 1]! : null;
-  const violations = t.violations[cursor] ?? [];
-  const ledgerFrame = p.frame ?? t.subjectFrame;
-  const u = t.universe;
-  const what = t.label ?? `${u.version} on ${u.backend}`;
-  return (
-    <div class="trace-screen" data-cursor={String(cursor)} data-steps={String(n)}>
-      <header class="trace-head">
-        {props.depth > 1 && (
-          <button class="back" onClick={props.onBack} title="back to what was on screen before">
-            ← back
-          </button>
-        )}
-        <h1 class="title">{t.title}</h1>
-        <span class="dim">
-          {t.kind === 'trace' ? 'trace' : t.kind === 'walk' ? 'walk by hand' : 'search result'} · {what} · domains {t.target.domains}
-          {t.source ? ` · ${t.source}` : ''}
-        </span>
-      </header>
-      {note && <div class="note">{note}</div>}
-      <div class="stepper">
-        <button class="first" onClick={() => props.onGo(0)} disabled={cursor === 0} title="booted state (Home)">
-          |◀
-        </button>
-        <button class="prev" onClick={() => props.onGo((k) => k - 1)} disabled={cursor === 0} title="previous step (←)">
-          ◀
-        </button>
-        <span class="position">
-          step <b class="cursor">{cursor}</b> of {n}
-        </span>
-        <button class="next" onClick={() => props.onGo((k) => k + 1)} disabled={cursor === n} title="next step (→)">
-          ▶
-        </button>
-        <button class="last" onClick={() => props.onGo((_, last) => last)} disabled={cursor === n} title="last step (End)">
-          ▶|
-        </button>
-        <input class="slider" type="range" min={0} max={n} value={cursor} onInput={(e) => props.onGo(Number((e.target as HTMLInputElement).value))} aria-label="step" />
-        <span class="current-step">{step ? `${step.text} → ${step.rcText}` : 'booted'}</span>
-      </div>
-      {violations.length > 0 && (
-        <div class="violations" role="status">
-          {violations.map((v) => (
-            <div class={`violation${v.name === t.property ? ' main' : ''}`} key={v.name}>
-              ✗ <b>{v.name}</b>: {v.message}
-            </div>
-          ))}
-        </div>
-      )}
-      {cursor === n && t.property && !violations.some((v) => v.name === t.property) && (
-        <div class="violations">
-          <div class="violation main">
-            ✗ <b>{t.property}</b>: {t.message}
-          </div>
-        </div>
-      )}
-      {state.fault && <div class="fault">hypervisor fault: {state.fault}</div>}
-      {(p.frame !== null || p.domain !== null) && (
-        <div class="projection">
-          projected on {p.frame !== null ? `frame ${p.frame}` : u.domains[p.domain!]?.name}{' '}
-          <button class="small unproject" onClick={props.onUnproject}>
-            × show everything
-          </button>
-        </div>
-      )}
-      <div class="panes">
-        <div class="drawing">
-          <StateDrawing state={state} prev={prev} projection={p} onPick={props.onPick} />
-          {state.other.length > 0 && (
-            <div class="other">
-              {state.other.map(([k, v]) => (
-                <div key={k}>
-                  <span class="cell">{k}</span> {v}
-                </div>
-              ))}
-            </div>
-          )}
-          <div class="legend dim">
-            <span class="key own">own RAM</span> <span class="key foreign">foreign</span> <span class="key dangling">to a free frame</span> · click a frame or a domain to project
-            the trace onto it
-          </div>
-        </div>
-        <div class="side">
-          <section class="this-step">
-            <h2>{step ? `Step ${cursor} changed` : 'Booted'}</h2>
-            {step === null ? (
-              <div class="dim">every domain alive, each gfn mapped to its own frame</div>
-            ) : (
-              <>
-                <div class="call">
-                  {step.text} → <span class={step.rc === null ? 'rc fault' : step.rc < 0 ? 'rc err' : 'rc ok'}>{step.rcText}</span>
-                </div>
-                {keptChanges(t, step, p).map((c, i) => (
-                  <div class="change" key={i}>
-                    <span class="cell">{c.cell}</span> <span class="was">{c.before}</span> → <span class="now">{c.after}</span>
-                  </div>
-                ))}
-                {step.changes.length === 0 ? (
-                  <div class="dim">(no change)</div>
-                ) : (
-                  keptChanges(t, step, p).length === 0 && <div class="dim">(no change to what the projection keeps)</div>
-                )}
-                {step.ledger
-                  .filter((e) => p.frame === null || e.frame === p.frame)
-                  .map((e, i) => (
-                    <div class="ledger-event dim" key={i}>
-                      frame {e.frame}: {e.text}
-                    </div>
-                  ))}
-              </>
-            )}
-          </section>
-          {ledgerFrame !== null && t.ledgers[ledgerFrame] && (
-            <section class="ledger">
-              <h2>Reference ledger</h2>
-              <pre>
-                {t.ledgers[ledgerFrame]!.map((l, i) => (
-                  <div key={i} class={l.startsWith(`  step ${cursor}.`) ? 'here' : undefined}>
-                    {l}
-                  </div>
-                ))}
-              </pre>
-            </section>
-          )}
-        </div>
-      </div>
-      <div class="lower">
-        <section class="steps-pane">
-          <h2>Steps</h2>
-          <StepList trace={t} cursor={cursor} projection={p} onGo={props.onGo} />
-          {t.property && (
-            <div class="violation main">
-              ✗ {t.property}: {t.message}
-            </div>
-          )}
-          <div class="dim token">replay token: {t.path.join(',') || '(booted state)'}</div>
-        </section>
-        <Explorer trace={t} cursor={cursor} maxDepth={props.maxDepth} onTake={props.onTake} onFound={props.onFound} />
-      </div>
-    </div>
-  );
-}
+/** A place on a trace: the step (null: where the trace opens) and the projection. */
+type At = Omit<Place, 'source'>;
 
 render(<App />, document.getElementById('app')!);

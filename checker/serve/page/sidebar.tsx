@@ -1,14 +1,28 @@
-// The left column: the traces of the folder, a trace file of your own (chosen or dropped), and the
-// booted state of a universe of your choosing.
+// The left column: the traces of the folder (with a filter), a trace file of your own (chosen or
+// dropped), and the booted state of a universe of your choosing.
 import { useState } from 'preact/hooks';
-import type { Info, TargetSpec, TraceList } from '../protocol.js';
+import type { Info, TargetSpec, TraceList, TraceListEntry } from '../protocol.js';
+
+/** Whether every word of the filter is in the trace's name, property or configuration. */
+function listed(t: TraceListEntry, filter: string): boolean {
+  const hay = `${t.name} ${t.property ?? ''} ${t.configuration ?? ''} ${t.error ?? ''}`.toLowerCase();
+  return filter
+    .toLowerCase()
+    .split(/\s+/)
+    .every((w) => hay.includes(w));
+}
 
 export function TraceFolder(props: { list: TraceList | null; current: string | null; onOpen: (name: string) => void; onRefresh: () => void }) {
   const l = props.list;
+  const [filter, setFilter] = useState('');
+  const shown = l?.traces.filter((t) => listed(t, filter.trim())) ?? [];
   return (
-    <section class="folder" aria-label="traces">
-      <h2>
-        Traces <button class="small" onClick={props.onRefresh} title="read the folder again">↻</button>
+    <section class="folder" aria-labelledby="folder-title">
+      <h2 id="folder-title">
+        Traces{' '}
+        <button class="small" onClick={props.onRefresh} aria-label="read the trace folder again" title="read the folder again">
+          ↻
+        </button>
       </h2>
       {l === null ? (
         <div class="dim">…</div>
@@ -20,8 +34,18 @@ export function TraceFolder(props: { list: TraceList | null; current: string | n
         </div>
       )}
       {l !== null && l.dir !== null && l.traces.length === 0 && <div class="dim">no *.json in it yet (checker explore --trace-out {l.dir})</div>}
+      {l !== null && l.traces.length > 0 && (
+        <input class="trace-filter" type="search" aria-label="filter the traces" placeholder="filter: property, xen-4.19, steps…" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+      )}
+      {l !== null && (filter.trim() !== '' || l.total > l.traces.length) && (
+        <div class="dim list-count" role="status">
+          {filter.trim() !== '' && `${shown.length} of ${l.traces.length} shown`}
+          {filter.trim() !== '' && l.total > l.traces.length && '; '}
+          {l.total > l.traces.length && `the folder has ${l.total.toLocaleString('en-US')} trace files: the first ${l.traces.length.toLocaleString('en-US')} by name are listed`}
+        </div>
+      )}
       <ul class="trace-list">
-        {l?.traces.map((t) => (
+        {shown.map((t) => (
           <li key={t.name}>
             <button class={`trace${props.current === t.name ? ' current' : ''}`} data-trace={t.name} disabled={t.error !== null} onClick={() => props.onOpen(t.name)} title={t.error ?? t.name}>
               <span class="name">{t.name}</span>
@@ -58,7 +82,7 @@ export function DropZone(props: { onFile: (f: File) => void }) {
         choose one
         <input
           type="file"
-          class="file"
+          class="file visually-hidden"
           accept=".json,application/json"
           onChange={(e) => {
             const f = (e.target as HTMLInputElement).files?.[0];
@@ -84,6 +108,8 @@ export function BootForm(props: { info: Info; onBoot: (t: TargetSpec) => void })
   const [build, setBuild] = useState('');
   const [superpages, setSuperpages] = useState(false);
   const [dom0, setDom0] = useState(false);
+  const [granularity, setGranularity] = useState('atomic');
+  const [vcpus, setVcpus] = useState(2);
   // one select for what runs: a version, a mutant of the catalogue, or a variant the server loaded
   const [what, setWhat] = useState('version');
   const val = (e: Event) => (e.target as HTMLInputElement).value;
@@ -104,6 +130,8 @@ export function BootForm(props: { info: Info; onBoot: (t: TargetSpec) => void })
       superpages,
       mutant: kind === 'mutant' ? name! : null,
       variant: kind === 'variant' ? name! : null,
+      granularity,
+      vcpus: granularity === 'steps' ? vcpus : 0,
     });
   };
   return (
@@ -169,6 +197,21 @@ export function BootForm(props: { info: Info; onBoot: (t: TargetSpec) => void })
       <label>
         <input type="checkbox" class="superpages" checked={superpages} onChange={(e) => setSuperpages((e.target as HTMLInputElement).checked)} /> superpages
       </label>
+      <label>
+        granularity{' '}
+        <select class="granularity" value={granularity} onChange={(e) => setGranularity(val(e))}>
+          {info.granularities.map((g) => (
+            <option key={g} value={g}>
+              {g === 'steps' ? 'steps (vCPUs interleave)' : 'atomic (one call per step)'}
+            </option>
+          ))}
+        </select>
+      </label>
+      {granularity === 'steps' && (
+        <label>
+          vCPUs <input class="vcpus" type="number" min={1} max={info.maxVcpus} value={vcpus} onInput={(e) => setVcpus(Number(val(e)))} />
+        </label>
+      )}
       <button class="boot-button" onClick={boot}>
         boot
       </button>

@@ -25,7 +25,8 @@ export function touches(t: TraceView, s: StepView, p: Projection): boolean {
   return p.domain !== null && Object.values(s.args).includes(t.universe.domains[p.domain]?.name ?? '');
 }
 
-const rcClass = (rc: number | null) => (rc === null ? 'rc fault' : rc < 0 ? 'rc err' : 'rc ok');
+/** The class of a return code: ok, an errno, a fault (or, with steps granularity, in flight). */
+export const rcClass = (rc: number | null) => (rc === null ? 'rc fault' : rc < 0 ? 'rc err' : rc === 1 ? 'rc in-flight' : 'rc ok');
 
 interface RowProps {
   trace: TraceView;
@@ -52,11 +53,13 @@ class StepRow extends Component<RowProps> {
       <li
         class={`step${props.current ? ' current' : ''}${props.before ? ' before' : ''}${props.violated ? ' violated' : ''}`}
         data-step={String(s.index)}
+        aria-current={props.current ? 'step' : undefined}
         onClick={() => props.onGo(s.index)}
       >
-        <div class="call">
+        <button class="call go" onClick={(e) => (e.stopPropagation(), props.onGo(s.index))}>
           <span class="num">{s.index}.</span> <span class="text">{s.text}</span> → <span class={rcClass(s.rc)}>{s.rcText}</span>
-        </div>
+          {props.violated && <span class="visually-hidden"> (violates an invariant)</span>}
+        </button>
         {kept.length === 0 ? (
           <div class="change dim">(no change{s.changes.length ? ' here' : ''})</div>
         ) : (
@@ -77,10 +80,10 @@ export function StepList(props: { trace: TraceView; cursor: number; projection: 
   const shown = t.steps.filter((s) => touches(t, s, p));
   return (
     <ol class="steps" aria-label="steps">
-      <li class={`step${props.cursor === 0 ? ' current' : ''}`} data-step="0" onClick={() => props.onGo(0)}>
-        <div class="call">
+      <li class={`step${props.cursor === 0 ? ' current' : ''}`} data-step="0" aria-current={props.cursor === 0 ? 'step' : undefined} onClick={() => props.onGo(0)}>
+        <button class="call go" onClick={(e) => (e.stopPropagation(), props.onGo(0))}>
           <span class="num">0.</span> booted
-        </div>
+        </button>
       </li>
       {shown.map((s) => (
         <StepRow
