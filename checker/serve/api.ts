@@ -221,7 +221,8 @@ export class Api {
     const from = body.from === undefined || body.from === null ? null : body.from;
     if (from !== null && (!Number.isInteger(from) || (from as number) < 0 || (from as number) > path.length)) throw badRequest(`from: expected a step from 0 to ${path.length}`);
     const t = walkTrace(r, path);
-    const title = typeof body.title === 'string' ? body.title.slice(0, 200) : `a walk of ${path.length} step${path.length === 1 ? '' : 's'}`;
+    const title =
+      typeof body.title === 'string' ? body.title.slice(0, 200) : from !== null ? searchTitle(from as number) : `a walk of ${path.length} step${path.length === 1 ? '' : 's'}`;
     if (wanted !== null) {
       const v = walkViolation(r, t, wanted);
       if (v !== null) {
@@ -254,7 +255,7 @@ export class Api {
     const stop = new AbortController();
     const onGone = () => stop.abort();
     req.signal?.addEventListener('abort', onGone);
-    const work = search(r, path, depth as number, `shortest violation from step ${path.length}`, {
+    const work = search(r, path, depth as number, searchTitle(path.length), {
       maxStates: this.maxStates,
       shouldStop: () => stop.signal.aborted,
       progress: req.progress,
@@ -302,6 +303,9 @@ export class Api {
 }
 
 const ok = (json: unknown): ApiResponse => ({ status: 200, json });
+
+/** A search's result is named by where it started, found now or opened again from its link. */
+const searchTitle = (from: number) => `shortest violation from step ${from}`;
 
 function optionalProperty(v: unknown): string | null {
   if (v === undefined || v === null) return null;

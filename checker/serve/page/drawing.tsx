@@ -204,6 +204,7 @@ function Lines(props: { lines: Span[][]; x: number; y: number; cls: string }) {
               {s.text}
             </tspan>
           ))}
+          {/* a space between lines, for their text read in a row (a name must contain what is shown) */ ' '}
         </text>
       ))}
     </>
@@ -324,10 +325,10 @@ export function StateDrawing(props: {
             <rect class="box" x={DX} y={b.y} width={g.dw} height={b.h} rx="4" />
             <g
               class="head"
-              tabIndex={0}
+              tabindex={0}
               role="button"
               aria-pressed={picked}
-              aria-label={`${b.d.name}, ${b.d.kind}${b.d.hardware ? ', hardware domain' : ''}, ${b.d.life ?? 'unknown'}: project the trace onto it`}
+              aria-label={`${b.d.name} ${b.d.kind}${b.d.hardware ? ' hw' : ''} · ${b.d.life ?? '?'}: project the trace onto this domain`}
               onClick={pick}
               onKeyDown={onActivate(pick)}
             >
@@ -375,23 +376,25 @@ export function StateDrawing(props: {
         const leak = leakText(f);
         const picked = p.frame === f.index || (p.domain !== null && f.ownerDomain === p.domain);
         const pick = () => props.onPick({ frame: f.index });
-        const label = [`frame ${f.index}, ${f.owner}`, ...(f.count !== null ? [`count ${f.count}`] : []), ...(f.held !== null ? [`holders ${f.held}`] : []), ...b.alert.map((l) => l.map((x) => x.text).join(''))].join(', ');
+        // what the box says, as it says it (a name must contain the visible text), then the holders
+        const said = [`frame ${f.index} · ${f.owner}`, ...[...b.body, ...b.alert].map((l) => l.map((x) => x.text).join(''))].join(' ');
+        const label = `${said}${f.held !== null ? `; holders ${f.held}` : ''}`;
         return (
           <g
             key={`f${f.index}`}
             class={`frame${f.free ? ' free' : ''}${leak ? ' leaked' : ''}${marks.frames.has(f.index) ? ' marked' : ''}${picked ? ' picked' : ''}`}
             data-frame={String(f.index)}
-            tabIndex={0}
+            tabindex={0}
             role="button"
             aria-pressed={p.frame === f.index}
-            aria-label={`${label}: project the trace onto it`}
+            aria-label={`${label}: project the trace onto this frame`}
             onClick={pick}
             onKeyDown={onActivate(pick)}
           >
             <rect class={`box${changed.size ? ' changed' : ''}`} x={g.fx} y={b.y} width={g.fw} height={b.h} rx="4" />
             <text x={g.fx + 8} y={b.y + LINE + 2}>
               <tspan class="name">{`frame ${f.index}`}</tspan>
-              <tspan class={`owner${changed.has('owner') ? ' changed' : ''}`}>{` · ${f.owner}`}</tspan>
+              <tspan class={`owner${changed.has('owner') ? ' changed' : ''}`}>{` · ${f.owner}`}</tspan>{' '}
             </text>
             <Lines lines={b.body} x={g.fx + 8} y={b.y + LINE + 4 + LINE} cls="fields" />
             {b.alert.length > 0 && (
@@ -399,7 +402,6 @@ export function StateDrawing(props: {
                 <Lines lines={b.alert} x={g.fx + 8} y={b.y + LINE + 4 + (b.body.length + 1) * LINE} cls="alert" />
               </g>
             )}
-            <title>{[`frame ${f.index}`, ...f.fields.map(fieldText), ...(f.held !== null ? [`holders: ${f.held}${f.inFlight ? ` (${f.inFlight} in flight)` : ''}`] : [])].join('\n')}</title>
           </g>
         );
       })}

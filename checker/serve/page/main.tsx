@@ -45,6 +45,7 @@ function App() {
   const [note, setNote] = useState<string | null>(null);
   const [depth, setDepth] = useState(0);
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  const [opened, setOpened] = useState(0);
   const cache = useRef(new Map<string, TraceView>());
   const latest = useRef(0);
 
@@ -84,6 +85,7 @@ function App() {
     setProjection(place.projection);
     setNote(why);
     setSidebarOpen(false);
+    setOpened((k) => k + 1);
   };
 
   /** Runs a request that yields a new screen; its failure is shown, the screen stays (a newer request wins). */
@@ -252,6 +254,7 @@ function App() {
             view={screen.view}
             cursor={screen.cursor}
             note={note}
+            opened={opened}
             canGoBack={depth > 0}
             projection={projection}
             maxDepth={info?.maxSearchDepth ?? 8}

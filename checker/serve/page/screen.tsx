@@ -47,6 +47,8 @@ export function TraceScreen(props: {
   view: TraceView;
   cursor: number;
   note: string | null;
+  /** Counts the times a trace was put on screen (the same trace opened again too). */
+  opened: number;
   canGoBack: boolean;
   projection: Projection;
   maxDepth: number;
@@ -74,12 +76,12 @@ export function TraceScreen(props: {
   const [zoom, setZoom] = useState(1);
   const title = useRef<HTMLHeadingElement>(null);
 
-  // a trace opened from the list (or by a link) takes the focus: Space or Enter then act here, not on
-  // the button that opened it; a step taken by hand leaves the focus where it is
+  // a trace opened from the list (or by a link, or Back) takes the focus: Space or Enter then act here,
+  // not on the button that opened it; a step taken by hand leaves the focus where it is
   useEffect(() => {
     const at = document.activeElement;
     if (at === null || at === document.body || at.closest('aside')) title.current?.focus({ preventScroll: true });
-  }, [t]);
+  }, [props.opened]);
 
   const kind = t.kind === 'trace' ? 'trace' : t.kind === 'walk' ? 'walk by hand' : 'search result';
   return (
