@@ -1,9 +1,11 @@
 // What the browser tests share: the system's Chromium launched headless through playwright-core, the
-// built command line's `checker serve` in a child process, and a folder for screenshots.
+// built command line's `checker serve` in a child process, a folder for screenshots, xen-4.19's race
+// found by explore, and the checks every screen passes (axe-core, nothing outside the viewport).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { CLI, ROOT } from '../cli-run.js';
 
 /** Where screenshots and the step-render measurement go (.ci/run prints it). */
@@ -57,4 +59,62 @@ export async function serve(args: string[]): Promise<ServerProcess> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The trace of xen-4.19's race that global-setup.ts has explore write (waits for it, up to 5 minutes). */
+export async function raceTrace(dir: string): Promise<string> {
+  const exit = join(dir, 'race.exit');
+  const end = Date.now() + 300_000;
+  while (!existsSync(exit)) {
+    if (Date.now() > end) throw new Error('checker explore did not find the race within 5 minutes');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const { code, stderr } = JSON.parse(readFileSync(exit, 'utf8')) as { code: number; stderr: string };
+  if (code !== 12) throw new Error(`checker explore for the race exited ${code}: ${stderr}`);
+  return join(dir, 'race', 'no-dangling-mapping.itf.json');
+}
+
+const require = createRequire(import.meta.url);
+const AXE_SOURCE: string = (require('axe-core') as { source: string }).source;
+
+/**
+ * axe-core's serious and critical violations on the page as it is, one line each (rule, what it
+ * says, the first elements). Injected through the debugging protocol: the page's CSP allows no script
+ * of another origin.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join('; ')})`);
+}
+
+/**
+ * The parts of the drawing and the violation messages that stick out of the viewport's width: every
+ * shape and text of the state's drawing and of the vCPU lanes, and each violation line.
+ */
+export async function outsideViewport(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out: string[] = [];
+    const parts = document.querySelectorAll('svg.state, svg.state rect, svg.state text, svg.state path, svg.lanes, svg.lanes rect, .violations .violation, .trace-screen .violation.main');
+    for (const el of parts) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.left < -0.5 || r.right > width + 0.5) {
+        const what = el.getAttribute('data-frame') ?? el.closest('[data-frame]')?.getAttribute('data-frame') ?? '';
+        out.push(`${el.tagName.toLowerCase()}.${el.getAttribute('class') ?? ''}${what ? ` (frame ${what})` : ''}: ${Math.round(r.left)}..${Math.round(r.right)} of ${width}: ${(el.textContent ?? '').slice(0, 60)}`);
+      }
+    }
+    return out;
+  });
+}
+
+/** A screenshot of the whole page in the artefacts folder (from its top: the list on the left is sticky). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(artefactDir(), name), fullPage: true });
 }
