@@ -85,7 +85,13 @@ describe('width', () => {
     expect(out).toContain('      stop after ten minutes, with the partial report');
   });
 
-  it.each([[[]], [['explore']], [['simulate']], [['replay']], [['trace', 'show']], [['regress']], [['list']]])('checker %j --help fits 80 columns and has an example', async (args) => {
+  it('a text added after the options keeps the blank line before it', () => {
+    expect(reflowHelp('\nA paragraph of prose that goes on and on well past the edge of a narrow terminal.\n', 60)).toBe(
+      '\nA paragraph of prose that goes on and on well past the edge\nof a narrow terminal.\n',
+    );
+  });
+
+  it.each([[[]], [['explore']], [['simulate']], [['replay']], [['trace', 'show']], [['regress']], [['list']], [['serve']]])('checker %j --help fits 80 columns and has an example', async (args) => {
     const r = await cli(...args, '--help');
     expect(r.status).toBe(0);
     expect(lines(r.stdout).filter((l) => visibleLength(l) > 80)).toEqual([]);

@@ -33,9 +33,12 @@ export function stdoutStyle(flag: boolean | undefined): Style {
  * ("  command    what it does" becomes two lines), then wrapped with a hanging indent.
  */
 export function reflowHelp(text: string, width: number): string {
-  const body = text.replace(/\n+$/, '');
-  const tail = text.slice(body.length);
+  // the blank lines around it are kept as they are (a text added after the options starts with one)
+  const lead = /^\n*/.exec(text)![0];
+  const body = text.slice(lead.length).replace(/\n+$/, '');
+  const tail = text.slice(lead.length + body.length);
   return (
+    lead +
     body
       .split('\n\n')
       .map((para) => {
