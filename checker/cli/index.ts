@@ -351,8 +351,9 @@ words), and exports a walk as a trace file for checker replay. Every view has it
 Only requests that name the server by its address (or localhost) are answered, and the API answers
 only its own page: a page of another site cannot drive it. Ctrl-C stops the server, and any search.
 
-Example (after checker explore --trace-out traces/):
-  checker serve --trace-dir traces/`,
+Examples:
+  checker serve --trace-dir traces/        after explore --trace-out traces/
+  checker serve --port 0 --variant fix.ts  any free port; fix.ts's traces open`,
     )
     .action(async (o: ServeFlags) => {
       process.exitCode = await runServe(o, out, err);
