@@ -2,15 +2,11 @@
 // universe and path), a search's result and a universe booted with steps granularity. Reload shows the
 // same view; Back and Forward move between the views opened; a link opens the same view in another
 // browser (a fresh context: no history, no cache, no storage).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../cli-run.js';
-import { launchBrowser, serve, type ServerProcess } from './setup.js';
+import { exploreInto, startSession, type ServerProcess, type Session } from './setup.js';
 
-let dir: string;
+let session: Session;
 let server: ServerProcess;
 let browser: Browser;
 let page: Page;
@@ -31,22 +27,13 @@ async function elsewhere(url: string): Promise<{ p: Page; close: () => Promise<v
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'checker-browser-links-'));
-  mkdirSync(join(dir, 'traces'));
-  const r = await cli('explore', '--depth', '3', '--invariants', 'refcount-matches-holders,no-orphan-reference', '--trace-out', join(dir, 'traces'));
-  expect(r.status, r.stderr).toBe(12);
-  server = await serve(['--trace-dir', join(dir, 'traces')]);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  session = await startSession((traces) => exploreInto(traces, '--depth', '3', '--invariants', 'refcount-matches-holders,no-orphan-reference'));
+  ({ server, browser, page } = session);
   await page.goto(server.url);
   await page.locator('button[data-trace="refcount-matches-holders.itf.json"]').waitFor();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => session?.end());
 
 describe('the address of a view', () => {
   it('names the trace, the step and the frame projected on; Reload shows the same view', async () => {

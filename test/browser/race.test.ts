@@ -3,17 +3,15 @@
 // references held by calls in flight counted as holders: no frame drawn as a leak while the invariants
 // see none), explored by hand to a violation of its own, exported as a trace file and replayed by the
 // command line to the same violation; searched from its middle, and a long search cancelled.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cli } from '../cli-run.js';
-import { launchBrowser, raceTrace, screenshot, serve, type ServerProcess } from './setup.js';
+import { raceTrace, screenshot, startSession, type Session } from './setup.js';
 
+let session: Session;
 let dir: string;
-let server: ServerProcess;
-let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 const MESSAGE = 'p2m[dom0][0] = map_foreign(mfn 2) (alive domain) maps frame 2, which is free';
@@ -24,22 +22,14 @@ const lane = (v: number) => page.locator(`svg.lanes .lane[data-vcpu="${v}"]`);
 const vcpuLine = (v: number) => page.locator(`.vcpus li.vcpu[data-vcpu="${v}"]`);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'checker-browser-steps-'));
-  mkdirSync(join(dir, 'traces'));
-  copyFileSync(await raceTrace(inject('raceDir')), join(dir, 'traces', 'race.itf.json'));
-  server = await serve(['--trace-dir', join(dir, 'traces')]);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  session = await startSession(async (traces) => copyFileSync(await raceTrace(inject('raceDir')), join(traces, 'race.itf.json')), { acceptDownloads: true });
+  ({ dir, page } = session);
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(server.url);
+  await page.goto(session.server.url);
   await page.locator('button[data-trace="race.itf.json"]').waitFor();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => session?.end());
 
 describe("xen-4.19's race, at steps granularity", () => {
   it('is listed as a steps trace, and opens at its violation with a lane per vCPU', async () => {

@@ -4,17 +4,13 @@
 // at 1440×900 the ledger beside the drawing and in view; the list folded behind a button on narrow
 // screens; the drawing zoomed; dark mode; and axe-core finding no serious or critical violation,
 // light and dark.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cli } from '../cli-run.js';
-import { axeViolations, launchBrowser, outsideViewport, raceTrace, screenshot, serve, type ServerProcess } from './setup.js';
+import { axeViolations, exploreInto, outsideViewport, raceTrace, screenshot, startSession, type Session } from './setup.js';
 
-let dir: string;
-let server: ServerProcess;
-let browser: Browser;
+let session: Session;
 /** The race's trace, in the folder once explore has found it (the tests that need it come last). */
 let race: Promise<void>;
 
@@ -26,25 +22,22 @@ const SIZES = [
 ] as const;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'checker-browser-screens-'));
-  const traces = join(dir, 'traces');
-  mkdirSync(traces);
-  const r = await cli('explore', '--depth', '3', '--invariants', 'refcount-matches-holders,no-orphan-reference', '--trace-out', traces);
-  expect(r.status, r.stderr).toBe(12);
-  race = raceTrace(inject('raceDir')).then((file) => copyFileSync(file, join(traces, 'race.itf.json')));
-  server = await serve(['--trace-dir', traces]);
-  browser = await launchBrowser();
+  session = await startSession((traces) => exploreInto(traces, '--depth', '3', '--invariants', 'refcount-matches-holders,no-orphan-reference'));
+  race = raceTrace(inject('raceDir')).then((file) => copyFileSync(file, join(session.traces, 'race.itf.json')));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => session?.end());
+
+/** Nothing of the drawing or of a violation's message outside the width, nothing serious for axe; a screenshot. */
+async function passes(page: Page, name: string): Promise<void> {
+  expect(await outsideViewport(page)).toEqual([]);
+  expect(await axeViolations(page)).toEqual([]);
+  await screenshot(page, name);
+}
 
 async function open(size: (typeof SIZES)[number], query: string, scheme: 'light' | 'dark' = 'light'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: size.width, height: size.height }, colorScheme: scheme });
-  await page.goto(`${server.url}${query}`);
+  const page = await session.browser.newPage({ viewport: { width: size.width, height: size.height }, colorScheme: scheme });
+  await page.goto(`${session.server.url}${query}`);
   if (query === '') await page.locator('button[data-trace]').first().waitFor();
   else await page.locator('.trace-screen').waitFor();
   return page;
@@ -64,7 +57,7 @@ describe.each(SIZES)('at $name', (size) => {
   it("the seed's leak: drawing and message within the width; the ledger beside the drawing on a wide screen", async () => {
     const page = await open(size, '?trace=refcount-matches-holders.itf.json');
     await page.locator('svg.state [data-leak="4"]').waitFor();
-    expect(await outsideViewport(page)).toEqual([]);
+    await passes(page, `leak-${size.name}.png`);
     const drawing = (await page.locator('.drawing-pane').boundingBox())!;
     const ledger = (await page.locator('.ledger').boundingBox())!;
     if (size.width >= 1280) {
@@ -74,23 +67,17 @@ describe.each(SIZES)('at $name', (size) => {
     } else {
       expect(ledger.y).toBeGreaterThan(drawing.y);
     }
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, `leak-${size.name}.png`);
     await page.close();
   });
 
   it('the explorer (a walk by hand) and a search’s result: within the width, nothing serious for axe', async () => {
     const page = await open(size, '?xen=seed&domains=dom0:pvh:hw,dom1:pvh:dm=dom2,dom2:hvm&gfns=2&spare-frames=1&path=28');
     await page.locator('button.take').first().waitFor();
-    expect(await outsideViewport(page)).toEqual([]);
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, `explorer-${size.name}.png`);
+    await passes(page, `explorer-${size.name}.png`);
     await page.locator('input.depth').fill('2');
     await page.locator('button.search-button').click();
     await page.locator('.note', { hasText: 'nearest violation from step 1' }).waitFor();
-    expect(await outsideViewport(page)).toEqual([]);
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, `search-${size.name}.png`);
+    await passes(page, `search-${size.name}.png`);
     await page.close();
   });
 });
@@ -133,9 +120,7 @@ describe.each(SIZES)("xen-4.19's race at $name", (size) => {
     const page = await open(size, '?trace=race.itf.json');
     await page.locator('svg.lanes').waitFor();
     await page.locator('svg.state g.entry.marked').first().waitFor();
-    expect(await outsideViewport(page)).toEqual([]);
-    expect(await axeViolations(page)).toEqual([]);
-    await screenshot(page, `race-${size.name}.png`);
+    await passes(page, `race-${size.name}.png`);
     await page.close();
   });
 });

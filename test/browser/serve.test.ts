@@ -4,19 +4,16 @@
 // mouse and by keyboard, an operation taken by hand, the nearest violation searched from the booted
 // state, the trace list filtered, a trace dropped on the page, and a 200-step trace stepped through,
 // each step's render timed and reported. Screenshots go to the artefacts folder (.ci/run prints where).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../cli-run.js';
 import { longTrace } from './long-trace.js';
-import { artefactDir, launchBrowser, serve, screenshot, type ServerProcess } from './setup.js';
+import { artefactDir, exploreInto, screenshot, startSession, type ServerProcess, type Session } from './setup.js';
 
-let dir: string;
+let session: Session;
 let traces: string;
 let server: ServerProcess;
-let browser: Browser;
 let page: Page;
 let longProperty: string;
 const requested: string[] = [];
@@ -33,32 +30,23 @@ async function openTrace(name: string): Promise<void> {
 const shot = (name: string) => screenshot(page, name);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'checker-browser-'));
-  traces = join(dir, 'traces');
-  mkdirSync(traces);
-  const r = await cli('explore', '--depth', '3', '--invariants', 'refcount-matches-holders,no-orphan-reference', '--trace-out', traces);
-  expect(r.status, r.stderr).toBe(12);
-  // an M2P violation: the mutant that lets a domain map its own page foreign
-  const m = await cli('explore', '--mutant', 'no-self-map-check', '--depth', '3', '--invariants', 'm2p-consistent', '--trace-out', join(dir, 'm2p'));
-  expect(m.status, m.stderr).toBe(12);
-  writeFileSync(join(traces, 'm2p.itf.json'), readFileSync(join(dir, 'm2p', 'm2p-consistent.itf.json')));
-  const long = longTrace(200);
-  longProperty = long.property;
-  writeFileSync(join(traces, 'walk-200.itf.json'), JSON.stringify(long.itf));
-  server = await serve(['--trace-dir', traces]);
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+  session = await startSession(async (folder, dir) => {
+    await exploreInto(folder, '--depth', '3', '--invariants', 'refcount-matches-holders,no-orphan-reference');
+    // an M2P violation: the mutant that lets a domain map its own page foreign
+    await exploreInto(join(dir, 'm2p'), '--mutant', 'no-self-map-check', '--depth', '3', '--invariants', 'm2p-consistent');
+    writeFileSync(join(folder, 'm2p.itf.json'), readFileSync(join(dir, 'm2p', 'm2p-consistent.itf.json')));
+    const long = longTrace(200);
+    longProperty = long.property;
+    writeFileSync(join(folder, 'walk-200.itf.json'), JSON.stringify(long.itf));
+  }, { viewport: { width: 1500, height: 1000 } });
+  ({ traces, server, page } = session);
   page.on('request', (req) => requested.push(req.url()));
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(server.url);
   await page.locator('button[data-trace="refcount-matches-holders.itf.json"]').waitFor();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => session?.end());
 
 describe("the seed's leak", () => {
   it('opens at its first violation: the leaked count of frame 4 drawn in red, with the violation and the ledger', async () => {

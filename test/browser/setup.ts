@@ -2,11 +2,12 @@
 // built command line's `checker serve` in a child process, a folder for screenshots, xen-4.19's race
 // found by explore, and the checks every screen passes (axe-core, nothing outside the viewport).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CLI, ROOT } from '../cli-run.js';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { cli, CLI, ROOT } from '../cli-run.js';
 
 /** Where screenshots and the step-render measurement go (.ci/run prints it). */
 export const ARTEFACTS = process.env.CHECKER_ARTEFACTS ?? join(ROOT, 'artefacts', 'browser');
@@ -59,6 +60,46 @@ export async function serve(args: string[]): Promise<ServerProcess> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** `checker explore ARGS --trace-out DIR`, which must find its violations (exit 12). */
+export async function exploreInto(dir: string, ...args: string[]): Promise<void> {
+  const r = await cli('explore', ...args, '--trace-out', dir);
+  if (r.status !== 12) throw new Error(`checker explore ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+}
+
+/** A folder of traces, checker serve on it, Chromium, and a page (not yet opened on anything). */
+export interface Session {
+  dir: string;
+  traces: string;
+  server: ServerProcess;
+  browser: Browser;
+  page: Page;
+  /** Closes the browser, stops the server, removes the folder. */
+  end(): Promise<void>;
+}
+
+/** A session whose trace folder `fill` writes first (`dir` is a scratch folder beside it). */
+export async function startSession(fill: (traces: string, dir: string) => Promise<void>, page: BrowserContextOptions = {}): Promise<Session> {
+  const dir = mkdtempSync(join(tmpdir(), 'checker-browser-'));
+  const traces = join(dir, 'traces');
+  mkdirSync(traces);
+  let server: ServerProcess | undefined;
+  let browser: Browser | undefined;
+  const end = async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await fill(traces, dir);
+    server = await serve(['--trace-dir', traces]);
+    browser = await launchBrowser();
+    return { dir, traces, server, browser, page: await browser.newPage({ viewport: { width: 1440, height: 900 }, ...page }), end };
+  } catch (e) {
+    await end();
+    throw e;
+  }
 }
 
 /** The trace of xen-4.19's race that global-setup.ts has explore write (waits for it, up to 5 minutes). */
