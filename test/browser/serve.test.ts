@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { longTrace } from './long-trace.js';
-import { artefactDir, exploreInto, screenshot, startSession, type ServerProcess, type Session } from './setup.js';
+import { artefactDir, axeViolations, exploreInto, screenshot, startSession, type ServerProcess, type Session } from './setup.js';
 
 let session: Session;
 let traces: string;
@@ -35,6 +35,9 @@ beforeAll(async () => {
     // an M2P violation: the mutant that lets a domain map its own page foreign
     await exploreInto(join(dir, 'm2p'), '--mutant', 'no-self-map-check', '--depth', '3', '--invariants', 'm2p-consistent');
     writeFileSync(join(folder, 'm2p.itf.json'), readFileSync(join(dir, 'm2p', 'm2p-consistent.itf.json')));
+    // a hypervisor fault: xen-4.5's ASSERT on a foreign entry's removal, two steps deep
+    await exploreInto(join(dir, 'fault'), '--xen', 'xen-4.5', '--depth', '2', '--invariants', 'no-hypervisor-fault');
+    writeFileSync(join(folder, 'fault.itf.json'), readFileSync(join(dir, 'fault', 'no-hypervisor-fault.itf.json')));
     const long = longTrace(200);
     longProperty = long.property;
     writeFileSync(join(folder, 'walk-200.itf.json'), JSON.stringify(long.itf));
@@ -159,17 +162,30 @@ describe('a dangling arrow, an m2p violation and a projection', () => {
   });
 });
 
+describe('a hypervisor fault', () => {
+  it('reads: the FAULT return code and the fault line pass axe (contrast included)', async () => {
+    await openTrace('fault.itf.json');
+    expect(await cursor()).toBe(2);
+    await expect(page.locator('.current-step .rc.fault').textContent()).resolves.toBe('FAULT');
+    await expect(page.locator('.fault-line').textContent()).resolves.toMatch(/^hypervisor fault: /);
+    await expect(page.locator('.steps li[data-step="2"] .rc.fault').textContent()).resolves.toBe('FAULT');
+    await expect(page.locator('.explorer .note').textContent()).resolves.toContain('a faulted state has no successors');
+    expect(await axeViolations(page)).toEqual([]);
+    await shot('fault.png');
+  });
+});
+
 describe('the trace list', () => {
   it('a filter keeps the traces whose name, property or configuration has every word', async () => {
     const all = await page.locator('.trace-list button.trace').count();
-    expect(all).toBe(4);
+    expect(all).toBe(5);
     await page.locator('input.trace-filter').fill('mutant m2p');
     await expect(page.locator('.trace-list button.trace').evaluateAll((els) => els.map((e) => e.getAttribute('data-trace')))).resolves.toEqual(['m2p.itf.json']);
-    await expect(page.locator('.list-count').textContent()).resolves.toBe('1 of 4 shown');
+    await expect(page.locator('.list-count').textContent()).resolves.toBe('1 of 5 shown');
     await page.locator('input.trace-filter').fill('refcount');
     await expect(page.locator('.trace-list button.trace').count()).resolves.toBe(2);
     await page.locator('input.trace-filter').fill('');
-    await expect(page.locator('.trace-list button.trace').count()).resolves.toBe(4);
+    await expect(page.locator('.trace-list button.trace').count()).resolves.toBe(5);
   });
 });
 

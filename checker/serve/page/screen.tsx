@@ -156,7 +156,7 @@ export function TraceScreen(props: {
         </div>
       )}
       {state.fault && (
-        <div class="fault" role="alert">
+        <div class="fault-line" role="alert">
           hypervisor fault: {state.fault}
         </div>
       )}
