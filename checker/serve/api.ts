@@ -218,22 +218,19 @@ export class Api {
     const r = await this.targets.resolve(body.target);
     const path = checkPath(r, body.path);
     const wanted = optionalProperty(body.property);
-    const from = body.from === undefined || body.from === null ? null : body.from;
-    if (from !== null && (!Number.isInteger(from) || (from as number) < 0 || (from as number) > path.length)) throw badRequest(`from: expected a step from 0 to ${path.length}`);
-    const t = walkTrace(r, path);
-    const title =
-      typeof body.title === 'string' ? body.title.slice(0, 200) : from !== null ? searchTitle(from as number) : `a walk of ${path.length} step${path.length === 1 ? '' : 's'}`;
-    if (wanted !== null) {
-      const v = walkViolation(r, t, wanted);
-      if (v !== null) {
-        t.property = v.property;
-        t.message = v.message;
-        const inv = r.w.invariants.find((i) => i.name === v.property);
-        t.frame = inv?.subjectFrame?.(t.states[t.states.length - 1]!, r.w.pc) ?? null;
-        return traceView(from === null ? 'walk' : 'search', title, null, r, t, v.property, from as number | null);
-      }
+    if (body.from !== undefined && body.from !== null && (!Number.isInteger(body.from) || (body.from as number) < 0 || (body.from as number) > path.length)) {
+      throw badRequest(`from: expected a step from 0 to ${path.length}`);
     }
-    return traceView(from === null ? 'walk' : 'search', title, null, r, t, null, from as number | null);
+    const from = (body.from ?? null) as number | null;
+    const t = walkTrace(r, path);
+    const title = typeof body.title === 'string' ? body.title.slice(0, 200) : from !== null ? searchTitle(from) : `a walk of ${path.length} step${path.length === 1 ? '' : 's'}`;
+    const v = wanted === null ? null : walkViolation(r, t, wanted);
+    if (v !== null) {
+      t.property = v.property;
+      t.message = v.message;
+      t.frame = r.w.invariants.find((i) => i.name === v.property)?.subjectFrame?.(t.states[t.states.length - 1]!, r.w.pc) ?? null;
+    }
+    return traceView(from === null ? 'walk' : 'search', title, null, r, t, v?.property ?? null, from);
   }
 
   private async successors(body: Record<string, unknown>): Promise<SuccessorsView> {
@@ -323,4 +320,3 @@ function parseBody(body: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('the body must be a JSON object');
   return v as Record<string, unknown>;
 }
-

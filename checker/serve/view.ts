@@ -9,6 +9,7 @@ import {
   domainName,
   formatOwner,
   formatRc,
+  frameCount,
   type Action,
   type Change,
   type Owner,
@@ -152,7 +153,7 @@ export function universeView(u: Universe): UniverseView {
     backend: u.backend,
     domains: u.domains.map((d, i) => ({ name: domainName(u, i), kind: d.kind, hardware: d.hardware })),
     gfns: u.gfns,
-    frames: u.domains.length * u.gfns + u.spareFrames,
+    frames: frameCount(u),
   };
 }
 
@@ -166,7 +167,7 @@ export function namedCells(u: Universe, message: string): Pick<Violation, 'frame
     const gfn = Number(m[2]);
     if (domain >= 0 && !entries.some((e) => e.domain === domain && e.gfn === gfn)) entries.push({ domain, gfn });
   }
-  return { frames: [...frames].filter((f) => f < universeView(u).frames), entries };
+  return { frames: [...frames].filter((f) => f < frameCount(u)), entries };
 }
 
 interface Judged {
