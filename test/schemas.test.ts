@@ -149,6 +149,16 @@ describe('trace show --format json and the ITF traces', () => {
     });
   });
 
+  it('a --granularity steps run: its JSON carries granularity and vCPUs, and validates (its traces: test/serve-steps.test.ts)', async () => {
+    const r = await cli('explore', '--xen', 'xen-4.19', '--granularity', 'steps', '--vcpus', '2', '--ops', 'decrease_reservation,add_to_physmap_foreign', '--depth', '3', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const j = json(r);
+    expect(j.configuration).toMatchObject({ granularity: 'steps', vcpus: 2 });
+    expectValid('explore', j);
+    // a configuration with a granularity of another name is refused
+    expect(schema('explore')({ ...j, configuration: { ...j.configuration, granularity: 'atomic' } })).toBe(false);
+  });
+
   it('a trace with a plain number for an integer is refused by the ITF schema', () => {
     const f = readdirSync(join(dir, 'traces'))[0]!;
     const t = JSON.parse(readFileSync(join(dir, 'traces', f), 'utf8'));

@@ -4,13 +4,14 @@
 // (where each vCPU stopped, in the command line's words; lock holders; TLB flushes pending), a search
 // from the middle of the race, the walk exported as a trace file that checker replay reads back to
 // the same violation, and a search's account of what it checked in explore's own words.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportView, SearchView, SuccessorsView, TargetSpec, TraceView } from '../checker/serve/protocol.js';
 import { startServer, type Serving } from '../checker/serve/server.js';
-import { cli } from './cli-run.js';
+import { cli, ROOT } from './cli-run.js';
 import { expectRefusal, JSON_TYPE, rawRequest, SEED } from './serve-helpers.js';
 
 let dir: string;
@@ -130,6 +131,11 @@ describe("xen-4.19's race, walked by hand at steps granularity", () => {
     const asked = await post<ExportView>('/api/export', { target: RACE, path: race.path, property: 'no-dangling-mapping' });
     expect(asked.property).toBe('no-dangling-mapping');
     expect(asked.command).toBe('checker replay no-dangling-mapping.itf.json');
+    // the shape explore's --trace-out writes: the published ITF schema
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    for (const f of readdirSync(join(ROOT, 'docs', 'schemas')).filter((n) => n.endsWith('.schema.json'))) ajv.addSchema(JSON.parse(readFileSync(join(ROOT, 'docs', 'schemas', f), 'utf8')));
+    const itfSchema = ajv.getSchema('itf.schema.json')!;
+    expect(itfSchema(asked.itf), ajv.errorsText(itfSchema.errors)).toBe(true);
     const file = join(dir, asked.name);
     writeFileSync(file, JSON.stringify(asked.itf, null, 1));
     const r = await cli('replay', file);
