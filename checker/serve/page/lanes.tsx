@@ -27,7 +27,8 @@ function segments(t: TraceView): Segment[][] | null {
   const calls = new Array<number>(lanes).fill(0);
   for (const s of t.steps) {
     if (s.vcpu === null || s.vcpu >= lanes) continue;
-    const ends = s.rcText !== 'in flight';
+    // a segment that does not end its call returns 1 (model/steps.ts's IN_FLIGHT, never an errno)
+    const ends = s.rc !== 1;
     out[s.vcpu]!.push({ step: s, call: calls[s.vcpu]!, ends });
     if (ends) calls[s.vcpu]! += 1;
   }
