@@ -213,6 +213,7 @@ Examples:
       .argument('[file]', 'a trace written by explore --trace-out (or an ITF trace of this model written by another tool)')
       .option('--path <token>', 'a replay token as the reports print it (28,55): replayed on the universe of the flags, every invariant judged')
       .option('--invariants <list>', 'with --path: the invariants to judge (default: all)')
+      .option('--trace-out <dir>', 'with --path: write each violation as DIR/<invariant>.itf.json (ITF), the token up to the step that violates it')
       .option('--mutant <name>', 'with --path: the mutant the token was printed for')
       .option('--variant <file>', 'the variant file a trace or a token of a variant was made with (a trace records its name and hash, never loads code)'),
   )
@@ -230,6 +231,7 @@ Examples:
   checker replay traces/refcount-matches-holders.itf.json
   checker replay --path 28,55                              the seed's teardown leak, default universe
   checker replay --path 14 --mutant ept-write-without-put
+  checker replay --xen xen-4.19 --preemptible-teardown --path 28,34,55,58,28,58 --trace-out traces/
   checker replay other-tool.itf.json --xen xen-4.19 --domains dom0:pvh:hw,dom1:pvh`,
     )
     .action(withXen((o: ReplayFlags, file: string | undefined) => runReplay(file, o, out)));
