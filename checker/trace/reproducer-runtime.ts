@@ -100,6 +100,7 @@ static volatile sig_atomic_t interrupted;
 
 static int host_rc[NCALLS];
 static struct timespec call_start[NCALLS], call_end[NCALLS];
+static volatile int last_started = -1; /* the latest call issued: where an interruption is reported */
 
 static void on_signal(int sig)
 {
@@ -522,16 +523,35 @@ static int finish(int code, const char *fmt, ...)
     return code;
 }
 
+/* Waits, up to --settle-ms, for every created domain to be gone (a zombie never is). */
+static void wait_gone(void)
+{
+    struct observation got[NDOMS];
+    struct timespec t0, now;
+    int d, left;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+    {
+        observe(got);
+        for ( left = 0, d = 0; d < NDOMS; d++ )
+            left |= got[d].life == OBS_ALIVE || got[d].life == OBS_DYING;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ( left )
+            sleep_ms(10);
+    } while ( left && elapsed_us(&t0, &now) < settle_ms * 1000.0 );
+}
+
 /* Interrupted: destroy what was created, say so, exit 130. */
-static int interrupted_at(int k)
+static int interrupted_now(void)
 {
     char left[512];
 
     printf("  interrupted: cleaning up\n");
     cleanup_universe(1);
-    sleep_ms(200);
+    wait_gone();
     left_behind(left, sizeof(left));
-    return finish(EXIT_INTERRUPTED, "interrupted at step %d: %s%s", k < NCALLS ? CALLS[k].first : CALLS[NCALLS - 1].first,
+    return finish(EXIT_INTERRUPTED, "interrupted at step %s: %s%s", last_started >= 0 ? CALLS[last_started].steps : "0 (before the first call)",
                   left[0] ? "still listed after destroy: " : "every domain the program created is destroyed", left);
 }
 
@@ -558,6 +578,8 @@ static void pin(int thread)
 
 static void run_call(int k)
 {
+    if ( k > last_started )
+        last_started = k;
     clock_gettime(CLOCK_MONOTONIC, &call_start[k]);
     host_rc[k] = issue(k);
     clock_gettime(CLOCK_MONOTONIC, &call_end[k]);
@@ -712,9 +734,11 @@ static void print_step_warning(int k)
 
     if ( c->op == OP_NONE )
         return;
-    if ( CLASSES[0].fault[k] && host_build != 0 )
-        printf("warning: step %d: the model's debug build fails %s here: a debug hypervisor panics now (look for the assertion on its serial console); a release one returns the model's release answer\n",
-               c->first, CLASSES[0].fault[k]);
+    if ( CLASSES[0].rc[k] == RC_FAULT )
+        printf("warning: step %s: the model's Xen faults here in every build (%s): the host goes down now\n", c->steps, CLASSES[0].fault[k] ? CLASSES[0].fault[k] : "a fault");
+    else if ( CLASSES[0].fault[k] && host_build != 0 )
+        printf("warning: step %s: the model's debug build fails %s here: a debug hypervisor panics now (look for the assertion on its serial console); a release one returns the model's release answer\n",
+               c->steps, CLASSES[0].fault[k]);
     fflush(stdout);
 }
 
@@ -784,7 +808,7 @@ static int cleanup_matches(int cl, int print)
     same = settle(CLASSES[cl].end, got);
     if ( print )
     {
-        printf("cleanup  dom0's gfns emptied, every created domain destroyed, watched for %lu ms\n", settle_ms);
+        printf("cleanup  %severy created domain destroyed, watched for %lu ms\n", TOUCHES_DOM0 ? "dom0's gfns emptied, " : "", settle_ms);
         print_obs("domains", got, CLASSES[cl].end);
     }
     return same;
@@ -823,9 +847,9 @@ static int run_once(void)
     k = run_sequence(0, NCALLS, 0, 1, &obs);
     stop_vcpu_threads();
     if ( k <= -2 )
-        return interrupted_at(-2 - k);
+        return interrupted_now();
     if ( interrupted )
-        return interrupted_at(NCALLS - 1);
+        return interrupted_now();
     if ( k >= 0 )
     {
         step = describe_divergence(k, obs, 0, why, sizeof(why));
@@ -834,7 +858,7 @@ static int run_once(void)
     }
     k = cleanup_matches(0, 1);
     if ( interrupted )
-        return interrupted_at(NCALLS - 1);
+        return interrupted_now();
     return verdict_after_cleanup(0, k);
 }
 
@@ -887,7 +911,7 @@ static int run_races(void)
     for ( attempt = 1; attempt <= attempts; attempt++ )
     {
         if ( interrupted )
-            return interrupted_at(RACE[0]);
+            return interrupted_now();
         if ( create_universe() )
         {
             cleanup_universe(1);
@@ -898,7 +922,7 @@ static int run_races(void)
         /* the calls before the race, as the trace has them */
         k = run_sequence(0, RACE[0], 0, attempt == 1, &obs);
         if ( k <= -2 )
-            return interrupted_at(-2 - k);
+            return interrupted_now();
         if ( k >= 0 )
         {
             step = describe_divergence(k, obs, 0, why, sizeof(why));
@@ -918,7 +942,7 @@ static int run_races(void)
         /* the calls after it, predicted for the order it took */
         k = run_sequence(RACE[NRACE - 1] + 1, NCALLS, cl, cl == 0, &obs);
         if ( k <= -2 )
-            return interrupted_at(-2 - k);
+            return interrupted_now();
         if ( k >= 0 )
         {
             step = describe_divergence(k, obs, cl, why, sizeof(why));
@@ -927,7 +951,7 @@ static int run_races(void)
         }
         same = cleanup_matches(cl, cl == 0 && CLASSES[0].signature != NULL);
         if ( interrupted )
-            return interrupted_at(NCALLS - 1);
+            return interrupted_now();
         if ( cl == 0 && CLASSES[0].signature )
         {
             printf("the window was hit at attempt %lu\n", attempt);
