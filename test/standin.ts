@@ -193,7 +193,7 @@ export function expectOutcome(plan: ReproducerPlan, r: StandinRun, debug = false
   const context = `${r.stdout}\n--- log:\n${r.log.join('\n')}`;
   if (issued.some(({ i }) => trail.rcs[i] === null || (debug && trail.faults[i] !== null))) {
     expect(r.status, context).toBe(99);
-    expect(r.stdout, context).toMatch(/^warning: step .*(every build|panics now)/m);
+    expect(r.stdout, context).toMatch(/^warning: step .*(every build|panics there)/m);
   } else if (trail.signature !== null) {
     expect(r.status, context).toBe(12);
     expect(r.last, context).toMatch(/^reproduced: /);

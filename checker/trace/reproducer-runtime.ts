@@ -737,7 +737,7 @@ static void print_step_warning(int k)
     if ( CLASSES[0].rc[k] == RC_FAULT )
         printf("warning: step %s: the model's Xen faults here in every build (%s): the host goes down now\n", c->steps, CLASSES[0].fault[k] ? CLASSES[0].fault[k] : "a fault");
     else if ( CLASSES[0].fault[k] && host_build != 0 )
-        printf("warning: step %s: the model's debug build fails %s here: a debug hypervisor panics now (look for the assertion on its serial console); a release one returns the model's release answer\n",
+        printf("warning: step %s: the model's debug build fails %s here: a debug hypervisor with this bug panics there (look for the assertion on its serial console); a release one returns the model's release answer\n",
                c->steps, CLASSES[0].fault[k]);
     fflush(stdout);
 }
