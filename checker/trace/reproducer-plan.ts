@@ -124,6 +124,8 @@ export function hostGfnOffset(u: Universe, g: number): number {
 
 const OPS_FOR_CLEANUP: readonly OpName[] = ['decrease_reservation', 'remove_from_physmap'];
 
+const DOM0_KEPT = "the host's own dom0 is never destroyed (the model answers -EINVAL: the hardware domain is not destroyable)";
+
 /** Works out the host run of a trace file's counterexample; throws the user's one-line error for a trace no host can run. */
 export function planReproducer(tf: TraceFile): ReproducerPlan {
   const { file, target } = tf;
@@ -149,7 +151,7 @@ export function planReproducer(tf: TraceFile): ReproducerPlan {
   }
   const domains: PlanDomain[] = u.domains.map((d, i) => ({ index: i, name: domainName(u, i), kind: d.kind, hardware: d.hardware, target: u.targets[i]! }));
   const { calls, stepCall } = hostCalls(u, trace, hw);
-  const race = raceOf(calls);
+  const race = raceOf(file, calls);
   // a teardown that other calls run inside is issued from a thread of its own
   const threads = Math.max(...calls.map((c) => c.thread)) + 1;
   race.filter((i) => calls[i]!.op === 'destroy').forEach((i, j) => (calls[i]!.thread = threads + j));
@@ -227,7 +229,7 @@ function hostCalls(u: Universe, trace: Trace, hw: number): { calls: HostCall[]; 
       case 'destroy':
         call =
           a.d === hw
-            ? { ...base, op: 'none', d: a.d, why: 'the host\'s own dom0 is never destroyed (the model answers -EINVAL: the hardware domain is not destroyable)' }
+            ? { ...base, op: 'none', d: a.d, why: DOM0_KEPT }
             : { ...base, op: 'destroy', d: a.d };
         break;
       case 'kill_begin':
@@ -244,7 +246,7 @@ function hostCalls(u: Universe, trace: Trace, hw: number): { calls: HostCall[]; 
         }
         const starts = a.op === 'kill_begin' ? before.domains[a.d]!.life === 'alive' : before.domains[a.d]!.life === 'dying';
         if (a.d === hw) {
-          call = { ...base, op: 'none', d: a.d, why: 'the host\'s own dom0 is never destroyed (the model answers -EINVAL: the hardware domain is not destroyable)' };
+          call = { ...base, op: 'none', d: a.d, why: DOM0_KEPT };
         } else if (!starts) {
           call = { ...base, op: 'none', d: a.d, why: `${a.op} of a domain that is ${before.domains[a.d]!.life} has no call of its own on a host (XEN_DOMCTL_destroydomain would carry on a teardown); the model answers ${formatRcOf(st.rc)} and changes nothing` };
         } else {
@@ -294,10 +296,9 @@ function teardownSteps(trace: Trace, first: number, last: number, d: number): st
  * The calls that race: those whose steps overlap another's, with every call overlapping one of them.
  * A trace has at most one such group (two separate races would need two windows hit in one run).
  */
-function raceOf(calls: HostCall[]): number[] {
+function raceOf(file: string, calls: HostCall[]): number[] {
   const issued = calls.map((c, i) => ({ c, i })).filter(({ c }) => c.op !== 'none');
   const overlap = (a: HostCall, b: HostCall) => a.first < b.last && b.first < a.last;
-  const group = new Set<number>();
   const groups: Set<number>[] = [];
   for (const { c, i } of issued) {
     const touching = groups.filter((g) => [...g].some((j) => overlap(c, calls[j]!)));
@@ -305,13 +306,11 @@ function raceOf(calls: HostCall[]): number[] {
       if (issued.some(({ c: o, i: j }) => j !== i && overlap(c, o))) groups.push(new Set([i]));
       continue;
     }
-    const merged = new Set([i, ...touching.flatMap((g) => [...g])]);
     for (const g of touching) groups.splice(groups.indexOf(g), 1);
-    groups.push(merged);
+    groups.push(new Set([i, ...touching.flatMap((g) => [...g])]));
   }
-  if (groups.length > 1) throw new TraceFormatError('the trace has two separate races (overlapping calls at two places): a host program can aim at one window, not two');
-  for (const g of groups) for (const i of g) group.add(i);
-  return [...group].sort((a, b) => a - b);
+  if (groups.length > 1) throw new TraceFormatError(`${file}: the trace has two separate races (overlapping calls at two places): a host program can aim at one window, not two`);
+  return groups.length ? [...groups[0]!].sort((a, b) => a - b) : [];
 }
 
 function kindWhy(kind: ReproducerKind, calls: HostCall[], race: number[], u: Universe): string {
@@ -612,7 +611,7 @@ function planNotes(tf: TraceFile, plan: ReproducerPlan): string[] {
     notes.push(
       rc === null
         ? `step ${calls[i]!.first}: ${f}: the model's Xen faults here in every build: the host goes down`
-        : `step ${calls[i]!.first}: ${f}: a debug hypervisor fails this check and panics (the message is on the serial console); a release one goes on and returns ${rcName(rc)}, which the program checks, with what follows from it`,
+        : `step ${calls[i]!.first}: ${f}: a debug hypervisor with the bug fails this check and panics (the message is on its serial console); a release one goes on and returns ${rcName(rc)}, which the program checks, with what follows from it`,
     );
   });
   if (trail.cleanupFault !== null) notes.push(`the cleanup: ${trail.cleanupFault}: a debug hypervisor fails this check while the program cleans up`);
