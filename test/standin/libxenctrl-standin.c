@@ -215,6 +215,17 @@ static const char *name_of(uint32_t id)
     return buf[next];
 }
 
+/* A call that only changes something the programs do not look at again: logged, under the lock. */
+static void log_call(const char *what, uint32_t domid, const uint32_t *other, unsigned long long n)
+{
+    pthread_mutex_lock(&lock);
+    if ( other )
+        logf_("%s %s %s", what, name_of(domid), name_of(*other));
+    else
+        logf_("%s %s %llu", what, name_of(domid), n);
+    pthread_mutex_unlock(&lock);
+}
+
 /* A step of the trace: its scripted answer and the domains after it; -1 when the call is not one. */
 static int scripted(const char *call, int *answer)
 {
@@ -336,18 +347,14 @@ int xc_domain_create(xc_interface *xch, uint32_t *pdomid, struct xen_domctl_crea
 int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t max_memkb)
 {
     (void)xch;
-    pthread_mutex_lock(&lock);
-    logf_("setmaxmem %s %llu", name_of(domid), (unsigned long long)max_memkb);
-    pthread_mutex_unlock(&lock);
+    log_call("setmaxmem", domid, NULL, (unsigned long long)max_memkb);
     return 0;
 }
 
 int xc_domain_set_target(xc_interface *xch, uint32_t domid, uint32_t target)
 {
     (void)xch;
-    pthread_mutex_lock(&lock);
-    logf_("set_target %s %s", name_of(domid), name_of(target));
-    pthread_mutex_unlock(&lock);
+    log_call("set_target", domid, &target, 0);
     return 0;
 }
 
@@ -505,9 +512,7 @@ int xc_get_paging_mempool_size(xc_interface *xch, uint32_t domid, uint64_t *size
 int xc_set_paging_mempool_size(xc_interface *xch, uint32_t domid, uint64_t size)
 {
     (void)xch;
-    pthread_mutex_lock(&lock);
-    logf_("mempool %s %llu", name_of(domid), (unsigned long long)size);
-    pthread_mutex_unlock(&lock);
+    log_call("mempool", domid, NULL, (unsigned long long)size);
     /* emptying a pool stops at the pages in use, as hap_set_allocation does */
     return size == 0 ? fail(ENOMEM) : 0;
 }
