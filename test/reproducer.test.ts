@@ -211,7 +211,7 @@ describe('the programs against the stand-in libxenctrl', () => {
   it('the race behind the teardown cursor: hit at the first attempt when the host answers as the model', async () => {
     const r = await runStandin(ANY.cursor.bin!, dir, standinScript(ANY.cursor.plan!));
     expect(r.stdout).toContain('the window was hit at attempt 1');
-    expect(r.stdout).toMatch(/^attempt 1: the trace's interleaving: destroy\(dom1\) .* 0 at .*; add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\) 0 at/m);
+    expect(r.stdout).toMatch(/^attempt 1: the trace's interleaving: destroy\(dom1\) .* = 0 \(\d+ to \d+ us\); add_to_physmap_foreign\(t=dom1, gT=0, f=dom2, gF=0\) = 0 \(\d+ to \d+ us\)$/m);
   });
 
   it('the remove/add race: the outcome of a hit is that of two orders of whole calls, and the program says so', async () => {

@@ -879,18 +879,22 @@ static int classify_race(struct observation *got)
     return -1;
 }
 
+/* An attempt: its outcome, and each racing call's answer with when it ran (from the first start). */
 static void print_race(int attempt, int cl)
 {
+    const struct timespec *t0 = &call_start[RACE[0]];
     char hb[64];
     int i;
 
+    for ( i = 1; i < NRACE; i++ )
+        if ( elapsed_us(&call_start[RACE[i]], t0) > 0 )
+            t0 = &call_start[RACE[i]];
     printf("attempt %d: %s:", attempt, cl >= 0 ? CLASSES[cl].name : "an outcome the model gives for no order");
     for ( i = 0; i < NRACE; i++ )
     {
         int k = RACE[i];
 
-        printf(" %s %s at %.0f-%.0f us;", CALLS[k].text, rc_text(host_rc[k], hb, sizeof(hb)), elapsed_us(&call_start[RACE[0]], &call_start[k]),
-               elapsed_us(&call_start[RACE[0]], &call_end[k]));
+        printf("%s %s = %s (%.0f to %.0f us)", i ? ";" : "", CALLS[k].text, rc_text(host_rc[k], hb, sizeof(hb)), elapsed_us(t0, &call_start[k]), elapsed_us(t0, &call_end[k]));
     }
     printf("\n");
 }

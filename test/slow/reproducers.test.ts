@@ -6,8 +6,8 @@
 // model's verdict when the host answers as the model did, "diverged" when one answer differs,
 // everything destroyed. A finding added to the matrix is covered without an edit here.
 //
-// The four findings the reproducers were built for are kept explicitly too, made as their issue says
-// (test/reproducer.test.ts runs them from their replay tokens in the fast suite).
+// The four findings the reproducers were built for are kept explicitly too, each made the way a user
+// finds it (test/reproducer.test.ts runs them from their replay tokens in the fast suite).
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -102,7 +102,7 @@ describe("every finding of the regression matrix on a real Xen version", () => {
   }
 });
 
-describe('the four findings of issue 26, made as it says', () => {
+describe('the four findings the reproducers were built for, each made as a user finds it', () => {
   const made = async (name: string, args: string[], property: string): Promise<Exported> => {
     const out = join(dir, name);
     const r = await cliWithin(600_000, [...args, '--trace-out', out]);
