@@ -236,7 +236,7 @@ Examples:
     )
     .action(withXen((o: ReplayFlags, file: string | undefined) => runReplay(file, o, out)));
 
-  const trace = program.command('trace').description('inspect counterexample traces (ITF files written by explore --trace-out)');
+  const trace = program.command('trace').description('inspect and export counterexample traces (ITF files written by explore --trace-out): show, export-test, export --format c');
   universeOptions(
     trace
       .command('show')

@@ -842,10 +842,7 @@ static int run_once(void)
         return finish(EXIT_NOT_RUN, "not run: the universe could not be created (see above)");
     }
     print_universe();
-    if ( NTHREADS > 1 )
-        start_vcpu_threads();
     k = run_sequence(0, NCALLS, 0, 1, &obs);
-    stop_vcpu_threads();
     if ( k <= -2 )
         return interrupted_now();
     if ( interrupted )
@@ -1225,7 +1222,12 @@ int main(int argc, char **argv)
         return finish(EXIT_NOT_RUN, "not run: cannot open libxenctrl (%s): run it as root in dom0 of a Xen host", strerror(errno));
     if ( host_checks(why, sizeof(why)) )
         return finish(EXIT_NOT_RUN, "not run: %s", why);
-    return NRACE > 0 ? run_races() : run_once();
+    /* one thread per vCPU of the trace: a call it does not race runs on it, once the previous returned */
+    if ( NTHREADS > 1 )
+        start_vcpu_threads();
+    i = NRACE > 0 ? run_races() : run_once();
+    stop_vcpu_threads();
+    return i;
 
 bad:
     fprintf(stderr, "%s: bad argument \"%s\" (see --help)\n", PROGRAM_NAME, argv[i < argc ? i : argc - 1]);
