@@ -460,7 +460,11 @@ static void print_universe(void)
 
     printf("  created:");
     for ( d = 0; d < NDOMS; d++ )
-        if ( !DOMS[d].hardware )
+        if ( DOMS[d].hardware )
+            continue;
+        else if ( baseline[d] )
+            printf(" %s is domain %u (%llu pages of its own once created: page counts are taken beyond them);", DOMS[d].name, domid[d], (unsigned long long)baseline[d]);
+        else
             printf(" %s is domain %u;", DOMS[d].name, domid[d]);
     printf(" dom0 is the host's own\n");
 }
