@@ -263,6 +263,13 @@ describe('what cannot be exported', () => {
     expectUsageError(r, /no host runs a mutant/);
   });
 
+  it('a trace that destroys dom0 (--destroyable-dom0): refused, a host would destroy its own', async () => {
+    const out = join(dir, 'dom0');
+    expect((await cliWithin(60_000, ['replay', '--destroyable-dom0', '--path', '14,54', '--invariants', 'refcount-matches-holders', '--trace-out', out])).status).toBe(12);
+    const r = await cliWithin(60_000, ['trace', 'export', '--format', 'c', join(out, 'refcount-matches-holders.itf.json'), '--out', join(dir, 'dom0.c')]);
+    expectUsageError(r, /step 2 destroys the hardware domain \(--destroyable-dom0\)/);
+  });
+
   it("a trace another tool wrote: refused, with the reason", async () => {
     const theirs = JSON.parse(readFileSync(join(dir, 'leak', 'refcount-matches-holders.itf.json'), 'utf8'));
     delete theirs['#meta'];
