@@ -113,8 +113,10 @@ export interface ReproducerPlan {
   race: number[];
   /** The trace's own order first, then each order of the racing calls as whole calls (with the same outcome merged). */
   predictions: Prediction[];
-  /** The build the predictions past a debug fault follow. */
+  /** What the user should know before running it. */
   notes: string[];
+  /** Why the violation may leave nothing dom0 can see (said when the host shows no signature of it). */
+  unobservable: string;
 }
 
 /** The gfn offset above the base the program maps model gfn `g` to: a superpage pair spans 512 host gfns. */
@@ -168,7 +170,8 @@ export function planReproducer(tf: TraceFile): ReproducerPlan {
       } else pages.push({ d, g, order: 0 });
     });
   });
-  const plan: ReproducerPlan = { trace, u, kind, kindWhy: kindWhy(kind, calls, race, u), domains, pages, touchesDom0, calls, stepCall, race, predictions: [], notes: [] };
+  const unobservable = `${trace.property} leaves nothing dom0 can observe once the calls have returned (${observability(trace.property)})`;
+  const plan: ReproducerPlan = { trace, u, kind, kindWhy: kindWhy(kind, calls, race, u), domains, pages, touchesDom0, calls, stepCall, race, predictions: [], notes: [], unobservable };
   plan.predictions = predict(tf, plan);
   plan.notes = planNotes(tf, plan);
   return plan;
@@ -616,9 +619,7 @@ function planNotes(tf: TraceFile, plan: ReproducerPlan): string[] {
   });
   if (trail.cleanupFault !== null) notes.push(`the cleanup: ${trail.cleanupFault}: a debug hypervisor fails this check while the program cleans up`);
   if (trail.signature === null) {
-    notes.push(
-      `${trace.property} leaves nothing dom0 can observe once the calls have returned (${observability(trace.property)}): the program checks that the host answers and behaves as the model says, and reports "not reproduced" with that reason`,
-    );
+    notes.push(`${plan.unobservable}: the program checks that the host answers and behaves as the model says, and reports "not reproduced" with that reason`);
   } else notes.push(`what shows it on the host: ${trail.signature}`);
   if (plan.race.length && trail.alike.length) {
     notes.push(`the race's outcome is also what the calls give in sequence (${trail.alike.join('; ')}): dom0 cannot tell a hit from that order`);
