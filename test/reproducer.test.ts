@@ -203,9 +203,13 @@ describe('the programs against the stand-in libxenctrl', () => {
     expect(r.log[r.log.length - 1]).toBe('(the hypervisor goes down)');
   });
 
-  it('the device model on a release host: reproduced by the failing teardown and what it leaves', async () => {
-    const r = await runStandin(ANY.dm.bin!, dir, standinScript(ANY.dm.plan!));
+  it('the device model on a release host: reproduced by the failing teardown and what it leaves, with what Xen printed', async () => {
+    const printk = '(XEN) d101: failed to unmap foreign page 10000 order 0 error -84';
+    const r = await runStandin(ANY.dm.bin!, dir, `${standinScript(ANY.dm.plan!)}console-later ${printk}\n`);
     expect(r.last).toMatch(/^reproduced: destroy\(dom1\) fails with -EILSEQ: its teardown cannot finish; dom1 stays dying with 1 page .*; dom2 stays a zombie/);
+    // the hypervisor's console lines of the run, before the last line
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[lines.length - 2]).toBe(`xen: ${printk}`);
   });
 
   it('the race behind the teardown cursor: hit at the first attempt when the host answers as the model', async () => {

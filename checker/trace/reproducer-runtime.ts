@@ -97,6 +97,7 @@ static int dry_run;
 static int use_hap = 1;
 static int host_build = -1; /* 1 debug, 0 release, -1 unknown */
 static volatile sig_atomic_t interrupted;
+static uint32_t console_index; /* where the console ring was read up to */
 
 static int host_rc[NCALLS];
 static struct timespec call_start[NCALLS], call_end[NCALLS];
@@ -513,10 +514,15 @@ static void left_behind(char *buf, size_t len)
 }
 
 static int finish(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void read_console(int print);
+
 static int finish(int code, const char *fmt, ...)
 {
     va_list ap;
 
+    /* what the hypervisor said meanwhile (a release build's printk where a debug one would ASSERT) */
+    if ( xch )
+        read_console(1);
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
@@ -986,24 +992,30 @@ static int run_races(void)
 
 /* ---- the host's checks ---- */
 
-static void read_console(void)
+/*
+ * Reads Xen's console ring from console_index on (incrementally); print prints each line as
+ * "xen: ...". The first read finds the build in Xen's banner ("Xen version 4.19.1 (...) debug=y").
+ */
+static void read_console(int print)
 {
     static char ring[1 << 16];
     unsigned int n;
-    uint32_t index = 0;
     int rounds;
 
     for ( rounds = 0; rounds < 64; rounds++ )
     {
+        char *line, *save;
+
         n = sizeof(ring) - 1;
-        if ( xc_readconsolering(xch, ring, &n, 0, 1, &index) || n == 0 )
+        if ( xc_readconsolering(xch, ring, &n, 0, 1, &console_index) || n == 0 )
             break;
         ring[n] = 0;
-        /* Xen's banner: "Xen version 4.19.1 (...) debug=y ..." */
         if ( host_build < 0 && strstr(ring, "debug=y") )
             host_build = 1;
         else if ( host_build < 0 && strstr(ring, "debug=n") )
             host_build = 0;
+        for ( line = strtok_r(ring, "\n", &save); print && line; line = strtok_r(NULL, "\n", &save) )
+            printf("xen: %s\n", line);
     }
 }
 
@@ -1045,7 +1057,7 @@ static int host_checks(char *why, size_t len)
         printf(" (the trace is of %s: %s)\n", XEN_MODEL, XEN_HOSTS);
     if ( sysconf(_SC_PAGESIZE) != 4096 || XC_PAGE_SIZE != 4096 )
         printf("warning: pages here are %ld bytes; the model's are 4096\n", sysconf(_SC_PAGESIZE));
-    read_console();
+    read_console(0);
     printf("host: %s build%s\n", host_build == 1 ? "a debug" : host_build == 0 ? "a release" : "an unknown (no debug= in the console ring; --build says)",
            host_build >= 0 ? " (Xen's console banner)" : "");
     if ( host_build >= 0 && (host_build == 1) != TRACE_DEBUG )

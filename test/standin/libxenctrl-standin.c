@@ -10,6 +10,7 @@
  *
  *   version MAJOR MINOR EXTRA         xc_version
  *   console TEXT                      the console ring (Xen's banner, "debug=y" or "debug=n")
+ *   console-later TEXT                a line the ring gains once a domain was created
  *   dom0 pv|pvh MAX_GPFN              dom0's kind and highest gfn
  *   physinfo CAP...                   hvm, hap, shadow
  *   domains NAME...                   the domains the program creates, in order (a new round of
@@ -60,7 +61,8 @@ static FILE *log_file;
 static int major = 4, minor = 19;
 static char extra[16] = ".0";
 static char console[512] = "(XEN) Xen version 4.19.0 (stand-in) debug=n";
-static int console_read;
+static char console_later[512];
+static int console_read, console_later_read;
 static int dom0_pvh;
 static unsigned long dom0_max_gpfn;
 static uint32_t caps = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap | XEN_SYSCTL_PHYSCAP_shadow;
@@ -125,6 +127,8 @@ static void load(void)
             sscanf(line + 8, "%d %d %15s", &major, &minor, extra);
         else if ( !strncmp(line, "console ", 8) )
             copy(console, sizeof(console), line + 8);
+        else if ( !strncmp(line, "console-later ", 14) )
+            copy(console_later, sizeof(console_later), line + 14);
         else if ( !strncmp(line, "dom0 ", 5) )
         {
             dom0_pvh = !strncmp(line + 5, "pvh", 3);
@@ -313,10 +317,12 @@ int xc_readconsolering(xc_interface *xch, char *buffer, unsigned int *pnr_chars,
     (void)incremental;
     (void)pindex;
     pthread_mutex_lock(&lock);
-    if ( console_read++ )
-        *pnr_chars = 0;
-    else
+    if ( !console_read++ )
         *pnr_chars = (unsigned int)snprintf(buffer, *pnr_chars, "%s\n", console);
+    else if ( console_later[0] && creations && !console_later_read++ )
+        *pnr_chars = (unsigned int)snprintf(buffer, *pnr_chars, "%s\n", console_later);
+    else
+        *pnr_chars = 0;
     pthread_mutex_unlock(&lock);
     return 0;
 }
