@@ -76,7 +76,6 @@ export const C_RUNTIME = String.raw`
  * ------------------------------------------------------------------------------------------------ */
 
 #define EXIT_NOT_REPRODUCED 0
-#define EXIT_INTERNAL 1
 #define EXIT_NOT_RUN 2
 #define EXIT_REPRODUCED 12
 #define EXIT_DIVERGED 13
