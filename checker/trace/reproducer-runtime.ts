@@ -1043,7 +1043,7 @@ static int host_checks(char *why, size_t len)
     xc_physinfo_t phys;
     char vendor[16];
     int v = xc_version(xch, XENVER_version, NULL), major = v >> 16, minor = v & 0xffff;
-    int intel, amd, hap, shadow;
+    int intel, amd, hap, shadow, k;
 
     memset(extra, 0, sizeof(extra));
     xc_version(xch, XENVER_extraversion, &extra);
@@ -1059,8 +1059,10 @@ static int host_checks(char *why, size_t len)
     read_console(0);
     printf("host: %s build%s\n", host_build == 1 ? "a debug" : host_build == 0 ? "a release" : "an unknown (no debug= in the console ring; --build says)",
            host_build >= 0 ? " (Xen's console banner)" : "");
-    if ( host_build >= 0 && (host_build == 1) != TRACE_DEBUG )
-        printf("warning: the trace is of a %s build; where the builds differ the program expects the release path\n", TRACE_DEBUG ? "debug" : "release");
+    for ( k = 0; k < NCALLS && !CLASSES[0].fault[k]; k++ )
+        ;
+    if ( host_build >= 0 && (host_build == 1) != TRACE_DEBUG && (k < NCALLS || CLEANUP_FAULT[0]) )
+        printf("warning: the trace is of a %s build, the host is not; where the builds differ (an ASSERT) the program expects the release path\n", TRACE_DEBUG ? "debug" : "release");
     memset(&phys, 0, sizeof(phys));
     if ( xc_physinfo(xch, &phys) )
     {
