@@ -20,7 +20,6 @@ import {
   defaultOps,
   formatRc,
   independent,
-  IN_FLIGHT,
   statesEqual,
   VERSION_TABLES,
   userProperties,
@@ -36,7 +35,7 @@ import {
   type XenFunctions,
   type XenModel,
 } from '../model/index.js';
-import { FAULT_INVARIANT, INVARIANTS, WITNESSES, type Invariant, type PropertyContext, type Witness } from '../invariants/index.js';
+import { callBefore, FAULT_INVARIANT, INVARIANTS, WITNESSES, type Invariant, type PropertyContext, type Witness } from '../invariants/index.js';
 import { compiledModule } from './paths.js';
 
 export interface Wired {
@@ -123,8 +122,13 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
         name: inv.name,
         state: check ? (s: State) => (s.fault !== null && !judgesFaults ? null : check(s, pc)) : undefined,
         transition: checkTransition
-          ? (pre: State, a: Action, rc: Rc, post: State, unchanged: boolean) =>
-              (unchanged && skipsSelfLoops) || (post.fault !== null && !judgesFaults) || !wholeCall(pre, a, rc) ? null : checkTransition(pre, a, rc, post, pc)
+          ? (pre: State, a: Action, rc: Rc, post: State, unchanged: boolean) => {
+              if (post.fault !== null && !judgesFaults) return null;
+              const before = callBefore(pre, a, rc, post, pc);
+              if (before === null) return null; // a call in flight: judged when it returns
+              if (skipsSelfLoops && before === pre && unchanged) return null;
+              return checkTransition(before, a, rc, post, pc);
+            }
           : undefined,
       };
     }),
@@ -135,7 +139,11 @@ export function wire(u: Universe, o: WireOptions = {}): Wired {
         name: w.name,
         state: holds ? (s: State) => s.fault === null && holds(s, pc) : undefined,
         transition: holdsTransition
-          ? (pre: State, a: Action, rc: Rc, post: State) => post.fault === null && wholeCall(pre, a, rc) && holdsTransition(pre, a, rc, post, pc)
+          ? (pre: State, a: Action, rc: Rc, post: State) => {
+              if (post.fault !== null) return false;
+              const before = callBefore(pre, a, rc, post, pc);
+              return before !== null && holdsTransition(before, a, rc, post, pc);
+            }
           : undefined,
       };
     }),
@@ -159,16 +167,6 @@ function reductionOf(xm: XenModel, invariants: readonly Invariant[], witnesses: 
   if (invariants.some((i) => i.checkTransition !== undefined && !builtinInv.has(i))) return undefined;
   if (witnesses.some((w) => w.holdsTransition !== undefined && !builtinWit.has(w))) return undefined;
   return { transitions: il.transitions, transitionId: il.transitionId, footprint: il.footprint, footprintWords: il.footprint().length, independent };
-}
-
-/**
- * Whether a transition is a whole hypercall, which transition properties judge: always with atomic
- * granularity; with steps, a hypercall that started and returned in one segment (the properties of a
- * call split over segments are not judged: its pre-state is gone).
- */
-function wholeCall(pre: State, a: Action, rc: Rc): boolean {
-  if (pre.steps === undefined) return true;
-  return rc !== IN_FLIGHT && pre.steps.vcpus[a.vcpu!]!.op === -1;
 }
 
 /** The table with every function counting its calls into `counts` (`call:NAME`). */

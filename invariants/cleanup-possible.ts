@@ -3,6 +3,16 @@
 // under preemptible teardown) reaches a clean state: every domain but the hardware domain destroyed,
 // every frame free or the hardware domain's, each with its count equal to its holders.
 //
+// With steps granularity it is judged in the states where no hypercall is in flight, and the cleanup
+// runs whole calls from there. The toolstack decides on cleanup between its calls, not in the middle
+// of one: a state with calls in flight is judged through the states where they have returned, which
+// the search reaches in every order of their segments, so a state from which cleanup can never
+// succeed is still found, at the first depth where the calls that doom it have returned. (Judging
+// every state would complete the calls in flight, in every order, from every state: for each state a
+// search of its own that re-walks the part of the graph the exploration walks anyway.) Whole calls,
+// because a toolstack cleaning up waits for each call: interleaving its own cleanup calls reaches no
+// state from which it could do better.
+//
 // A possibility property, judged by search rather than by looking at one state. Cleanup never adds a
 // mapping or a frame, and every operation that changes the state moves an entry, a frame or a domain's
 // teardown forward, so the cleanup graph is finite and acyclic. The search tries the canonical
@@ -160,7 +170,7 @@ function memoOf(c: PropertyContext): CleanupMemo {
   return m;
 }
 
-/** Whether some sequence of cleanup operations takes `s` to a clean state. */
+/** Whether some sequence of cleanup operations takes `s` to a clean state (no hypercall in flight in it). */
 export function cleanupPossible(s: State, c: PropertyContext): boolean {
   if (s.fault !== null) return false;
   // the search runs the model: not a transition of the exploration (a variant's override counts stay its own)
@@ -169,6 +179,11 @@ export function cleanupPossible(s: State, c: PropertyContext): boolean {
     if (canonicalCleanup(x, c) && isClean(x, c.u)) return true;
     return search(s, c, memoOf(c));
   });
+}
+
+/** With steps granularity: whether some vCPU has a hypercall in flight. */
+function inFlight(s: State): boolean {
+  return s.steps !== undefined && s.steps.vcpus.some((v) => v.op >= 0);
 }
 
 function search(s: State, c: PropertyContext, memo: CleanupMemo): boolean {
@@ -231,10 +246,9 @@ export const cleanupPossibleInvariant: Invariant = {
   kind: 'invariant',
   name: 'cleanup-possible',
   description: 'some sequence of the toolstack\'s cleanup operations (remove, decrease, destroy) frees every domain but dom0 and every frame: nothing is stuck for ever',
+  scope: (u) => (u.granularity === 'steps' ? 'in states with no hypercall in flight' : null),
   check(s, c) {
-    // steps granularity: not judged yet (its search runs whole hypercalls, not segments)
-    if (s.steps !== undefined) return null;
-    if (cleanupPossible(s, c)) return null;
+    if (inFlight(s) || cleanupPossible(s, c)) return null;
     return `no sequence of cleanup operations (remove_from_physmap, decrease_reservation, ${c.u.preemptibleTeardown ? 'kill_begin, relinquish_step' : 'destroy'}) reaches a clean state; after removing every foreign entry and destroying every domain: ${describeLeftovers(s, c)}`;
   },
   // the first frame still held after the canonical cleanup: its ledger shows where the reference went

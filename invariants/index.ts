@@ -8,7 +8,7 @@ import { noHypervisorFault } from './no-hypervisor-fault.js';
 import { noOrphanReference } from './no-orphan-reference.js';
 import { ramEntryOwned } from './ram-entry-owned.js';
 import { refcountMatchesHolders } from './refcount-matches-holders.js';
-import type { Action, Rc, State } from '../model/index.js';
+import { callPre, IN_FLIGHT, type Action, type Rc, type State } from '../model/index.js';
 import type { Invariant, PropertyContext, Witness } from './types.js';
 import { domainDestroyed, foreignMappingExists, foreignRemovedByRemoveFromPhysmap, legitimateZombie } from './witnesses.js';
 
@@ -38,13 +38,27 @@ export const WITNESSES: readonly Witness[] = [
 export const FAULT_INVARIANT = noHypervisorFault.name;
 
 /**
- * An invariant's verdict on one step (pre, action, rc, post): its transition part, then its state
- * part on `post`. A faulted state is judged by no-hypervisor-fault alone, and a faulted call is not a
- * failed call (MODEL.md §7). null when it holds.
+ * What a transition property judges: a whole hypercall, the state before it and the state after it.
+ * With atomic granularity that is the transition. With steps, a transition is one segment: a call
+ * still in flight is not judged yet (null), and the segment that ends a call is judged on the state
+ * before the call as far as the call is concerned (`callPre`, model/steps.ts: every other vCPU's
+ * changes are in it, the call's own are not) and the state after it.
+ */
+export function callBefore(pre: State, a: Action, rc: Rc, post: State, c: PropertyContext): State | null {
+  if (post.steps === undefined) return pre;
+  if (rc === IN_FLIGHT) return null;
+  return callPre(c.u, c.xen, pre, a, post);
+}
+
+/**
+ * An invariant's verdict on one step (pre, action, rc, post): its transition part (on the whole call,
+ * see callBefore), then its state part on `post`. A faulted state is judged by no-hypervisor-fault
+ * alone, and a faulted call is not a failed call (MODEL.md §7). null when it holds.
  */
 export function judgeStep(inv: Invariant, pre: State, a: Action, rc: Rc, post: State, c: PropertyContext): string | null {
   if (post.fault !== null && inv.name !== FAULT_INVARIANT) return null;
-  return inv.checkTransition?.(pre, a, rc, post, c) ?? inv.check?.(post, c) ?? null;
+  const before = inv.checkTransition ? callBefore(pre, a, rc, post, c) : null;
+  return (before !== null ? inv.checkTransition!(before, a, rc, post, c) : null) ?? inv.check?.(post, c) ?? null;
 }
 
 export function findInvariant(name: string): Invariant | undefined {

@@ -28,6 +28,11 @@ export interface Invariant {
   readonly holdsOnSelfLoops?: boolean;
   /** For a reference-count property: the frame a violation in `s` is about (its ledger is shown). */
   subjectFrame?(s: State, c: PropertyContext): number | null;
+  /**
+   * Where the property is judged in universe `u` when that is not every state it sees ("in states with
+   * no hypercall in flight"), said with every verdict of it; null or absent: every state.
+   */
+  scope?(u: Universe): string | null;
 }
 
 /** A "sometimes" property: reached in some state or transition, or the model is vacuous. */

@@ -96,8 +96,8 @@ function enterPhase(r: Relinquish, phase: RelinquishPhase): void {
  * but leaves every p2m entry and table; relinquish_shared_pages has nothing to do; relinquish_memory
  * over page_list. The p2m stays, stale, until the domain is destroyed.
  * From 845a60b63b: PROG_mappings (relinquish_p2m_mapping) runs after `shared` and before `paging`,
- * whose p2m_teardown(remove_root=false) clears the root: every remaining entry vanishes without
- * reference handling; then memory.
+ * whose p2m_teardown(remove_root=false) (1df52a2702, XSA-410) clears the root: every remaining entry
+ * vanishes without reference handling; then memory.
  */
 export function domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number {
   const r = relmem(s, d);

@@ -117,7 +117,7 @@ export { diffStates, formatChange, formatEntry, formatOwner, type Change } from 
 
 /**
  * Whether the backend can hold foreign entries: EPT always; PT (p2m-pt.c) refuses them until
- * ce0224bf96 (Xen 4.13), so in `seed` and `xen-4.5` a PT foreign entry is malformed.
+ * ce0224bf96 (Xen 4.12), so in `seed` and `xen-4.5` a PT foreign entry is malformed.
  */
 export function backendSupportsForeign(u: Universe): boolean {
   return u.backend === 'ept' || (u.version !== 'seed' && u.version !== 'xen-4.5');
@@ -153,7 +153,7 @@ export {
   type LoadedVariantTable,
 } from './variant.js';
 export { XEN_RETURNS } from './xen.js';
-export { independent, IN_FLIGHT, SEGMENTED_OPS, describeAt, PENDING, STALE, type StepsState, type VcpuState } from './steps.js';
+export { independent, IN_FLIGHT, SEGMENTED_OPS, describeAt, callPre, PENDING, STALE, type StepsState, type VcpuState } from './steps.js';
 export { Ledger, tracedTable, withLedger, describeEvent, type LedgerEvent } from './ledger.js';
 export { dropAllocationReference, getPage, putPage, pageGetOwnerAndReference } from './page.js';
 export { canonicalEncode, domainPermutations, invertPerm, permuteAction, permuteState, symmetryClasses, type DomPerm } from './symmetry.js';

@@ -18,8 +18,23 @@ function isDestroyed(s: State, d: DomIndex): boolean {
  * XENMEM_populate_physmap, one extent (MODEL.md §3.1): alloc_domheap_pages → assign_pages (refuses
  * a dying domain) takes the lowest-numbered free frame; guest_physmap_add_page; set_gpfn_from_mfn.
  * A present entry is refused with -EEXIST (Xen would replace it: a deliberate simplification).
+ * Up to a16cf950fc (Xen 4.16) the result of guest_physmap_add_page is ignored: a failed insert still
+ * counts the extent as done (0). Either way the page stays assigned to `d`, with no entry and no M2P
+ * entry (set only on success); relinquish_memory reclaims it at death.
  */
-export function populatePhysmap(ctx: Ctx, s: State, d: DomIndex, gfn: number): number {
+export function populatePhysmap44(ctx: Ctx, s: State, d: DomIndex, gfn: number): number {
+  return populateOne(ctx, s, d, gfn, true);
+}
+
+/**
+ * From a16cf950fc (2021, Xen 4.16): `if ( guest_physmap_add_page(...) ) goto out;`: a failed insert
+ * ends the call with the extent not counted (the model returns the error); the page stays assigned.
+ */
+export function populatePhysmap416(ctx: Ctx, s: State, d: DomIndex, gfn: number): number {
+  return populateOne(ctx, s, d, gfn, false);
+}
+
+function populateOne(ctx: Ctx, s: State, d: DomIndex, gfn: number, insertErrorIgnored: boolean): number {
   if (isDestroyed(s, d)) return ESRCH;
   const dom = s.domains[d]!;
   if (dom.life !== 'alive') return EINVAL; // assign_pages: d->is_dying
@@ -41,9 +56,7 @@ export function populatePhysmap(ctx: Ctx, s: State, d: DomIndex, gfn: number): n
   const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: dom.logDirty ? 'ram_logdirty' : 'ram_rw', mfn });
   if (rc !== 0) {
     p2mUnlock(ctx, d);
-    // the insert failed: the extent is given back (free_domheap_pages)
-    dropAllocationReference(ctx, s, mfn);
-    return rc;
+    return insertErrorIgnored ? 0 : rc;
   }
   s.frames[mfn]!.m2p = gfn; // set_gpfn_from_mfn(mfn, gpfn)
   p2mUnlock(ctx, d); // p2m_unlock(p2m)
@@ -150,7 +163,7 @@ export function addToPhysmapForeign45(ctx: Ctx, s: State, t: DomIndex, gT: numbe
 
 
 /**
- * guest_remove_page(d, gmfn) after XSA-222 (a0cce6048d, b614f642c3), as in 4.19: -ENOENT for an
+ * guest_remove_page(d, gmfn) after XSA-222 (a0cce6048d, b614f642c3), as in 4.19: -ENOENT (7867181b2a) for an
  * invalid entry; get_page(page, d) must succeed, else -ENXIO (a foreign or grant entry); the p2m
  * entry is removed first and _PGC_allocated is dropped only if the removal succeeded.
  */
@@ -174,7 +187,7 @@ export function guestRemovePage419(ctx: Ctx, s: State, d: DomIndex, gmfn: number
 }
 
 /**
- * From 845a60b63b (4.19): XENMEM_add_to_physmap_batch → p2m_add_foreign, where
+ * As in 4.19 (173ae32502, Xen 4.15): XENMEM_add_to_physmap_batch → p2m_add_foreign, where
  * rcu_lock_remote_domain_by_id(foreigndom) refuses the caller itself with -EPERM.
  */
 export function addToPhysmapForeign419(ctx: Ctx, s: State, t: DomIndex, gT: number, f: DomIndex, gF: number): number {

@@ -238,7 +238,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'teardown-cursor-skips-failed-entry',
     base: 'head',
     description:
-      'relinquish_p2m_mapping as in v1 of the 2024 patch (caught in review, not committed): the cursor ' +
+      'relinquish_p2m_mapping as in v1 of the 2024 patch (<20240430165845.81696-3-roger.pau@citrix.com>; caught in Jan Beulich\'s review, not committed): the cursor ' +
       'moves past an entry before its removal is tried, so when the removal fails the retry continues ' +
       'after it. Here the removal fails with head\'s -EILSEQ (ac607edc2e, release build); the retried ' +
       'destroy finishes, and the root clear drops the skipped entry without a put.',
@@ -282,11 +282,12 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'lookup-reference-outside-lock',
     base: 'xen-4.19',
     description:
-      'XSA-473\'s shape (Arm, c5a6dd6850) on x86: get_page_from_gfn reads the entry under the p2m lock ' +
-      'but takes the reference on its frame after the unlock. Meanwhile another vCPU removes the entry, ' +
-      'the frame is freed and handed out again, and the reference lands on a frame the entry no longer ' +
-      'maps; remove_from_physmap then clears that frame\'s M2P entry under its new owner (a8325f981c ' +
-      'does the lookup and the reference under the lock).',
+      'Arm\'s XSA-473 race (fixed there by 2275bf83a1, "the P2M lock needs to be held until we have the ' +
+      'reference in hand") put into x86: get_page_from_gfn reads the entry under the p2m lock but takes ' +
+      'the reference on its frame after the unlock. Meanwhile another vCPU removes the entry, the frame ' +
+      'is freed and handed out again, and the reference lands on a frame the entry no longer maps; ' +
+      'remove_from_physmap then clears that frame\'s M2P entry under its new owner. XSA-473 is Arm-only: ' +
+      'x86 has taken the foreign reference under the p2m read lock since 50fe6e7370 (Xen 4.5).',
     universe: { granularity: 'steps', vcpus: 2, domains: 'dom0:pvh:hw,dom1:hvm', gfns: 1, spareFrames: 0, ops: ['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap'] },
     overrides: { getPageFromGfn: getPageFromGfnReferenceOutsideLock },
     expect: { invariant: 'no-hypervisor-fault', depth: 39 },
@@ -295,10 +296,13 @@ export const MUTANTS: readonly Mutant[] = [
     name: 'reuse-before-flush',
     base: 'xen-4.19',
     description:
-      'XSA-480\'s shape (4bc2e5333a): a frame goes back for reuse before the deferred TLB flush of the ' +
-      'p2m that mapped it. Here the heap allocator loses its TLB-flush filter (alloc_heap_pages\' ' +
-      'filtered_flush_tlb_mask), as the paging pool never had one: guest_remove_page frees the frame ' +
-      'before put_gfn flushes, another vCPU allocates it, and the guest\'s TLB still translates to it.',
+      'An analogy to XSA-480 (4bc2e5333a: p2m table pages went back to the paging pool, which has no ' +
+      'flush filter, before the deferred EPT flush): here a guest frame goes back for reuse before the ' +
+      'deferred flush because the heap allocator loses its own flush (alloc_heap_pages\' ' +
+      'filtered_flush_tlb_mask, whose IPI sends each CPU through a VM entry that runs INVEPT). ' +
+      'guest_remove_page frees the frame before put_gfn flushes, another vCPU allocates it, and the ' +
+      'guest\'s TLB still translates to it. XSA-480 itself (table pages) is not modelled: a domain\'s ' +
+      'tables are one flag.',
     universe: { granularity: 'steps', vcpus: 2, domains: 'dom0:pvh:hw,dom1:hvm', gfns: 1, spareFrames: 0, ops: ['populate_physmap', 'decrease_reservation'] },
     overrides: { assignPages: assignPagesWithoutTlbFlush },
     expect: { invariant: 'no-dangling-mapping', depth: 15 },

@@ -141,19 +141,44 @@ export function p2mRemovePage(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn:
 }
 
 /**
- * p2m_remove_entry() as in 4.19: a valid entry that does not map `mfn` is refused with -EILSEQ before
- * anything changes (4.4's ASSERT became this check; only a caller whose lookup raced with another
- * vCPU's change of the entry gets there); a failed removal puts the M2P entry back
- * ("set_gpfn_from_mfn(mfn_x(mfn) + i, gfn_x(gfn) + i)", XSA-222, a0cce6048d) and returns the error.
+ * p2m_remove_entry() as in 4.19: a *valid* (RAM) entry that does not map `mfn` is refused with
+ * -EILSEQ before anything changes (4.4's ASSERT became this check in c65ea16dbc; only a caller whose lookup raced
+ * with another vCPU's change of the entry gets there). A foreign entry is not p2m_is_valid, nor is a
+ * hole: either is removed whatever frame the caller looked up.
  */
 export function p2mRemovePage419(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number {
   const e = s.p2m[d]![gfn]!;
-  const t = entryType(e);
-  if (p2mIsValid(t) && e!.mfn !== mfn) return EILSEQ;
-  const m2pBefore = s.frames[mfn]!.m2p;
+  if (p2mIsValid(entryType(e)) && e!.mfn !== mfn) return EILSEQ;
+  return p2mRemoveEntryChecked(ctx, s, d, gfn, mfn);
+}
+
+/**
+ * b04114ae2d (2025-03-11, master, RELEASE-4.21.0): "grant and foreign entries (together with RAM
+ * becoming ANY_RAM) as well as BROKEN want the MFN checking, too": an any-RAM entry must map `mfn`,
+ * a hole needs INVALID_MFN (no caller in the model passes it), other types are refused; -EILSEQ
+ * before anything changes. A removal whose entry was emptied or replaced under it now fails.
+ */
+export function p2mRemovePageHead(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number {
+  const e = s.p2m[d]![gfn]!;
+  if (!p2mIsAnyRam(entryType(e)) || e!.mfn !== mfn) return EILSEQ;
+  return p2mRemoveEntryChecked(ctx, s, d, gfn, mfn);
+}
+
+/**
+ * The rest of p2m_remove_entry() (4.19 to master) once the old entry passed its check: the M2P entry
+ * is invalidated unless the type is special (grant, foreign) or shared; the entry is set to
+ * (INVALID_MFN, p2m_invalid); a failed write puts the M2P entry back where the entry still holds a
+ * non-hole, non-special, non-shared type ("set_gpfn_from_mfn(mfn_x(mfn) + i, gfn_x(gfn) + i)",
+ * 74a11c43fd, "deal with partial success of p2m_set_entry()") and the error is returned.
+ */
+function p2mRemoveEntryChecked(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number): number {
+  const t = entryType(s.p2m[d]![gfn]!);
   if (!p2mIsGrant(t) && !p2mIsShared(t) && !p2mIsForeign(t)) s.frames[mfn]!.m2p = null;
   const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, null);
-  if (rc !== 0) s.frames[mfn]!.m2p = m2pBefore;
+  if (rc !== 0) {
+    const after = entryType(s.p2m[d]![gfn]!);
+    if (!p2mIsHole(after) && !p2mIsGrant(after) && !p2mIsShared(after) && !p2mIsForeign(after)) s.frames[mfn]!.m2p = gfn;
+  }
   return rc;
 }
 
@@ -185,17 +210,31 @@ export function getPageFromGfn44(ctx: Ctx, s: State, d: DomIndex, gfn: number): 
  * 50fe6e7370 get_page_from_gfn() (4.5 to 4.19): the fast path tests p2m_is_any_ram; a foreign entry's
  * frame is referenced with page_get_owner_and_reference, then `ASSERT(fdom != d)`: a debug build
  * faults on a foreign entry mapping the querying domain's own frame, a release build returns it with
- * the reference held. A free frame (count 0) gives NULL without a reference.
+ * the reference held. A free frame (count 0) gives NULL without a reference. A RAM frame: 4.5's fast
+ * path tries get_page(page, d), then get_page(page, dom_cow) (p2m.c 4.5 326-329).
  */
 export function getPageFromGfn45(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
   p2mLock(ctx, d); // p2m_read_lock(p2m)
-  const r = getPageFromGfn45Locked(ctx, s, d, gfn);
+  const r = getPageFromGfn45Locked(ctx, s, d, gfn, true);
+  p2mUnlock(ctx, d); // p2m_read_unlock(p2m)
+  return r;
+}
+
+/**
+ * get_page_from_gfn() in 4.19 (p2m.c 4.19 332-392): as 4.5, but a RAM frame is referenced for one
+ * owner only, `!p2m_is_shared(*t) ? p2m->domain : dom_cow`. The slow path (a second lookup under the
+ * write lock, taken when the fast path's get_page of a RAM frame failed) is not modelled: in every
+ * state the model reaches it would give NULL as well (docs/semantics.md).
+ */
+export function getPageFromGfn419(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
+  p2mLock(ctx, d); // p2m_read_lock(p2m)
+  const r = getPageFromGfn45Locked(ctx, s, d, gfn, false);
   p2mUnlock(ctx, d); // p2m_read_unlock(p2m)
   return r;
 }
 
 /** The lookup and the reference of 50fe6e7370's get_page_from_gfn, both under the p2m lock. */
-function getPageFromGfn45Locked(ctx: Ctx, s: State, d: DomIndex, gfn: number): PageFromGfn {
+function getPageFromGfn45Locked(ctx: Ctx, s: State, d: DomIndex, gfn: number, cowFallback: boolean): PageFromGfn {
   const e = s.p2m[d]![gfn]!;
   const t = entryType(e);
   if (e !== null && p2mIsAnyRam(t)) {
@@ -205,7 +244,9 @@ function getPageFromGfn45Locked(ctx: Ctx, s: State, d: DomIndex, gfn: number): P
       xenAssert(ctx, owner !== d, 'assert-get-page-from-gfn-self', e.mfn);
       return { page: e.mfn, t };
     }
-    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+    if (cowFallback) {
+      if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+    } else if (ctx.xen.getPage(ctx, s, e.mfn, p2mIsShared(t) ? 'cow' : d)) return { page: e.mfn, t };
   }
   return { page: null, t };
 }
@@ -234,7 +275,8 @@ function getPageFromGfnHeadLocked(ctx: Ctx, s: State, d: DomIndex, gfn: number):
       ctx.xen.putPage(ctx, s, e.mfn);
       return { page: null, t };
     }
-    if (ctx.xen.getPage(ctx, s, e.mfn, d) || ctx.xen.getPage(ctx, s, e.mfn, 'cow')) return { page: e.mfn, t };
+    // get_page_from_mfn_and_type: one owner, dom_cow for a shared entry
+    if (ctx.xen.getPage(ctx, s, e.mfn, p2mIsShared(t) ? 'cow' : d)) return { page: e.mfn, t };
   }
   return { page: null, t };
 }
@@ -407,9 +449,10 @@ export function p2mPtSetEntry419(ctx: Ctx, s: State, d: DomIndex, gfn: number, n
 }
 
 /**
- * set_typed_p2m_entry() in HEAD: an old grant, foreign or mmio_direct entry whose (mfn, type)
- * differs → domain_crash(d) and -EPERM; the identical entry is a no-op; an old RAM entry's frame
- * loses its M2P; then p2m_set_entry.
+ * set_typed_p2m_entry() in 4.19 and HEAD (p2m.c 4.19 1043-1118): an old grant, foreign or mmio_direct
+ * entry whose (mfn, type) differs → domain_crash(d) and -EPERM; the identical entry is a no-op;
+ * p2m_set_entry; then, if it succeeded, an old RAM entry's frame loses its M2P (4.4 and 4.5 cleared
+ * it before the write).
  */
 export function setTypedP2mEntryHead(ctx: Ctx, s: State, d: DomIndex, gfn: number, mfn: number, t: P2mType): number {
   p2mLock(ctx, d); // gfn_lock(p2m, gfn, 0)
@@ -424,8 +467,9 @@ export function setTypedP2mEntryHead(ctx: Ctx, s: State, d: DomIndex, gfn: numbe
     p2mUnlock(ctx, d);
     return EPERM;
   }
-  if (p2mIsRam(ot)) s.frames[old!.mfn]!.m2p = null;
   const rc = ctx.xen.p2mSetEntry(ctx, s, d, gfn, { type: t, mfn });
+  // only once the write succeeded does the old RAM frame lose its M2P entry (a 4k write fails whole)
+  if (rc === 0 && p2mIsRam(ot)) s.frames[old!.mfn]!.m2p = null; // set_gpfn_from_mfn(omfn, INVALID_M2P_ENTRY)
   p2mUnlock(ctx, d); // gfn_unlock(p2m, gfn, 0)
   return rc;
 }
@@ -477,7 +521,7 @@ export function p2mAddForeignChecked419(ctx: Ctx, s: State, tdom: DomIndex, fgfn
 }
 
 /**
- * The `paging` phase (PROG_paging) from 845a60b63b: paging_teardown → hap_teardown →
+ * The `paging` phase (PROG_paging, 0dfffe01d5) from 1df52a2702 (XSA-410, Xen 4.17): paging_teardown → hap_teardown →
  * p2m_teardown(hostp2m, remove_root=false) zeroes the root under the p2m lock (every remaining entry
  * vanishes, no reference is put) and frees the other table pages; then hap_set_allocation(d, 0)
  * empties the pool. Preemptible: one chunk.

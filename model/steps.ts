@@ -12,13 +12,15 @@
 // the next point, where it stops again. Same reads, same code, same path: the replay cannot drift
 // from what the earlier segments did.
 import { HypervisorFault } from './fault.js';
-import { muteLedger } from './ledger.js';
-import { runnerOf, type Action, type Rc } from './actions.js';
+import { muteLedger, withLedger } from './ledger.js';
+import { enumerateActions, runnerOf, type Action, type Rc } from './actions.js';
+import { uncounted } from './variant.js';
 import { frameCount, type OpName, type Universe } from './config.js';
 import type { Sched } from './sched.js';
 import { byte, EncodingRangeError, typeCode } from './encode.js';
+import { cloneState } from './state.js';
 import { LIVES, P2M_TYPES, RELINQUISH_PHASES, type Domain, type Entry, type Frame, type P2mType, type Relinquish, type State } from './types.js';
-import { XEN_RETURNS, type Ctx, type XenFunctions } from './xen.js';
+import { XEN_RETURNS, type Ctx, type TlbFlushPolicy, type XenFunctions } from './xen.js';
 
 /** The hypercalls that run in segments; the others (teardown, log-dirty, fault injection) run whole. */
 export const SEGMENTED_OPS: ReadonlySet<OpName> = new Set<OpName>(['populate_physmap', 'decrease_reservation', 'add_to_physmap_foreign', 'remove_from_physmap']);
@@ -56,6 +58,13 @@ export interface VcpuState {
    * and a put made before the write that removes its holder): counted as holders while in flight.
    */
   delta: number[];
+  /**
+   * What the hypercall itself has changed so far (a ghost log, model state only): per cell it wrote
+   * and has not put back, the value it first overwrote, or for a count its own net delta; four bytes
+   * an entry (see `noteEffect`). When the call returns, the transition properties judge the whole call
+   * on the state before it with these changes undone (`undoCallEffect`).
+   */
+  effect: number[];
 }
 
 export interface StepsState {
@@ -69,7 +78,7 @@ export interface StepsState {
 }
 
 export function idleVcpu(frames: number): VcpuState {
-  return { op: -1, k: 0, journal: [], at: null, waitLock: -1, delta: new Array<number>(frames).fill(0) };
+  return { op: -1, k: 0, journal: [], at: null, waitLock: -1, delta: new Array<number>(frames).fill(0), effect: [] };
 }
 
 export function bootSteps(u: Universe): StepsState {
@@ -84,7 +93,7 @@ export function bootSteps(u: Universe): StepsState {
 
 export function cloneSteps(x: StepsState): StepsState {
   return {
-    vcpus: x.vcpus.map((v) => ({ op: v.op, k: v.k, journal: v.journal.slice(), at: v.at === null ? null : v.at.slice(), waitLock: v.waitLock, delta: v.delta.slice() })),
+    vcpus: x.vcpus.map((v) => ({ op: v.op, k: v.k, journal: v.journal.slice(), at: v.at === null ? null : v.at.slice(), waitLock: v.waitLock, delta: v.delta.slice(), effect: v.effect.slice() })),
     holder: x.holder.slice(),
     depth: x.depth.slice(),
     tlb: x.tlb.map((r) => r.slice()),
@@ -97,7 +106,7 @@ export function stepsEqual(a: StepsState, b: StepsState): boolean {
   for (let i = 0; i < a.vcpus.length; i++) {
     const x = a.vcpus[i]!;
     const y = b.vcpus[i]!;
-    if (x.op !== y.op || x.k !== y.k || x.waitLock !== y.waitLock || !eq(x.journal, y.journal) || !eq(x.at, y.at) || !eq(x.delta, y.delta)) return false;
+    if (x.op !== y.op || x.k !== y.k || x.waitLock !== y.waitLock || !eq(x.journal, y.journal) || !eq(x.at, y.at) || !eq(x.delta, y.delta) || !eq(x.effect, y.effect)) return false;
   }
   return eq(a.holder, b.holder) && eq(a.depth, b.depth) && a.tlb.every((r, d) => eq(r, b.tlb[d]!));
 }
@@ -107,9 +116,12 @@ export function stepsEqual(a: StepsState, b: StepsState): boolean {
 /** The longest journal a hypercall may write, in values; a longer one is an encoding error. */
 export const MAX_JOURNAL = 120;
 
+/** The most cells a hypercall in flight may have changed and not put back; more is an encoding error. */
+export const MAX_EFFECT = 16;
+
 export function stepsEncodedSize(u: Universe): number {
   const f = frameCount(u);
-  return u.vcpus * (2 + 1 + 1 + 2 * MAX_JOURNAL + 3 + 1 + f) + u.domains.length * (2 + f);
+  return u.vcpus * (2 + 1 + 1 + 2 * MAX_JOURNAL + 3 + 1 + f + 1 + 4 * MAX_EFFECT) + u.domains.length * (2 + f);
 }
 
 export function encodeSteps(x: StepsState, out: Uint8Array, at: number): void {
@@ -134,6 +146,12 @@ export function encodeSteps(x: StepsState, out: Uint8Array, at: number): void {
     i += 4;
     for (let m = 0; m < v.delta.length; m++) out[i + m] = byte(v.delta[m]! + 128, 'temporary references');
     i += v.delta.length;
+    const e = v.effect;
+    if (e.length > 4 * MAX_EFFECT) throw new EncodingRangeError(`the state cannot be encoded: a hypercall in flight changed more than ${MAX_EFFECT} cells`);
+    out[i] = e.length >>> 2;
+    for (let k = 0; k < e.length; k++) out[i + 1 + k] = e[k]!;
+    out.fill(0, i + 1 + e.length, i + 1 + 4 * MAX_EFFECT);
+    i += 1 + 4 * MAX_EFFECT;
   }
   for (let d = 0; d < x.holder.length; d++) {
     out[i] = x.holder[d]! + 1;
@@ -163,7 +181,10 @@ export function decodeSteps(u: Universe, b: Uint8Array, at: number): StepsState 
     const delta = new Array<number>(f);
     for (let m = 0; m < f; m++) delta[m] = b[i + m]! - 128;
     i += f;
-    vcpus.push({ op, k, journal, at, waitLock, delta });
+    const effect = new Array<number>(b[i]! * 4);
+    for (let k = 0; k < effect.length; k++) effect[k] = b[i + 1 + k]!;
+    i += 1 + 4 * MAX_EFFECT;
+    vcpus.push({ op, k, journal, at, waitLock, delta, effect });
   }
   const holder: number[] = [];
   const depth: number[] = [];
@@ -248,7 +269,21 @@ export class Locations {
   busy(v: number): number {
     return this.vcpu0 + this.u.vcpus + v;
   }
+  /** Which cell of the state a frame, domain, entry or armed-failures location is (the inverse of the above). */
+  cell(l: number): LocatedCell {
+    if (l === this.armed) return { kind: 'armed' };
+    if (l >= this.frame0 && l < this.domain0) return { kind: 'frame', index: Math.floor((l - this.frame0) / FRAME_FIELDS.length), field: FRAME_FIELDS[(l - this.frame0) % FRAME_FIELDS.length]! };
+    if (l >= this.domain0 && l < this.entry0) return { kind: 'domain', index: Math.floor((l - this.domain0) / DOMAIN_FIELDS.length), field: DOMAIN_FIELDS[(l - this.domain0) % DOMAIN_FIELDS.length]! };
+    if (l >= this.entry0 && l < this.lock0) return { kind: 'entry', index: Math.floor((l - this.entry0) / this.u.gfns), gfn: (l - this.entry0) % this.u.gfns };
+    return { kind: 'other' };
+  }
 }
+
+export type LocatedCell =
+  | { kind: 'frame' | 'domain'; index: number; field: string }
+  | { kind: 'entry'; index: number; gfn: number }
+  | { kind: 'armed' }
+  | { kind: 'other' };
 
 /** What one transition touched: reads in words [0, w), writes in [w, 2w). */
 export class FootprintRecorder {
@@ -333,6 +368,141 @@ function journalValue(tag: number, val: number): unknown {
   }
 }
 
+// ---- the call's own effect: a ghost log of what it changed and has not put back ----
+//
+// A transition property (failed-call-has-no-effect, m2p-consistent's transition part, a witness) judges
+// a whole hypercall: the state before it and after it. A call split over segments has no such pair,
+// since other vCPUs' segments run between its own. So each vCPU keeps, while its call is in flight,
+// what the call itself changed: per cell, the value it first overwrote, or for a count (added to by
+// other vCPUs as well) its own net delta; a cell the call puts back leaves the log. When the call
+// returns, the state after it with these changes undone stands for the state before it: every other
+// vCPU's changes are in both, so the pair shows exactly the call's own effect.
+
+/** The tag of an effect entry holding a count's net delta (+128); the other entries use the journal's tags. */
+const DELTA = 0;
+/** The sub-cell of a location in an effect key: the field itself, or a relinquish record's phase or cursor. */
+const REL_PHASE = 1;
+const REL_CURSOR = 2;
+/**
+ * On a frame's owner location: who owned the frame when the call first changed its M2P entry (not a
+ * change of the call's: a companion of that M2P change). The M2P entry the call may change is that of
+ * a frame it found owned by the target (m2p-consistent's transition part), and by the time the call
+ * returns the frame may have been freed and handed to another domain.
+ */
+const OWNER_AT_M2P = 3;
+const pairScratch: number[] = [];
+
+function notePair(v: unknown): void {
+  pairScratch.length = 0;
+  journalPush(pairScratch, v);
+}
+
+/** Records in `eff` that the call wrote `neu` over `old` in the cell `key` (location × 4 + sub-cell). */
+function noteEffect(eff: number[], key: number, old: unknown, neu: unknown, additive: boolean): void {
+  let at = -1;
+  for (let i = 0; i < eff.length; i += 4) {
+    if (((eff[i]! << 8) | eff[i + 1]!) === key) {
+      at = i;
+      break;
+    }
+  }
+  if (additive) {
+    const d = (neu as number) - (old as number);
+    if (d === 0) return;
+    const total = (at < 0 ? 0 : eff[at + 3]! - 128) + d;
+    if (total === 0) eff.splice(at, 4);
+    else if (at < 0) eff.push(key >>> 8, key & 0xff, DELTA, byte(total + 128, 'a count changed by one hypercall'));
+    else eff[at + 3] = byte(total + 128, 'a count changed by one hypercall');
+    return;
+  }
+  notePair(neu);
+  const nt = pairScratch[0]!;
+  const nv = pairScratch[1]!;
+  if (at >= 0) {
+    if (eff[at + 2] === nt && eff[at + 3] === nv) eff.splice(at, 4); // put back as it was
+    return;
+  }
+  notePair(old);
+  if (pairScratch[0] === nt && pairScratch[1] === nv) return; // the same value again
+  eff.push(key >>> 8, key & 0xff, pairScratch[0]!, pairScratch[1]!);
+}
+
+/**
+ * The state before a hypercall as far as the call is concerned, judged at the transition `pre` →
+ * `post` (segment `a` of vCPU a.vcpu) that ends it: `post` with the call's own changes undone. Every
+ * other vCPU's changes are in both, so the pair shows exactly what the call did. Its changes are the
+ * effect log in `pre` and the last segment's own (`post` differs from `pre` only by them), with one
+ * exception the log knows and a diff does not: a free that the call's put of its own temporary
+ * reference performed for others (Segment.enterFree). So when the last segment freed a frame it is run
+ * again to read its log; otherwise `pre` with its log undone is the same state. `pre` itself for a
+ * call that changed nothing before its last segment and freed nothing in it (one that runs whole,
+ * or returns in the segment it started in).
+ */
+export function callPre(u: Universe, xen: XenFunctions, pre: State, a: Action, post: State): State {
+  const eff = pre.steps?.vcpus[a.vcpu!]?.effect;
+  if (eff === undefined || !SEGMENTED_OPS.has(a.op)) return pre;
+  if (!freedAFrame(pre, post)) return eff.length === 0 ? pre : undoCallEffect(locationsOf(u), pre, eff);
+  const runner = judgingRunner(u, xen);
+  const again = cloneState(pre);
+  withLedger(null, () => uncounted(() => runner.run(again, a)));
+  return undoCallEffect(locationsOf(u), post, runner.lastCallEffect() ?? []);
+}
+
+function freedAFrame(pre: State, post: State): boolean {
+  for (let m = 0; m < pre.frames.length; m++) if (pre.frames[m]!.owner !== null && post.frames[m]!.owner === null) return true;
+  return false;
+}
+
+/** A runner of its own for callPre's runs (the exploration's runner is in the middle of its own). */
+const judgingRunners = new WeakMap<XenFunctions, WeakMap<Universe, StepsRunner>>();
+function judgingRunner(u: Universe, xen: XenFunctions): StepsRunner {
+  let byU = judgingRunners.get(xen);
+  if (byU === undefined) judgingRunners.set(xen, (byU = new WeakMap()));
+  let r = byU.get(u);
+  if (r === undefined) byU.set(u, (r = stepsRunner(u, xen, enumerateActions(u))));
+  return r;
+}
+
+const locationsByUniverse = new WeakMap<Universe, Locations>();
+function locationsOf(u: Universe): Locations {
+  let l = locationsByUniverse.get(u);
+  if (l === undefined) locationsByUniverse.set(u, (l = new Locations(u)));
+  return l;
+}
+
+/** `s` with the changes of an effect log undone. */
+function undoCallEffect(loc: Locations, s0: State, eff: readonly number[]): State {
+  const s = cloneState(s0);
+  // a frame's owner when its M2P changed first (the call's own change of the owner, if any, wins);
+  // a relinquish record is put back before its fields
+  for (const pass of [OWNER_AT_M2P, 0, REL_PHASE]) {
+    for (let i = 0; i < eff.length; i += 4) {
+      const key = (eff[i]! << 8) | eff[i + 1]!;
+      const sub = key & 3;
+      if (pass === OWNER_AT_M2P ? sub !== OWNER_AT_M2P : pass === 0 ? sub !== 0 : sub !== REL_PHASE && sub !== REL_CURSOR) continue;
+      const delta = eff[i + 3]! - 128;
+      const value = eff[i + 2] === DELTA ? undefined : journalValue(eff[i + 2]!, eff[i + 3]!);
+      const c = loc.cell(key >>> 2);
+      if (c.kind === 'frame') {
+        const f = s.frames[c.index]! as unknown as Record<string, unknown>;
+        if (c.field === 'count') f.count = (f.count as number) - delta;
+        else f[c.field] = value; // OWNER_AT_M2P is on the owner's location: the owner then
+      } else if (c.kind === 'domain') {
+        const dom = s.domains[c.index]!;
+        if (c.field !== 'relinquish') (dom as unknown as Record<string, unknown>)[c.field] = value;
+        else if (sub === 0) dom.relinquish = value === null ? null : (dom.relinquish ?? { phase: 'done', cursor: 0 });
+        else if (sub === REL_PHASE) dom.relinquish!.phase = value as Relinquish['phase'];
+        else if (sub === REL_CURSOR) dom.relinquish!.cursor = value as number;
+      } else if (c.kind === 'entry') {
+        s.p2m[c.index]![c.gfn] = value as Entry | null;
+      } else if (c.kind === 'armed') {
+        s.armedFailures -= delta;
+      }
+    }
+  }
+  return s;
+}
+
 const SUSPEND = { suspend: true };
 
 /** One segment of one vCPU's hypercall: the scheduler the bodies see as ctx.sched. */
@@ -354,7 +524,8 @@ class Segment implements Sched {
 
   constructor(
     domains: number,
-    private readonly deferredFlush: boolean,
+    /** When this version's write on this backend flushes the translation it removed. */
+    private readonly flush: TlbFlushPolicy,
     /** What this segment touches, past the replay (the replay reads the journal, not the state). */
     readonly fp: FootprintRecorder,
     frames: number,
@@ -372,6 +543,7 @@ class Segment implements Sched {
     this.jpos = 0;
     this.locks.fill(0);
     this.fns.length = 0;
+    this.freeingOwed = 0;
     this.live = vc.k === 0;
     muteLedger(!this.live);
   }
@@ -411,6 +583,47 @@ class Segment implements Sched {
   /** A write through the views of the state (a dropped one while replaying). */
   wrote(loc: number): void {
     if (this.live) this.fp.write(loc);
+  }
+
+  /** Keeps `key` = `value` in the effect log while the change `of` is there (first value kept), and drops it when it goes. */
+  companion(key: number, value: unknown, of: number): void {
+    if (this.freeingOwed !== 0) return;
+    const eff = this.vc.effect;
+    const has = (k: number) => {
+      for (let i = 0; i < eff.length; i += 4) if (((eff[i]! << 8) | eff[i + 1]!) === k) return i;
+      return -1;
+    };
+    const at = has(key);
+    if (has(of) < 0) {
+      if (at >= 0) eff.splice(at, 4);
+    } else if (at < 0) {
+      notePair(value);
+      eff.push(key >>> 8, key & 0xff, pairScratch[0]!, pairScratch[1]!);
+    }
+  }
+
+  /** A live write of `neu` over `old` in cell `key`, for the call's effect log. */
+  changed(key: number, old: unknown, neu: unknown, additive: boolean): void {
+    if (this.freeingOwed === 0) noteEffect(this.vc.effect, key, old, neu, additive);
+  }
+
+  /**
+   * Inside free_domheap_page(mfn) run by a put of this call's own temporary reference (the call's net
+   * count on the frame is 0): the free, and the final destroy it may complete, is what the others who
+   * dropped their references owed, deferred to whoever held the last one. Not the call's own effect.
+   */
+  private freeingOwed = 0;
+  /** Entering free_domheap_page(mfn): whether it is owed to others (then leave with `leaveOwedFree`). */
+  enterFree(mfn: number): boolean {
+    if (!this.live) return false;
+    const key = this.fp.loc.frame(mfn, 'count') * 4;
+    const eff = this.vc.effect;
+    for (let i = 0; i < eff.length; i += 4) if (((eff[i]! << 8) | eff[i + 1]!) === key) return false;
+    this.freeingOwed += 1;
+    return true;
+  }
+  leaveOwedFree(): void {
+    this.freeingOwed -= 1;
   }
 
   lock(d: number): void {
@@ -461,9 +674,9 @@ class Segment implements Sched {
 
   afterWrite(d: number, old: Entry | null, neu: Entry | null): void {
     if (!this.live || old === null || (neu !== null && neu.mfn === old.mfn)) return;
-    // Xen 4.4 and 4.5 flush inside ept_set_entry (ept_sync_domain), p2m-pt's write likewise; from
-    // the deferred flush (p2m->defer_flush) on, the flush waits for the outermost p2m_unlock.
-    if (this.deferredFlush && this.locks[d]! > 0) {
+    // A write that flushes itself leaves nothing pending (Xen 4.4 and 4.5's ept_sync_domain, 4.19's
+    // hap_write_p2m_entry_post); a deferred one (p2m->defer_flush) waits for the outermost p2m_unlock.
+    if (this.flush.at === 'unlock' && this.locks[d]! > 0) {
       this.raw.steps!.tlb[d]![old.mfn] = PENDING;
       this.fp.write(this.fp.loc.tlb(d, old.mfn));
     }
@@ -481,7 +694,8 @@ class Segment implements Sched {
   }
 
   allocated(mfn: number): void {
-    if (!this.live) return;
+    // alloc_heap_pages' flush reaches a pending guest translation on EPT only (TlbFlushPolicy)
+    if (!this.live || !this.flush.allocatorFlushReaches) return;
     const tlb = this.raw.steps!.tlb;
     for (let d = 0; d < tlb.length; d++) {
       this.fp.write(this.fp.loc.tlb(d, mfn));
@@ -522,8 +736,11 @@ class StateView {
     return seg.live ? seg.record(seg.fp.loc.armed, this.raw.armedFailures) : seg.replayed();
   }
   set armedFailures(v: number) {
-    this.seg.wrote(this.seg.fp.loc.armed);
-    if (this.seg.live) this.raw.armedFailures = v;
+    const seg = this.seg;
+    seg.wrote(seg.fp.loc.armed);
+    if (!seg.live) return;
+    seg.changed(seg.fp.loc.armed * 4, this.raw.armedFailures, v, true);
+    this.raw.armedFailures = v;
   }
   get fault(): State['fault'] {
     return this.raw.fault;
@@ -565,10 +782,13 @@ abstract class FieldsView {
   protected get(k: number, v: () => unknown): never {
     return (this.seg.live ? this.seg.record(this.at + k, v()) : this.seg.replayed()) as never;
   }
-  /** A write of field k: whether to make it (not while replaying). */
-  protected put(k: number): boolean {
-    this.seg.wrote(this.at + k);
-    return this.seg.live;
+  /** A write of `neu` over `old` in field k: whether to make it (not while replaying). */
+  protected put(k: number, old: unknown, neu: unknown, additive = false): boolean {
+    const seg = this.seg;
+    seg.wrote(this.at + k);
+    if (!seg.live) return false;
+    seg.changed((this.at + k) * 4, old, neu, additive);
+    return true;
   }
 }
 
@@ -583,25 +803,34 @@ class FrameView extends FieldsView {
     return this.get(0, () => this.raw.frames[this.m]!.owner);
   }
   set owner(v: Frame['owner']) {
-    if (this.put(0)) this.raw.frames[this.m]!.owner = v;
+    const f = this.raw.frames[this.m]!;
+    if (this.put(0, f.owner, v)) f.owner = v;
   }
   get count(): number {
     return this.get(1, () => this.raw.frames[this.m]!.count);
   }
   set count(v: number) {
-    if (this.put(1)) this.raw.frames[this.m]!.count = v;
+    const f = this.raw.frames[this.m]!;
+    if (this.put(1, f.count, v, true)) f.count = v;
   }
   get allocated(): boolean {
     return this.get(2, () => this.raw.frames[this.m]!.allocated);
   }
   set allocated(v: boolean) {
-    if (this.put(2)) this.raw.frames[this.m]!.allocated = v;
+    const f = this.raw.frames[this.m]!;
+    if (this.put(2, f.allocated, v)) f.allocated = v;
   }
   get m2p(): number | null {
     return this.get(3, () => this.raw.frames[this.m]!.m2p);
   }
   set m2p(v: number | null) {
-    if (this.put(3)) this.raw.frames[this.m]!.m2p = v;
+    const f = this.raw.frames[this.m]!;
+    const seg = this.seg;
+    const ownerKey = seg.fp.loc.frame(this.m, 'owner') * 4 + OWNER_AT_M2P;
+    const owner = f.owner;
+    if (!this.put(3, f.m2p, v)) return;
+    f.m2p = v;
+    seg.companion(ownerKey, owner, seg.fp.loc.frame(this.m, 'm2p') * 4);
   }
 }
 
@@ -619,14 +848,20 @@ class RelinquishView {
   }
   set phase(v: Relinquish['phase']) {
     this.seg.wrote(this.at);
-    if (this.seg.live) this.raw.domains[this.d]!.relinquish!.phase = v;
+    if (!this.seg.live) return;
+    const r = this.raw.domains[this.d]!.relinquish!;
+    this.seg.changed(this.at * 4 + REL_PHASE, r.phase, v, false);
+    r.phase = v;
   }
   get cursor(): number {
     return (this.seg.live ? this.seg.record(this.at, this.raw.domains[this.d]!.relinquish!.cursor) : this.seg.replayed()) as number;
   }
   set cursor(v: number) {
     this.seg.wrote(this.at);
-    if (this.seg.live) this.raw.domains[this.d]!.relinquish!.cursor = v;
+    if (!this.seg.live) return;
+    const r = this.raw.domains[this.d]!.relinquish!;
+    this.seg.changed(this.at * 4 + REL_CURSOR, r.cursor, v, false);
+    r.cursor = v;
   }
 }
 
@@ -647,13 +882,13 @@ class DomainView extends FieldsView {
     return this.get(0, () => this.dom().life);
   }
   set life(v: Domain['life']) {
-    if (this.put(0)) this.dom().life = v;
+    if (this.put(0, this.dom().life, v)) this.dom().life = v;
   }
   get logDirty(): boolean {
     return this.get(1, () => this.dom().logDirty);
   }
   set logDirty(v: boolean) {
-    if (this.put(1)) this.dom().logDirty = v;
+    if (this.put(1, this.dom().logDirty, v)) this.dom().logDirty = v;
   }
   /** Whether there is a record is read (and journaled) here; its fields one by one. */
   get relinquish(): Relinquish | null {
@@ -662,19 +897,26 @@ class DomainView extends FieldsView {
     return (this.rel ??= new RelinquishView(this.seg, this.d, this.relAt)) as unknown as Relinquish;
   }
   set relinquish(v: Relinquish | null) {
-    if (this.put(2)) this.dom().relinquish = v === null ? null : { phase: v.phase, cursor: v.cursor };
+    const old = this.dom().relinquish;
+    if (!this.put(2, old === null ? null : PRESENT, v === null ? null : PRESENT)) return;
+    if (old !== null) {
+      // the record's fields go with it: keep what they were, to put them back
+      this.seg.changed(this.relAt * 4 + REL_PHASE, old.phase, v?.phase, false);
+      this.seg.changed(this.relAt * 4 + REL_CURSOR, old.cursor, v?.cursor, false);
+    }
+    this.dom().relinquish = v === null ? null : { phase: v.phase, cursor: v.cursor };
   }
   get tables(): boolean {
     return this.get(3, () => this.dom().tables);
   }
   set tables(v: boolean) {
-    if (this.put(3)) this.dom().tables = v;
+    if (this.put(3, this.dom().tables, v)) this.dom().tables = v;
   }
   get pool(): boolean {
     return this.get(4, () => this.dom().pool);
   }
   set pool(v: boolean) {
-    if (this.put(4)) this.dom().pool = v;
+    if (this.put(4, this.dom().pool, v)) this.dom().pool = v;
   }
 }
 
@@ -691,8 +933,12 @@ function rowProxy(seg: Segment, d: number): unknown {
     },
     set(_t, p, v) {
       const i = indexKey(p);
-      seg.wrote(i >= 0 ? loc.entry(d, i) : -1);
-      if (seg.live) Reflect.set(seg.raw.p2m[d]!, p, v);
+      const l = i >= 0 ? loc.entry(d, i) : -1;
+      seg.wrote(l);
+      if (!seg.live) return true;
+      const row = seg.raw.p2m[d]!;
+      if (l >= 0) seg.changed(l * 4, row[i], v, false);
+      Reflect.set(row, p, v);
       return true;
     },
   });
@@ -707,6 +953,7 @@ export function steppedTable(xen: XenFunctions): XenFunctions {
     const fn = (xen as unknown as Record<string, unknown>)[name];
     if (typeof fn !== 'function') return;
     const kind = PRIMITIVE_POINT[name];
+    const frees = name === 'freeDomheapPage';
     // fixed arity (at most ctx and five arguments, as in XenFunctions): a rest parameter would cost an
     // array per call on the hot path
     const f = fn as (ctx: Ctx, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => unknown;
@@ -721,7 +968,9 @@ export function steppedTable(xen: XenFunctions): XenFunctions {
         const fns = seg.fns;
         const depth = fns.length;
         fns.push(index);
+        const owed = frees && seg.enterFree(b as number);
         const r = f(ctx, a, b, c, d, e);
+        if (owed) seg.leaveOwedFree();
         fns.length = depth;
         return r;
       },
@@ -745,12 +994,6 @@ function excess(s: State, out: number[]): void {
   }
 }
 
-/** Whether the flush of an entry write waits for the p2m unlock (from the deferred flush on) or is done by the write. */
-export function deferredFlush(xen: XenFunctions): boolean {
-  const base = xen.version.split('+')[0]; // a mutant's table is "BASE+NAME"
-  return base !== 'seed' && base !== 'xen-4.5';
-}
-
 export interface StepsRunner {
   /** Runs the next segment of `a.vcpu` (its hypercall `a`) on `s`, which already is a copy. */
   run(s: State, a: Action): Rc;
@@ -768,11 +1011,12 @@ export interface StepsRunner {
   transitionId(a: Action): number;
   /** The locations the last `run` read and wrote (the same array, refilled by each run). */
   footprint(): Uint32Array;
+  /** The effect log of the call the last `run` ended (null: it did not end one, or ran whole). */
+  lastCallEffect(): readonly number[] | null;
 }
 
 export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: readonly Action[]): StepsRunner {
   const table = steppedTable(xen);
-  const deferred = deferredFlush(xen);
   const index = new Map<Action, number>();
   const perVcpu = Array.from({ length: u.vcpus }, (_, v) =>
     atomicActions.map((a, i) => {
@@ -788,7 +1032,7 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
   const none: Action[] = [];
   const loc = new Locations(u);
   const rec = new FootprintRecorder(loc);
-  const seg = new Segment(u.domains.length, deferred, rec, frameCount(u));
+  const seg = new Segment(u.domains.length, xen.tlbFlush[u.backend], rec, frameCount(u));
   // one segment object serves every run, so one context does too
   const ctx: Ctx = { u, xen: table, sched: seg };
 
@@ -816,9 +1060,23 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
     return out;
   }
 
+  /** An action's index among the hypercalls: by identity, or for another runner's action by its fields. */
+  function indexOf(a: Action): number {
+    const i = index.get(a);
+    if (i !== undefined) return i;
+    const { vcpu: _v, ...call } = a;
+    const key = JSON.stringify(call);
+    const j = atomicActions.findIndex((b) => JSON.stringify(b) === key);
+    if (j < 0) throw new Error(`steps: no hypercall ${key} in this universe`);
+    return j;
+  }
+
+  let lastEffect: number[] | null = null;
+
   function run(s: State, a: Action): Rc {
+    lastEffect = null;
     const v = a.vcpu!;
-    const i = index.get(a)!;
+    const i = indexOf(a);
     const st = s.steps!;
     const vc = st.vcpus[v]!;
     rec.reset();
@@ -848,6 +1106,7 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
       vc.op = i;
       vc.k = 0;
       vc.journal = [];
+      vc.effect = [];
     }
     excess(s, before);
     seg.begin(s, v, vc);
@@ -884,6 +1143,8 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
       vc.at = null;
       vc.waitLock = -1;
       vc.delta.fill(0);
+      lastEffect = vc.effect;
+      vc.effect = [];
     } else {
       excess(s, after);
       for (let m = 0; m < before.length; m++) vc.delta[m]! += after[m]! - before[m]!;
@@ -899,6 +1160,7 @@ export function stepsRunner(u: Universe, xen: XenFunctions, atomicActions: reado
     transitions: u.vcpus * hypercalls,
     transitionId: (a) => a.vcpu! * hypercalls + index.get(a)!,
     footprint: () => rec.fp,
+    lastCallEffect: () => lastEffect,
   };
 }
 

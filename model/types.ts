@@ -40,8 +40,8 @@ export interface Relinquish {
 }
 /**
  * The phases of domain_relinquish_resources that touch the model's state, in the order of the
- * version: `mappings` (relinquish_p2m_mapping, from 845a60b63b), `paging` (p2m_teardown clearing the
- * root in hap_teardown), `memory` (relinquish_memory over page_list), then `done`.
+ * version: `mappings` (relinquish_p2m_mapping, from 845a60b63b), `paging` (hap_teardown; from 1df52a2702
+ * its p2m_teardown clears the root), `memory` (relinquish_memory over page_list), then `done`.
  */
 export type RelinquishPhase = 'mappings' | 'paging' | 'memory' | 'done';
 export const RELINQUISH_PHASES: readonly RelinquishPhase[] = ['mappings', 'paging', 'memory', 'done'];

@@ -33,10 +33,10 @@ import { BACKENDS, RELINQUISH_PHASES, VERSIONS, type Backend, type Owner, type S
 import { BUILDS, makeUniverse, OPERATIONS, type Build, type OpName, type Universe } from './config.js';
 import { bootState } from './state.js';
 import { VERSION_TABLES } from './versions.js';
-import { XEN_RETURNS, type Ctx, type XenFunctionName, type XenFunctions } from './xen.js';
+import { XEN_RETURNS, type Ctx, type TlbFlushPolicy, type XenFunctionName, type XenFunctions } from './xen.js';
 
-/** What a variant may override: every named Xen function, and the two teardown properties. */
-export type Overrides = Partial<Pick<XenFunctions, XenFunctionName | 'finalTeardownReleasesForeign' | 'relinquishPhases'>>;
+/** What a variant may override: every named Xen function, the two teardown properties and the TLB flush policy. */
+export type Overrides = Partial<Pick<XenFunctions, XenFunctionName | 'finalTeardownReleasesForeign' | 'relinquishPhases' | 'tlbFlush'>>;
 
 /** What a run needs for a variant's code to be exercised at all: turned on when the user did not say otherwise. */
 export interface VariantRequires {
@@ -249,6 +249,7 @@ export function variantTable(v: unknown, where: string, version?: string): Loade
     const want = typeof (base as unknown as Record<string, unknown>)[k];
     if (typeof val !== want) throw new VariantError(`${where}: override "${k}" must be a ${want}, not a ${typeof val}`);
     if (k === 'relinquishPhases') table[k] = checkPhases(val, where);
+    else if (k === 'tlbFlush') table[k] = checkTlbFlush(val, base.tlbFlush, where);
     else if (typeof val === 'function') table[k] = wrapOverride(k as XenFunctionName, val as (...a: unknown[]) => unknown, calls, where);
     else table[k] = val;
   }
@@ -311,6 +312,22 @@ function checkPhases(val: unknown, where: string): readonly string[] {
   }
   if (new Set(val).size !== val.length) throw new VariantError(`${where}: relinquishPhases lists a phase twice`);
   return val as string[];
+}
+
+/** `tlbFlush: { pt: { at: 'unlock', allocatorFlushReaches: false } }`: per backend, the rest from the base. */
+function checkTlbFlush(val: unknown, base: XenFunctions['tlbFlush'], where: string): XenFunctions['tlbFlush'] {
+  const shape = `{ ${BACKENDS.join(' | ')}: { at: 'write' | 'unlock', allocatorFlushReaches: boolean } }`;
+  if (typeof val !== 'object' || val === null || Array.isArray(val)) throw new VariantError(`${where}: tlbFlush must be ${shape}`);
+  const out: Record<string, TlbFlushPolicy> = { ...base };
+  for (const [backend, p] of Object.entries(val)) {
+    if (!(BACKENDS as readonly string[]).includes(backend)) throw new VariantError(`${where}: tlbFlush: unknown backend ${JSON.stringify(backend)}; backends are ${BACKENDS.join(', ')}`);
+    const o = p as Partial<TlbFlushPolicy> | null;
+    if (typeof o !== 'object' || o === null || (o.at !== 'write' && o.at !== 'unlock') || typeof o.allocatorFlushReaches !== 'boolean' || Object.keys(o).length !== 2) {
+      throw new VariantError(`${where}: tlbFlush.${backend} must be { at: 'write' | 'unlock', allocatorFlushReaches: boolean }`);
+    }
+    out[backend] = { at: o.at, allocatorFlushReaches: o.allocatorFlushReaches };
+  }
+  return out as XenFunctions['tlbFlush'];
 }
 
 function checkRequires(r: unknown, where: string): VariantRequires {

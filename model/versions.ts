@@ -5,7 +5,22 @@ import * as memory from './memory.js';
 import * as p2m from './p2m.js';
 import * as page from './page.js';
 import type { Version } from './types.js';
-import type { XenFunctions } from './xen.js';
+import type { TlbFlushPolicy, XenFunctions } from './xen.js';
+
+/** The write flushes the translation it removed before it returns: nothing is left pending. */
+const FLUSH_IN_WRITE: TlbFlushPolicy = { at: 'write', allocatorFlushReaches: true };
+/**
+ * EPT from 09fc40ed30 (Xen 4.7): ept_sync_domain marks every CPU in ept->invalidate and, with
+ * p2m->defer_flush, leaves the IPI to the outermost p2m_unlock; a CPU forced out of the guest by the
+ * allocator's flush IPI runs INVEPT at its next VM entry.
+ */
+const EPT_DEFERRED: TlbFlushPolicy = { at: 'unlock', allocatorFlushReaches: true };
+/**
+ * NPT from e1604ea827 (2026-03-23, RELEASE-4.22.0): hap_write_p2m_entry_post only sets
+ * p2m->need_flush; hap_p2m_tlb_flush at the outermost p2m_unlock tickles the guest ASIDs. The
+ * allocator's FLUSH_TLB IPI does not (no FLUSH_HVM_ASID_CORE), so a nested translation survives it.
+ */
+const NPT_DEFERRED: TlbFlushPolicy = { at: 'unlock', allocatorFlushReaches: false };
 
 /**
  * Seed V6.2 (Dec 2013) on Xen 4.4, with set_typed_p2m_entry and p2m_remove_page's foreign guard of
@@ -15,6 +30,8 @@ export const SEED: XenFunctions = {
   version: 'seed',
   finalTeardownReleasesForeign: false,
   relinquishPhases: ['paging', 'memory'],
+  // Xen 4.4: ept_set_entry calls ept_sync_domain after the write; p2m-pt.c flushes in its write too
+  tlbFlush: { ept: FLUSH_IN_WRITE, pt: FLUSH_IN_WRITE },
   getPage: page.getPage,
   putPage: page.putPage,
   pageGetOwnerAndReference: page.pageGetOwnerAndReference,
@@ -36,7 +53,7 @@ export const SEED: XenFunctions = {
   p2mRemoveForeign: p2m.p2mRemoveForeignSeed,
   xsmMapGmfnForeign: p2m.xsmMapGmfnForeign, // not called before 4.19: the seed's hook judged the caller
   guestRemovePage: memory.guestRemovePage44,
-  populatePhysmap: memory.populatePhysmap,
+  populatePhysmap: memory.populatePhysmap44,
   decreaseReservation: memory.decreaseReservation,
   removeFromPhysmap: memory.removeFromPhysmapSeed,
   addToPhysmapForeign: memory.addToPhysmapForeignSeed,
@@ -66,8 +83,8 @@ export const XEN_4_5: XenFunctions = {
 };
 
 /**
- * Xen 4.19: 845a60b63b (foreign references dropped during kill by relinquish_p2m_mapping, then the
- * root cleared), XSM judging the target domain (xsm_map_gmfn_foreign: the control domain or a device
+ * Xen 4.19: 845a60b63b (foreign references dropped during kill by relinquish_p2m_mapping, before the
+ * root clear of teardown's paging phase, 1df52a2702), XSM judging the target domain (xsm_map_gmfn_foreign: the control domain or a device
  * model of the source), XSA-222's guest_remove_page, p2m_remove_entry and aborting previous-page
  * removal, p2m_entry_modify on both backends (PT counts too), XSA-410's hap_alloc refusing dying
  * domains (ff600a8cf8).
@@ -76,6 +93,9 @@ export const XEN_4_19: XenFunctions = {
   ...XEN_4_5,
   version: 'xen-4.19',
   relinquishPhases: ['mappings', 'paging', 'memory'],
+  // RELEASE-4.19.0: EPT defers (ept_sync_domain under p2m->defer_flush); NPT's
+  // hap_write_p2m_entry_post calls guest_flush_tlb_mask at once
+  tlbFlush: { ept: EPT_DEFERRED, pt: FLUSH_IN_WRITE },
   atomicWriteEptEntry: p2m.atomicWriteEptEntry419,
   p2mPtSetEntry: p2m.p2mPtSetEntry419,
   p2mEntryModify: p2m.p2mEntryModify419,
@@ -85,6 +105,8 @@ export const XEN_4_19: XenFunctions = {
   hapAlloc: p2m.hapAlloc419,
   p2mAddForeign: p2m.p2mAddForeign419,
   guestRemovePage: memory.guestRemovePage419,
+  populatePhysmap: memory.populatePhysmap416, // a16cf950fc
+  getPageFromGfn: p2m.getPageFromGfn419,
   removeFromPhysmap: memory.removeFromPhysmap419,
   addToPhysmapForeign: memory.addToPhysmapForeign419,
   relinquishP2mMapping: domain.relinquishP2mMapping,
@@ -99,6 +121,8 @@ export const XEN_4_19: XenFunctions = {
 export const HEAD: XenFunctions = {
   ...XEN_4_19,
   version: 'head',
+  tlbFlush: { ept: EPT_DEFERRED, pt: NPT_DEFERRED }, // e1604ea827
+  p2mRemovePage: p2m.p2mRemovePageHead, // b04114ae2d
   p2mEntryModifyPutOld: p2m.p2mEntryModifyPutOldHead,
   getPageFromGfn: p2m.getPageFromGfnHead,
 };

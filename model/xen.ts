@@ -8,7 +8,7 @@
 // each function says what the C returned.
 import type { Universe } from './config.js';
 import type { Sched } from './sched.js';
-import type { DomIndex, Entry, Owner, P2mType, RelinquishPhase, State } from './types.js';
+import type { Backend, DomIndex, Entry, Owner, P2mType, RelinquishPhase, State } from './types.js';
 
 export interface PageFromGfn {
   /** The frame a reference was taken on, or null (nothing taken). */
@@ -36,12 +36,17 @@ export interface XenFunctions {
   readonly finalTeardownReleasesForeign: boolean;
   /** The phases of domain_relinquish_resources that touch model state, in order. */
   readonly relinquishPhases: readonly RelinquishPhase[];
+  /**
+   * When a translation removed by an entry write leaves the guest's TLB, per backend (MODEL.md §6,
+   * r5): the version's C decides it, and only `steps` granularity can tell the difference.
+   */
+  readonly tlbFlush: Readonly<Record<Backend, TlbFlushPolicy>>;
 
   // xen/arch/x86/mm/p2m-ept.c, p2m-pt.c, p2m.c: writing one p2m entry
   atomicWriteEptEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
   p2mPtSetEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
   p2mSetEntry(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
-  /** p2m_entry_modify (from Xen 4.13; unused by the seed and 4.5 backends). */
+  /** p2m_entry_modify (from c7a4c088ad and ce0224bf96, Xen 4.12; unused by the seed and 4.5 backends). */
   p2mEntryModify(ctx: Ctx, s: State, d: DomIndex, gfn: number, e: Entry | null): number;
   /** p2m_entry_modify's get half: the new foreign entry's reference (0, or -EBUSY and nothing taken). */
   p2mEntryModifyGetNew(ctx: Ctx, s: State, mfn: number): number;
@@ -79,11 +84,33 @@ export interface XenFunctions {
   domainRelinquishResources(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   relinquishP2mMapping(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   relinquishMemory(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
-  /** The `paging` phase: paging_teardown → hap_teardown (the pool emptied; from 845a60b63b the root cleared). */
+  /** The `paging` phase: paging_teardown → hap_teardown (the pool emptied; from 1df52a2702, XSA-410, the root cleared). */
   pagingTeardown(ctx: Ctx, s: State, d: DomIndex, p: Preempt): number;
   /** p2m_teardown at complete_domain_destroy (final destroy). */
   p2mTeardown(ctx: Ctx, s: State, d: DomIndex): void;
   domainCrash(ctx: Ctx, s: State, d: DomIndex): void;
+}
+
+/**
+ * How a backend's entry write gets rid of the translation it removed (docs/semantics.md, "When a
+ * removed translation leaves the TLB").
+ */
+export interface TlbFlushPolicy {
+  /**
+   * `write`: the write flushes before it returns (Xen 4.4/4.5 ept_set_entry → ept_sync_domain; 4.19's
+   * hap_write_p2m_entry_post → guest_flush_tlb_mask). `unlock`: the write only notes the flush and the
+   * outermost p2m_unlock issues it (p2m->defer_flush; EPT from 09fc40ed30, NPT from e1604ea827).
+   */
+  readonly at: 'write' | 'unlock';
+  /**
+   * With `unlock`: whether alloc_heap_pages' flush of a freed frame (filtered_flush_tlb_mask →
+   * FLUSH_TLB | FLUSH_NO_ASSIST, an IPI to every CPU that may cache it) also ends the pending guest
+   * translations. EPT: yes, since the write already marked every CPU in ept->invalidate
+   * (ept_sync_domain_prepare) and the IPI forces a VM exit, after which vmx_vmenter_helper issues
+   * INVEPT. NPT: no, the IPI flushes no guest ASID (that takes FLUSH_HVM_ASID_CORE), so the stale
+   * nested translation stays usable after VMRUN until the deferred flush.
+   */
+  readonly allocatorFlushReaches: boolean;
 }
 
 /** The preemption budget of one domain_kill call, in chunks (Infinity: atomic teardown). */
@@ -98,7 +125,7 @@ export interface Ctx {
   readonly sched?: Sched;
 }
 
-export type XenFunctionName = Exclude<keyof XenFunctions, 'version' | 'finalTeardownReleasesForeign' | 'relinquishPhases'>;
+export type XenFunctionName = Exclude<keyof XenFunctions, 'version' | 'finalTeardownReleasesForeign' | 'relinquishPhases' | 'tlbFlush'>;
 
 /**
  * What each Xen function returns, so that an override's result is checked when it runs (a variant

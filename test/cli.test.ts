@@ -233,7 +233,7 @@ describe('exit codes and limits', () => {
     const j = json(r);
     expect(j.exitCode).toBe(0);
     expect(j.properties.filter((p: any) => p.kind === 'invariant')).toEqual([
-      { name: 'refcount-matches-holders', kind: 'invariant', verdict: 'holds', depth: null, holdsToDepth: 4, message: null, trace: null },
+      { name: 'refcount-matches-holders', kind: 'invariant', verdict: 'holds', depth: null, holdsToDepth: 4, judgedIn: null, message: null, trace: null },
     ]);
     expect(j.levels).toHaveLength(5);
   });

@@ -34,8 +34,53 @@ describe('the schema', () => {
     ['an unknown expectation key', { entries: [{ name: 'x', depth: 1, expect: { distinct: 1, violations: {}, witnesses: {}, extra: 1 } }] }, /entry "x".*unknown field "extra"/],
     ['an unknown top-level key', { entries: [], verison: 1 }, /the matrix: unknown field "verison"/],
     ['no entries', { entry: [] }, /the matrix: /],
+    ['a finding id with capitals', { entries: [{ name: 'f', depth: 1, findings: [{ id: 'Leak', role: 'affected', invariant: 'refcount-matches-holders' }] }] }, /entry "f".*a finding id is lower case/],
+    ['a finding pinned only where it is violated', { entries: [{ name: 'f', depth: 1, findings: [{ id: 'leak', role: 'affected', invariant: 'refcount-matches-holders' }] }] }, /finding leak on refcount-matches-holders: no entry where it holds \(role "unaffected"\)/],
+    ['a finding pinned only where it holds', { entries: [{ name: 'f', depth: 1, findings: [{ id: 'leak', role: 'unaffected', invariant: 'refcount-matches-holders' }] }] }, /finding leak on refcount-matches-holders: no entry where it is violated/],
+    ['a finding whose two sides name different invariants', { entries: [{ name: 'a', depth: 1, findings: [{ id: 'leak', role: 'affected', invariant: 'cleanup-possible' }] }, { name: 'b', depth: 1, findings: [{ id: 'leak', role: 'unaffected', invariant: 'refcount-matches-holders' }] }] }, /finding leak on (cleanup-possible|refcount-matches-holders): no entry where/],
   ])('refuses %s, naming the entry and the field', (_what, v, message) => {
     expect(matrixProblem(v)).toMatch(message);
+  });
+});
+
+describe('findings', () => {
+  const m = readMatrix(join(ROOT, 'checker', 'regress', 'matrix.json'));
+  const doc = readFileSync(join(ROOT, 'docs', 'findings.md'), 'utf8');
+  const ids = [...new Set(m.entries.flatMap((e) => (e.findings ?? []).map((f) => f.id)))];
+
+  it('every finding pinned in the matrix has its section and its row in docs/findings.md, and every section is pinned', () => {
+    expect(ids.length).toBeGreaterThanOrEqual(8);
+    for (const id of ids) {
+      expect(doc, id).toContain(`\n## ${id}\n`);
+      expect(doc, id).toMatch(new RegExp(`^\\| \\[${id.replace(/\./g, '\\.')}\\]\\(#`, 'm'));
+    }
+    const sections = [...doc.matchAll(/^## ([a-z0-9.-]+)$/gm)].map((x) => x[1]);
+    expect(sections.sort()).toEqual([...ids].sort());
+  });
+
+  it('an affected entry expects its invariant violated and an unaffected one expects it to hold', () => {
+    for (const e of m.entries) {
+      for (const f of e.findings ?? []) {
+        const depth = e.expect?.violations[f.invariant];
+        if (f.role === 'affected') expect(depth, `${e.name}: ${f.id}`).toBeTypeOf('number');
+        else expect(depth, `${e.name}: ${f.id}`).toBeUndefined();
+      }
+    }
+  });
+
+  it('a finding that moves is a deviation, whatever the recorded expectations say', async () => {
+    // xen-4.19 at depth 3 is clean: pinned as affected by the seed's leak, it must fail
+    const p = matrix('moved.json', {
+      entries: [
+        { name: 'clean', version: 'xen-4.19', depth: 2, findings: [{ id: 'leak', role: 'affected', invariant: 'refcount-matches-holders' }] },
+        { name: 'seed', version: 'seed', depth: 2, findings: [{ id: 'leak', role: 'unaffected', invariant: 'refcount-matches-holders' }] },
+      ],
+    });
+    expect((await cli('regress', '--matrix', p, '--update')).status).toBe(0);
+    const r = await cli('regress', '--matrix', p);
+    expect(r.status).toBe(12);
+    expect(r.stdout).toMatch(/finding leak: refcount-matches-holders should be violated here \(docs\/findings\.md\), but holds/);
+    expect(r.stdout).toMatch(/finding leak: refcount-matches-holders should hold here \(docs\/findings\.md\), violated at depth 2/);
   });
 });
 

@@ -53,7 +53,7 @@ describe('no silent wrong answers', () => {
   });
 
   it('a missing return is the user\'s error, with the step it happened in', async () => {
-    const v = file('no-return.ts', `export default { name: 'no-return', base: 'xen-4.19', overrides: (api: any) => ({ populatePhysmap(ctx: any, s: any, d: number, g: number) { api.memory.populatePhysmap(ctx, s, d, g); } }) };`);
+    const v = file('no-return.ts', `export default { name: 'no-return', base: 'xen-4.19', overrides: (api: any) => ({ populatePhysmap(ctx: any, s: any, d: number, g: number) { api.memory.populatePhysmap416(ctx, s, d, g); } }) };`);
     expectUsageError(await cli('explore', '--variant', v, '--depth', '1'), /override populatePhysmap returned undefined, not 0 or a negative errno \(a missing return\?\); in the last step of 1\. populate_physmap/);
   });
 

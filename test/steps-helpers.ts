@@ -2,6 +2,7 @@
 import { expect } from 'vitest';
 import {
   IN_FLIGHT,
+  callPre,
   encodeState,
   decodeState,
   makeUniverse,
@@ -47,7 +48,10 @@ function base(s: State): State {
 /**
  * From each state the atomic model reaches within `depth`, each hypercall run in segments by one
  * vCPU until it returns: the atomic model's state and return code, every p2m lock released, no
- * reference left in flight; each state in between survives encode/decode.
+ * reference left in flight; each state in between survives encode/decode; and at the last segment
+ * the state before the call that transition properties judge (callPre: the state before the last
+ * segment with the call's earlier changes undone) is, with nothing else running, exactly the state
+ * the call started from.
  */
 export function boundaryEquivalence(version: string, backend: string, depth: number, ops?: string): number {
   const atomic = makeXenModel(makeUniverse({ version, backend, ops }));
@@ -67,8 +71,13 @@ export function boundaryEquivalence(version: string, backend: string, depth: num
         const acts = steps.enabled(cur);
         const b = cur.steps!.vcpus[0]!.op === -1 ? acts.find((x) => sameCall(x, a))! : acts[0]!;
         const r = steps.applyFast(cur, b);
+        const before = cur;
         cur = r.next;
         rc = r.rc;
+        if (rc !== IN_FLIGHT && cur.fault === null) {
+          const pre = base(callPre(u1, steps.ctx.xen, before, b, cur));
+          if (!statesEqual(pre, s)) expect(pre, `${version}/${backend} ${JSON.stringify(a)}: the call's state before`).toEqual(s);
+        }
         segments += 1;
         if (segments > 200) throw new Error('a hypercall that never returns');
         const back = decodeState(u1, encodeState(cur, buf));

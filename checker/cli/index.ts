@@ -140,7 +140,9 @@ The progress line estimates the level under way from the two before it.
 
 Every invariant is on by default, cleanup-possible included: it is judged by search (can the
 toolstack's remove, decrease and destroy still free everything?), which costs about 10% on a clean
-version (xen-4.19, depth 6); --invariants leaves it out.
+version (xen-4.19, depth 6); --invariants leaves it out. With --granularity steps it is judged in
+the states with no hypercall in flight, and the report says so; transition properties judge each call
+when it returns.
 
 Long runs: --checkpoint DIR saves the search at the end of every level; after a crash, Ctrl-C or a
 limit, the same command with --resume DIR goes on from the last level saved, with the same result as

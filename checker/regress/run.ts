@@ -170,6 +170,12 @@ export async function runEntry(e: MatrixEntry, matrixDir: string, resolved?: Tar
       else if (want !== got) deviations.push(`witness ${wt.name}: expected at depth ${want}, reached at ${got}`);
     }
   }
+  // a finding must stay where docs/findings.md says it is, whatever --update records
+  for (const f of e.findings ?? []) {
+    const got = observed.violations[f.invariant];
+    if (f.role === 'affected' && got === undefined) deviations.push(`finding ${f.id}: ${f.invariant} should be violated here (docs/findings.md), but holds`);
+    if (f.role === 'unaffected' && got !== undefined) deviations.push(`finding ${f.id}: ${f.invariant} should hold here (docs/findings.md), violated at depth ${got}`);
+  }
   if (e.mutant !== undefined) {
     const m = findMutant(e.mutant)!;
     const got = observed.violations[m.expect.invariant];

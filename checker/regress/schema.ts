@@ -14,6 +14,17 @@ export const ExpectationsSchema = z.strictObject({
   witnesses: z.record(z.string(), count),
 });
 
+/**
+ * A finding of docs/findings.md that an entry pins (its id names the section): in an `affected` entry
+ * the invariant is violated (the version has the bug), in an `unaffected` one it holds (a version
+ * before the bug came in, the fixed one, or a variant with a proposed fix).
+ */
+export const FindingSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a finding id is lower case, digits, dots and dashes'),
+  role: z.enum(['affected', 'unaffected']),
+  invariant: z.string().min(1),
+});
+
 export const EntrySchema = z.strictObject({
   name: z.string().min(1),
   version: z.string().optional(),
@@ -33,6 +44,7 @@ export const EntrySchema = z.strictObject({
   variant: z.string().min(1).optional(),
   depth: count,
   expect: ExpectationsSchema.optional(),
+  findings: z.array(FindingSchema).min(1).optional(),
 });
 
 export const MatrixSchema = z.strictObject({
@@ -42,6 +54,7 @@ export const MatrixSchema = z.strictObject({
 });
 
 export type Expectations = z.infer<typeof ExpectationsSchema>;
+export type Finding = z.infer<typeof FindingSchema>;
 export type MatrixEntry = z.infer<typeof EntrySchema>;
 export type MatrixFile = z.infer<typeof MatrixSchema>;
 
@@ -51,7 +64,7 @@ const TOP_KEYS = Object.keys(MatrixSchema.shape);
 /** The first problem of a matrix that does not fit the schema, as one line naming the entry and field; null when it fits. */
 export function matrixProblem(v: unknown): string | null {
   const r = MatrixSchema.safeParse(v);
-  if (r.success) return null;
+  if (r.success) return findingsProblem(r.data);
   // a misspelt key is the likelier cause of a missing one: name it first
   const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys') ?? r.error.issues[0]!;
   const path = issue.path;
@@ -74,4 +87,25 @@ export function matrixProblem(v: unknown): string | null {
     what = `"${field}": ${issue.message.replace(/^Invalid input: /, '')}`;
   }
   return `${where}: ${what}`;
+}
+
+/**
+ * A finding pinned on one side only proves half of it: for each finding id and invariant there must
+ * be an entry where it is violated and one where it holds.
+ */
+function findingsProblem(m: MatrixFile): string | null {
+  const roles = new Map<string, { affected: boolean; unaffected: boolean }>();
+  for (const e of m.entries) {
+    for (const f of e.findings ?? []) {
+      const key = `${f.id} on ${f.invariant}`;
+      const r = roles.get(key) ?? { affected: false, unaffected: false };
+      r[f.role] = true;
+      roles.set(key, r);
+    }
+  }
+  for (const [key, r] of roles) {
+    if (!r.affected) return `finding ${key}: no entry where it is violated (role "affected")`;
+    if (!r.unaffected) return `finding ${key}: no entry where it holds (role "unaffected")`;
+  }
+  return null;
 }

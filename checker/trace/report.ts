@@ -91,7 +91,12 @@ const STOPPED_BY: Record<string, string> = {
  * The closing line: what holds, what is violated at which depth, and the exit code; a person who
  * scrolled past three counterexamples reads the outcome here.
  */
-export function verdictLine(info: Pick<RunInfo, 'invariants' | 'result' | 'exitCode' | 'depthBound'>, st: Style = PLAIN): string {
+/** Where an invariant is judged in this run when that is not every state (cleanup-possible with steps), or null. */
+function scopeOf(inv: Invariant, u: Universe): string | null {
+  return inv.scope?.(u) ?? null;
+}
+
+export function verdictLine(info: Pick<RunInfo, 'invariants' | 'result' | 'exitCode' | 'depthBound' | 'u'>, st: Style = PLAIN): string {
   const r = info.result;
   const total = info.invariants.length;
   const deepest = deepestComplete(r);
@@ -108,6 +113,9 @@ export function verdictLine(info: Pick<RunInfo, 'invariants' | 'result' | 'exitC
   } else {
     parts.push(st.green(st.bold(total === 1 ? `the invariant holds ${reach}` : `all ${total} invariants hold ${reach}`)));
   }
+  // a holding invariant judged in only some states says where, in the line that sums the run up
+  const scoped = info.invariants.filter((inv) => scopeOf(inv, info.u) !== null && !violated.some((v) => v.name === inv.name));
+  if (scoped.length > 0) parts.push(scoped.map((inv) => `${inv.name} judged ${scopeOf(inv, info.u)}`).join(', '));
   if (r.stopped !== null && r.stopped !== 'stop-at-first') parts.push(st.yellow(`stopped by ${STOPPED_BY[r.stopped] ?? r.stopped} before depth ${depthLabel(info.depthBound)}`));
   return `verdict: ${parts.join('; ')}; exit ${info.exitCode}`;
 }
@@ -146,7 +154,9 @@ export function renderText(info: RunInfo, st: Style = PLAIN): string {
   const partly = last.complete ? '' : ` (depth ${last.depth} partly explored)`;
   for (const inv of info.invariants) {
     const v = r.violations.find((x) => x.name === inv.name);
-    lines.push(v ? `  ${st.red('✗')} ${inv.name.padEnd(width)}  ${st.red(`violated at depth ${v.depth}`)}` : `  ${st.green('✓')} ${inv.name.padEnd(width)}  holds to depth ${deepest}${partly}`);
+    const scope = scopeOf(inv, u);
+    const where = scope === null ? '' : ` ${scope}`;
+    lines.push(v ? `  ${st.red('✗')} ${inv.name.padEnd(width)}  ${st.red(`violated at depth ${v.depth}`)}${where}` : `  ${st.green('✓')} ${inv.name.padEnd(width)}  holds to depth ${deepest}${partly}${where}`);
   }
   lines.push(st.bold('witnesses'));
   for (const w of info.witnesses) {
@@ -231,6 +241,8 @@ export function renderJson(info: RunInfo): unknown {
         depth: v ? v.depth : null,
         // every state to this depth was checked and satisfies it (a stopped run's last level may be partial)
         holdsToDepth: v ? v.depth - 1 : complete,
+        // where the verdict was judged when not in every state (cleanup-possible with steps), else null
+        judgedIn: scopeOf(inv, u),
         message: v?.message ?? null,
         trace: t ? { path: t.path, file: info.traceFiles.get(t.property) ?? null, steps: t.steps.map((s) => stepJson(u, s)) } : null,
       };
