@@ -14,7 +14,7 @@ import type { RegressFlags } from './regress.js';
 import { runReplay, type ReplayFlags } from './replay.js';
 import { DEFAULT_PORT, runServe, SEARCH_MAX_STATES, type ServeFlags } from './serve.js';
 import { DEFAULT_RUNS, DEFAULT_STEPS, runSimulate, type SimulateFlags } from './simulate.js';
-import { runExportTest, runTraceShow, useColor, type ExportTestFlags, type TraceShowFlags } from './trace.js';
+import { runExportTest, runTraceExport, runTraceShow, useColor, type ExportTestFlags, type TraceExportFlags, type TraceShowFlags } from './trace.js';
 
 // A reader that goes away (`checker list | head -1`) is no error of ours: the rest of the output is
 // dropped, and the command ends as it would have.
@@ -215,6 +215,7 @@ Examples:
       .argument('[file]', 'a trace written by explore --trace-out (or an ITF trace of this model written by another tool)')
       .option('--path <token>', 'a replay token as the reports print it (28,55): replayed on the universe of the flags, every invariant judged')
       .option('--invariants <list>', 'with --path: the invariants to judge (default: all)')
+      .option('--trace-out <dir>', 'with --path: write each violation as DIR/<invariant>.itf.json (ITF), the token up to the step that violates it')
       .option('--mutant <name>', 'with --path: the mutant the token was printed for')
       .option('--variant <file>', 'the variant file a trace or a token of a variant was made with (a trace records its name and hash, never loads code)'),
   )
@@ -232,11 +233,12 @@ Examples:
   checker replay traces/refcount-matches-holders.itf.json
   checker replay --path 28,55                              the seed's teardown leak, default universe
   checker replay --path 14 --mutant ept-write-without-put
+  checker replay --xen xen-4.19 --preemptible-teardown --path 28,34,55,58,28,58 --trace-out traces/
   checker replay other-tool.itf.json --xen xen-4.19 --domains dom0:pvh:hw,dom1:pvh`,
     )
     .action(withXen((o: ReplayFlags, file: string | undefined) => runReplay(file, o, out)));
 
-  const trace = program.command('trace').description('inspect counterexample traces (ITF files written by explore --trace-out)');
+  const trace = program.command('trace').description('inspect and export counterexample traces (ITF files written by explore --trace-out): show, export-test, export --format c');
   universeOptions(
     trace
       .command('show')
@@ -276,6 +278,37 @@ Example (keep a fix):
     )
     .action(async (file: string, o: ExportTestFlags) => {
       process.exitCode = await runExportTest(file, o, out);
+    });
+
+  trace
+    .command('export')
+    .description('write the counterexample as a program to run on a real Xen host: --format c, a C reproducer for dom0 (libxenctrl)')
+    .argument('<file>', 'an ITF trace (*.itf.json) written by the checker')
+    .option('--format <fmt>', 'c: a self-contained C program that creates the trace\'s domains, issues its hypercalls, compares each answer with the model\'s and checks the violation')
+    .option('--out <file>', 'the program to write, ending in .c (default: ./<trace name>.c)')
+    .option('--gfn-base <gfn>', 'the host gfn the model\'s gfn 0 becomes, compiled in as the program\'s default (decimal or 0x...; default 0x10000)')
+    .option('--force', 'overwrite the program if it exists')
+    .option('--variant <file>', 'the variant file a trace of a variant was made with (the program names the variant and its hash)')
+    .addHelpText(
+      'after',
+      `
+The program runs as root in dom0: it creates empty, paused domains of the trace's kinds, populates
+their gfns, issues each step's hypercall (xc_domain_add_to_physmap_batch, xc_domain_destroy, ...),
+prints each return code beside the model's, checks what the violation leaves (a domain that stays a
+zombie, a teardown that fails), destroys what it created (also on Ctrl-C) and ends with one line:
+reproduced (exit 12), not reproduced (0), diverged at step N (13), or not run (2). A trace whose calls
+overlap becomes threads racing, retried (--attempts). docs/reproducers.md has the details.
+
+A trace of a mutant (no host runs one) and a trace another tool wrote (no configuration of ours)
+are refused.
+
+Examples:
+  checker explore --depth 2 --trace-out traces/
+  checker trace export --format c traces/refcount-matches-holders.itf.json --out leak.c
+  gcc -Wall -Wextra -Werror -O2 -o leak leak.c -lxenctrl -lpthread && sudo ./leak`,
+    )
+    .action(async (file: string, o: TraceExportFlags) => {
+      process.exitCode = await runTraceExport(file, o, out);
     });
 
   program

@@ -13,6 +13,8 @@ import { judgePath, recordedRcs, replayTrace } from '../trace/replay.js';
 import { resolveTarget, targetInvariants, wireTarget, type TargetFlags } from '../xen-model.js';
 import { PathError, parsePathToken, replayPath } from '../trace/replay-path.js';
 import { EXIT, UsageError } from './common.js';
+import { checkOutputDir, writeTraces } from './output.js';
+import { buildTrace } from '../trace/build.js';
 import { selectInvariants } from './flags.js';
 
 export interface ReplayFlags extends TargetFlags {
@@ -20,6 +22,7 @@ export interface ReplayFlags extends TargetFlags {
   invariants?: string;
   gfns?: string;
   spareFrames?: string;
+  traceOut?: string;
 }
 
 /** Whether any flag of the universe (or a mutant) was given: they describe a run, not a trace file's. */
@@ -32,6 +35,7 @@ export async function runReplay(file: string | undefined, f: ReplayFlags, out: (
     if (file !== undefined) throw new UsageError('replay: give a trace file or --path, not both');
     return replayToken(f, out);
   }
+  if (f.traceOut !== undefined) throw new UsageError('--trace-out goes with --path: a trace file is already a trace');
   if (file === undefined) throw new UsageError('replay: give a trace file (written by --trace-out) or --path TOKEN with the universe flags of the run that printed it');
   if (f.invariants !== undefined) throw new UsageError('--invariants goes with --path: a trace file names its own property');
   if (f.variant !== undefined && !universeGiven(f)) {
@@ -62,6 +66,8 @@ async function replayToken(f: ReplayFlags, out: (s: string) => void): Promise<nu
     if (e instanceof PathError) throw new UsageError(e.message);
     throw e;
   }
+  // refuse an unusable --trace-out before replaying
+  if (f.traceOut !== undefined) checkOutputDir(f.traceOut, '--trace-out');
   const target = await resolveTarget(f);
   let r;
   try {
@@ -77,6 +83,14 @@ async function replayToken(f: ReplayFlags, out: (s: string) => void): Promise<nu
   if (r.violations.length === 0) lines.push(`no invariant violated along the path`);
   lines.push(`verdict: ${r.violations.length === 0 ? 'nothing violated' : `${r.violations.length} of ${invariants.length} violated`}; exit ${r.violations.length ? EXIT.violation : EXIT.ok}`);
   out(lines.join('\n') + '\n');
+  if (f.traceOut !== undefined && r.violations.length > 0) {
+    // each violation's trace: the token up to the step that violates it, as explore --trace-out writes it
+    const traces = r.violations.map((v) =>
+      buildTrace(wireTarget(target, [v.property]), { name: v.property, depth: v.depth, root: 0, path: path.slice(0, v.depth), message: v.message }),
+    );
+    const files = writeTraces(f.traceOut, target.u, traces, target);
+    out([...files.values()].map((file) => `trace: ${file}\n`).join(''));
+  }
   return r.violations.length ? EXIT.violation : EXIT.ok;
 }
 

@@ -1,7 +1,8 @@
-// `checker trace show FILE` and `checker trace export-test FILE`.
+// `checker trace show FILE`, `checker trace export-test FILE` and `checker trace export --format c FILE`.
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { domainName, type Universe } from '../../model/index.js';
 import { exportTestSource } from '../trace/export-test.js';
+import { compileCommand, reproducerC } from '../trace/reproducer.js';
 import { readTraceFile, rebuildTrace } from '../trace/load.js';
 import { renderTrace, subjectOf, TRACE_FORMATS, type Projection, type TraceFormat } from '../trace/render.js';
 import { UsageError } from './common.js';
@@ -112,5 +113,55 @@ export async function runExportTest(file: string, f: ExportTestFlags, out: (s: s
     basename(outFile),
   ];
   out(`wrote ${outFile}\nrun it with: ${cmd.map(shq).join(' ')}\n`);
+  return 0;
+}
+
+export interface TraceExportFlags {
+  format?: string;
+  out?: string;
+  force?: boolean;
+  variant?: string;
+  gfnBase?: string;
+}
+
+/** The formats `trace export` writes. */
+export const EXPORT_FORMATS = ['c'] as const;
+
+/** A gfn as the user types it: decimal or 0x hexadecimal. */
+function parseGfn(v: string, option: string): bigint {
+  const t = v.trim();
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(t)) throw new UsageError(`${option}: expected a gfn, decimal or 0x hexadecimal (e.g. 0x10000), got "${v}"`);
+  const n = BigInt(t);
+  if (n >= 1n << 40n) throw new UsageError(`${option}: ${v} is beyond any guest's physical address space (at most 2^40 gfns)`);
+  return n;
+}
+
+/**
+ * `checker trace export --format c FILE`: the counterexample as a C program for dom0 of a real Xen
+ * host (checker/trace/reproducer.ts), written whole or not at all.
+ */
+export async function runTraceExport(file: string, f: TraceExportFlags, out: (s: string) => void): Promise<number> {
+  const format = f.format;
+  if (format === undefined) throw new UsageError(`--format is required: ${EXPORT_FORMATS.join(', ')} (c: a reproducer for a Xen host)`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
+  const outFile = resolve(f.out ?? `${basename(file).replace(/\.itf\.json$|\.json$/, '')}.c`);
+  // only a C file: a mistyped --out must not replace anything else
+  if (!outFile.endsWith('.c')) throw new UsageError('--out: the program must end in .c (e.g. leak.c)');
+  checkOutputFile(outFile, '--out', { overwrite: f.force === true });
+  const gfnBase = f.gfnBase === undefined ? undefined : parseGfn(f.gfnBase, '--gfn-base');
+  const tf = await readTraceFile(file, { variant: f.variant });
+  const r = reproducerC(tf, { gfnBase });
+  ensureDir(dirname(outFile), '--out');
+  writeFileAtomic(outFile, r.source, '--out');
+  const shown = typed(outFile, process.cwd());
+  const program = basename(outFile).replace(/\.c$/, '');
+  out(
+    [
+      `wrote ${outFile} (${r.kind})`,
+      ...r.notes.filter((n) => !n.startsWith('kind ')).map((n) => `note: ${n}`),
+      `build it on the host: ${compileCommand(shown, program)}`,
+      `run it as root in dom0: ./${program}   (./${program} --dry-run shows what it would do; docs/reproducers.md says what each outcome means)`,
+    ].join('\n') + '\n',
+  );
   return 0;
 }
