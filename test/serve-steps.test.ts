@@ -4,12 +4,12 @@
 // (where each vCPU stopped, in the command line's words; lock holders; TLB flushes pending), a search
 // from the middle of the race, the walk exported as a trace file that checker replay reads back to
 // the same violation, and a search's account of what it checked in explore's own words.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExportView, SearchView, SuccessorsView, TargetSpec, TraceView } from '../checker/serve/protocol.js';
+import type { ExportView, ReproducerView, SearchView, SuccessorsView, TargetSpec, TraceView } from '../checker/serve/protocol.js';
 import { startServer, type Serving } from '../checker/serve/server.js';
 import { cli, ROOT } from './cli-run.js';
 import { expectRefusal, JSON_TYPE, rawRequest, SEED } from './serve-helpers.js';
@@ -149,6 +149,25 @@ describe("xen-4.19's race, walked by hand at steps granularity", () => {
     // a walk that violates nothing is no counterexample
     expectRefusal(await rawRequest(serving.port, 'POST', '/api/export', JSON.stringify({ target: RACE, path: race.path.slice(0, 3) }), JSON_TYPE), 400, /^nothing is violated along this walk: a trace file is a counterexample/);
     expectRefusal(await rawRequest(serving.port, 'POST', '/api/export', JSON.stringify({ target: RACE, path: race.path, property: 'refcount-matches-holders' }), JSON_TYPE), 400, /^refcount-matches-holders is not violated along this walk/);
+  });
+});
+
+describe('a walk as a C reproducer for a Xen host', () => {
+  it('is the program checker trace export --format c writes for the same trace, built and run as it says', async () => {
+    const x = await post<ExportView>('/api/export', { target: RACE, path: race.path, property: 'no-dangling-mapping' });
+    const c = await post<ReproducerView>('/api/reproducer', { target: RACE, path: race.path, property: 'no-dangling-mapping' });
+    expect(c).toMatchObject({ name: 'no-dangling-mapping.c', property: 'no-dangling-mapping', kind: 'race-loop', run: './no-dangling-mapping' });
+    expect(c.build).toBe('gcc -Wall -Wextra -Werror -O2 -o no-dangling-mapping no-dangling-mapping.c -lxenctrl -lpthread');
+    // the same file name: the program names the trace it was made from
+    mkdirSync(join(dir, 'c'));
+    const file = join(dir, 'c', x.name);
+    writeFileSync(file, JSON.stringify(x.itf));
+    const r = await cli('trace', 'export', '--format', 'c', file, '--out', join(dir, 'c', c.name));
+    expect(r.status, r.stderr).toBe(0);
+    expect(c.source).toBe(readFileSync(join(dir, 'c', c.name), 'utf8'));
+    // a trace no host can run is the user's one line
+    const mutant = { ...SEED, version: 'xen-4.19', domains: RACE.domains, mutant: 'ept-write-without-put' };
+    expectRefusal(await rawRequest(serving.port, 'POST', '/api/reproducer', JSON.stringify({ target: mutant, path: [28, 55] }), JSON_TYPE), 400, /^a trace of mutant ept-write-without-put cannot become a reproducer/);
   });
 });
 

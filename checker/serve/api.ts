@@ -4,10 +4,12 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { BACKENDS, DEFAULT_DOMAINS, GRANULARITIES, makeUniverse, MUTANTS, OPERATIONS, VERSIONS } from '../../model/index.js';
 import { TOOL } from '../paths.js';
-import { traceToItf } from '../trace/itf.js';
+import { TraceFormatError, traceToItf } from '../trace/itf.js';
 import { shellJoin } from '../trace/command.js';
+import { readTraceText } from '../trace/load.js';
+import { compileCommand, reproducerC } from '../trace/reproducer.js';
 import { readHead, type Head } from './listing.js';
-import type { ExportView, Info, SearchProgress, SearchView, SuccessorsView, TraceList, TraceListEntry, TraceView } from './protocol.js';
+import type { ExportView, Info, ReproducerView, SearchProgress, SearchView, SuccessorsView, TraceList, TraceListEntry, TraceView } from './protocol.js';
 import { badRequest, INVARIANT_NAMES, RequestError, specOf, Targets, type ServerVariant } from './targets.js';
 import { checkPath, MAX_SEARCH_DEPTH, search, SEARCH_MAX_STATES, successors, traceView, walkTrace, walkViolation } from './view.js';
 
@@ -91,8 +93,10 @@ export class Api {
         return ok(await this.search(parseBody(req.body), req));
       case 'POST /api/export':
         return ok(await this.export(parseBody(req.body)));
+      case 'POST /api/reproducer':
+        return ok(await this.reproducer(parseBody(req.body)));
     }
-    const known = ['/api/info', '/api/traces', '/api/trace', '/api/walk', '/api/successors', '/api/search', '/api/export'];
+    const known = ['/api/info', '/api/traces', '/api/trace', '/api/walk', '/api/successors', '/api/search', '/api/export', '/api/reproducer'];
     if (known.includes(req.path)) throw new RequestError(405, `${req.method} is not allowed on ${req.path}`);
     throw new RequestError(404, `no such path: ${req.path}`);
   }
@@ -296,6 +300,26 @@ export class Api {
     });
     const name = `${v.property}.itf.json`;
     return { name, itf, property: v.property, command: shellJoin(['checker', 'replay', name, ...(r.target.variant ? ['--variant', r.target.variant] : [])]) };
+  }
+
+  /**
+   * A walk (or a search's result) as the C program `checker trace export --format c` writes: its
+   * trace file, read back as the command line reads one, given to the same library function.
+   */
+  private async reproducer(body: Record<string, unknown>): Promise<ReproducerView> {
+    const x = await this.export(body);
+    const tf = await readTraceText(JSON.stringify(x.itf), x.name, { loaded: this.targets.variants });
+    let r;
+    try {
+      r = reproducerC(tf);
+    } catch (e) {
+      // a trace no host can run (a mutant's, one that destroys dom0...): the user's one line
+      if (e instanceof TraceFormatError) throw badRequest(e.message.replace(`${x.name}: `, ''));
+      throw e;
+    }
+    const name = `${x.property}.c`;
+    const program = x.property;
+    return { name, source: r.source, property: x.property, kind: r.kind, notes: r.notes.filter((n) => !n.startsWith('kind ')), build: compileCommand(name, program), run: `./${program}` };
   }
 }
 

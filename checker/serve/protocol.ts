@@ -241,6 +241,21 @@ export interface SearchProgress {
   elapsedMs: number;
 }
 
+/** A walk or a search result as a C program for dom0 of a Xen host (POST /api/reproducer). */
+export interface ReproducerView {
+  /** A file name for it: `PROPERTY.c`. */
+  name: string;
+  source: string;
+  property: string;
+  /** How it runs the calls: `sequential`, `threads-barriers` or `race-loop`. */
+  kind: string;
+  /** What to know before running it, one sentence each. */
+  notes: string[];
+  /** The command that builds it on the host, and how to run it. */
+  build: string;
+  run: string;
+}
+
 /** A walk or a search result as a trace file (POST /api/export). */
 export interface ExportView {
   /** A file name for it: `PROPERTY.itf.json`. */

@@ -2,8 +2,9 @@
 // opened at its violation with a lane per vCPU, stepped (where each vCPU stopped, locks, TLB flushes,
 // references held by calls in flight counted as holders: no frame drawn as a leak while the invariants
 // see none), explored by hand to a violation of its own, exported as a trace file and replayed by the
-// command line to the same violation; searched from its middle, and a long search cancelled.
-import { copyFileSync } from 'node:fs';
+// command line to the same violation, and as the C reproducer the command line would write; searched
+// from its middle, and a long search cancelled.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -109,6 +110,18 @@ describe("xen-4.19's race, at steps granularity", () => {
     expect(replayed.status, replayed.stderr).toBe(12);
     expect(replayed.stdout).toContain('26 steps, property no-dangling-mapping');
     expect(replayed.stdout).toContain(`still violated: no-dangling-mapping: ${MESSAGE}`);
+
+    // the same walk as a C program for a Xen host: what checker trace export --format c writes of the file
+    const [program] = await Promise.all([page.waitForEvent('download'), page.locator('button.export-c').click()]);
+    expect(program.suggestedFilename()).toBe('no-dangling-mapping.c');
+    const source = join(dir, 'by-hand.c');
+    await program.saveAs(source);
+    await expect(page.locator('.keep .program').textContent()).resolves.toContain('build it on the host with gcc -Wall -Wextra -Werror -O2 -o no-dangling-mapping no-dangling-mapping.c -lxenctrl -lpthread');
+    mkdirSync(join(dir, 'c'));
+    copyFileSync(file, join(dir, 'c', 'no-dangling-mapping.itf.json'));
+    const exported = await cli('trace', 'export', '--format', 'c', join(dir, 'c', 'no-dangling-mapping.itf.json'), '--out', join(dir, 'c', 'no-dangling-mapping.c'));
+    expect(exported.status, exported.stderr).toBe(0);
+    expect(readFileSync(source, 'utf8')).toBe(readFileSync(join(dir, 'c', 'no-dangling-mapping.c'), 'utf8'));
 
     // the command shown: every flag of the universe with the token, never the token alone
     const command = (await page.locator('.keep .replay-command code.command').textContent())!;

@@ -1,7 +1,7 @@
 // The page's side of the API: one function per endpoint, each resolving to the server's JSON or
 // rejecting with the server's one-line error. Every POST is JSON: the server refuses anything else
 // (a page of another site could send text/plain without asking first).
-import type { ExportView, Info, SearchProgress, SearchView, SuccessorsView, TargetSpec, TraceList, TraceView } from '../protocol.js';
+import type { ExportView, Info, ReproducerView, SearchProgress, SearchView, SuccessorsView, TargetSpec, TraceList, TraceView } from '../protocol.js';
 
 export class ApiFailure extends Error {}
 
@@ -79,4 +79,5 @@ export const api = {
   successors: (target: TargetSpec, path: number[], signal?: AbortSignal) => call<SuccessorsView>('/api/successors', post({ target, path }, signal)),
   search,
   export: (target: TargetSpec, path: number[], property: string | null) => call<ExportView>('/api/export', post({ target, path, property })),
+  reproducer: (target: TargetSpec, path: number[], property: string | null) => call<ReproducerView>('/api/reproducer', post({ target, path, property })),
 };
